@@ -1,0 +1,58 @@
+"""Global recording state: whether ops build a graph, and the current name scope."""
+import contextlib
+
+
+class _State:
+    grad_enabled = True
+    scopes = []          # stack of names pushed by name_scope()
+
+
+def is_grad_enabled():
+    return _State.grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off inside a ``with`` block or a decorated function."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.previous = _State.grad_enabled
+        _State.grad_enabled = self.mode
+
+    def __exit__(self, *exc):
+        _State.grad_enabled = self.previous
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """``with ad.no_grad():`` (or ``@ad.no_grad()``) records nothing: for inference and updates."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)
+
+
+@contextlib.contextmanager
+def name_scope(name):
+    """Tag every tensor and op created inside with ``name`` (nested scopes join with '/').
+
+    Graph drawings group the nodes of one scope into a cluster, so a layer that
+    runs its ops inside ``name_scope(layer.name)`` shows up as one box.
+    """
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"name_scope needs a non-empty name without '/', got {name!r}")
+    _State.scopes.append(name)
+    try:
+        yield current_scope()
+    finally:
+        _State.scopes.pop()
+
+
+def current_scope():
+    return "/".join(_State.scopes) if _State.scopes else None

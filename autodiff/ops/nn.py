@@ -1,0 +1,65 @@
+"""Softmax and its relatives, computed stably through the log-sum-exp shift."""
+import numpy as np
+
+from ..function import Function
+
+
+def _log_softmax(a, axis):
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    def forward(self, a):
+        e = np.exp(a - np.max(a, axis=self.axis, keepdims=True))
+        e /= np.sum(e, axis=self.axis, keepdims=True)
+        return e
+
+    def backward(self, grad):
+        y = self.output
+        return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    def forward(self, a):
+        return _log_softmax(a, self.axis)
+
+    def backward(self, grad):
+        return (grad - self.output.exp() * grad.sum(axis=self.axis, keepdims=True),)
+
+    @property
+    def name(self):
+        return "log_softmax"
+
+
+class SoftmaxCrossEntropy(Function):
+    """Mean over the batch of -sum(targets * log_softmax(logits)) along ``axis``.
+
+    Fused so that the forward needs one log-sum-exp and the gradient is the
+    classic ``(softmax(logits) * sum(targets) - targets) / batch``: no log of a
+    probability that underflowed, no division by a softmax.
+    """
+
+    def forward(self, logits, targets):
+        log_p = _log_softmax(logits, self.axis)
+        return -np.sum(targets * log_p, dtype=log_p.dtype) / log_p.dtype.type(_rows(logits, self.axis))
+
+    def backward(self, grad):
+        logits, targets = self.parents
+        log_p = logits.log_softmax(axis=self.axis)     # (batch, classes): cheap to recompute
+        scale = grad * (1.0 / _rows(logits.data, self.axis))
+        grad_logits = grad_targets = None
+        if self.needs_input_grad[0]:
+            grad_logits = scale * (log_p.exp() * targets.sum(axis=self.axis, keepdims=True) - targets)
+        if self.needs_input_grad[1]:
+            grad_targets = -scale * log_p
+        return grad_logits, grad_targets
+
+    @property
+    def name(self):
+        return "softmax_cross_entropy"
+
+
+def _rows(array, axis):
+    """How many distributions a (batch, ..., classes) array holds along ``axis``."""
+    return max(array.size // max(array.shape[axis], 1), 1)

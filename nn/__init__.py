@@ -1,0 +1,1 @@
+"""nn: layers, losses, optimizers and a Keras-style Sequential, built on autodiff's public API."""

@@ -1,0 +1,268 @@
+"""The backward engine and the traps users of other engines fell into."""
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.broadcast import unbroadcast
+
+
+def leaf(values, dtype=np.float64):
+    return ad.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+def test_a_node_used_twice_gets_the_sum_of_its_contributions():
+    a = leaf(3.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad.item() == 4.0
+
+
+def test_the_readme_example():
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    w = ad.tensor(np.ones((2, 3)), requires_grad=True)
+    y = (x @ w).relu().sum()
+    y.backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 2), 3.0))
+    np.testing.assert_array_equal(w.grad.data, [[4, 4, 4], [6, 6, 6]])
+
+
+def test_leaves_accumulate_across_backward_calls_like_pytorch():
+    x = leaf([1.0, 2.0])
+    for _ in range(2):
+        (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [4.0, 8.0])
+
+
+def test_retain_graph_allows_a_second_backward_and_accumulates_once_per_call():
+    x = leaf([1.0, -2.0])
+    y = (x * x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, 2 * 3 * x.data ** 2)
+
+
+def test_backward_through_a_freed_graph_says_what_to_do():
+    x = leaf([1.0, 2.0])
+    y = x.exp().sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_non_scalar_backward_needs_a_gradient():
+    y = leaf([1.0, 2.0]) * 2
+    with pytest.raises(RuntimeError, match=r"shape \(2,\).*grad="):
+        y.backward()
+    y.backward(np.array([1.0, 10.0]))
+
+
+def test_intermediates_keep_no_grad_unless_retained():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    k = (x * 2).retain_grad()
+    (h * k).sum().backward()
+    assert h.grad is None
+    np.testing.assert_array_equal(k.grad.data, h.data)
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x = leaf([1.0, 2.0])
+    (g,) = ad.grad((x ** 3).sum(), [x])
+    np.testing.assert_allclose(g.data, 3 * x.data ** 2)
+    assert x.grad is None
+
+
+def test_higher_order_derivatives():
+    x = leaf(1.5)
+    y = x ** 4
+    (d1,) = ad.grad(y, [x], create_graph=True)
+    (d2,) = ad.grad(d1, [x], create_graph=True)
+    (d3,) = ad.grad(d2, [x])
+    assert d1.item() == pytest.approx(4 * 1.5 ** 3)
+    assert d2.item() == pytest.approx(12 * 1.5 ** 2)
+    assert d3.item() == pytest.approx(24 * 1.5)
+
+
+def test_backward_with_create_graph_gives_differentiable_grads():
+    x = leaf([0.3, -0.7])
+    x.sigmoid().sum().backward(create_graph=True)
+    first = x.grad
+    assert first.requires_grad
+    (second,) = ad.grad(first.sum(), [x])
+    s = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(second.data, s * (1 - s) * (1 - 2 * s))
+
+
+def test_no_grad_records_nothing_as_context_and_decorator():
+    x = leaf([1.0])
+    with ad.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+    @ad.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert ad.is_grad_enabled()
+    assert (x * 2).requires_grad
+
+
+def test_only_needed_gradients_are_computed():
+    calls = []
+
+    class Spy(ad.Function):
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, grad):
+            calls.append(self.needs_input_grad)
+            a, b = self.parents
+            return (grad * b if self.needs_input_grad[0] else None,
+                    grad * a if self.needs_input_grad[1] else None)
+
+    w = leaf([1.0, 2.0])
+    x = ad.tensor(np.array([3.0, 4.0]))
+    w.apply(Spy(), x).sum().backward()
+    assert calls == [(True, False)]
+    assert x.grad is None
+
+
+def test_a_wrong_gradient_shape_fails_loudly():
+    class Broken(ad.Function):
+        def forward(self, a):
+            return a * 2
+
+        def backward(self, grad):
+            return (grad.sum(),)
+
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"broken backward gave a gradient of shape \(\) .* input of shape \(2,\)"):
+        x.apply(Broken()).sum().backward()
+
+
+def test_two_gradients_never_share_a_buffer():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    c = leaf([[1.0, 2.0]])
+    upstream = ad.tensor(np.ones((1, 2)))
+    (c.reshape(2) + a).backward(upstream.reshape(2))
+    assert not np.shares_memory(c.grad.data, a.grad.data)
+    assert not np.shares_memory(c.grad.data, upstream.data)
+    a.grad.data[:] = 7          # an optimizer updating one gradient in place
+    assert b.grad.data.tolist() == [1.0, 1.0]
+
+
+def test_a_chain_of_100000_ops_differentiates_without_recursion():
+    x = leaf(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.00001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.00001 ** 100_000, rel=1e-9)
+
+
+def test_max_shares_the_gradient_equally_among_ties():
+    x = leaf([1.0, 3.0, 3.0, 2.0])
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5, 0.0])
+    m = leaf([[5.0, 5.0, 5.0], [1.0, 2.0, 0.0]])
+    ad.min(m, axis=1).sum().backward()
+    np.testing.assert_allclose(m.grad.data, [[1 / 3, 1 / 3, 1 / 3], [0, 0, 1]])
+    a, b = leaf([2.0, 1.0]), leaf([2.0, 3.0])
+    ad.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.5, 0.0])
+    np.testing.assert_array_equal(b.grad.data, [0.5, 1.0])
+
+
+def test_kinks_at_zero_follow_pytorch():
+    for fn, expected in [(lambda t: t.relu(), 0.0), (lambda t: t.abs(), 0.0), (lambda t: t.sqrt(), np.inf)]:
+        x = leaf([0.0])
+        with np.errstate(divide="ignore"):
+            fn(x).sum().backward()
+        assert x.grad.data[0] == expected
+    x = leaf([-1.0, -0.5, 0.7, 1.0])
+    x.clip(-0.5, 0.7).sum().backward()       # bounds themselves pass the gradient
+    np.testing.assert_array_equal(x.grad.data, [0, 1, 1, 0])
+
+
+def test_where_selects_so_nan_and_inf_in_the_branch_not_taken_stay_out():
+    a = leaf([np.nan, 1.0, np.inf])
+    b = leaf([2.0, np.inf, np.nan])
+    cond = np.array([False, True, False])
+    y = ad.where(cond, a, b)
+    with np.errstate(invalid="ignore"):
+        upstream = np.array([1.0, 2.0, 3.0])
+        y.backward(upstream)
+    np.testing.assert_array_equal(a.grad.data, [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 0.0, 3.0])
+    x = leaf([-1.0, 4.0])
+    with np.errstate(invalid="ignore"):
+        ad.where(x > 0, x.clip(min=1e-12).log(), x).sum().backward()
+    assert np.isfinite(x.grad.data).all()
+
+
+def test_log_softmax_of_huge_logits_stays_finite():
+    z = ad.tensor([[1e4, 0.0, -1e4], [1e4, 1e4 + 1, 1e4 - 1]], requires_grad=True)
+    out = z.log_softmax()
+    assert np.isfinite(out.data).all()
+    out.backward(np.ones((2, 3), dtype=np.float32))
+    assert np.isfinite(z.grad.data).all()
+    assert np.isfinite(z.softmax().data).all() and np.isfinite(z.logsumexp(axis=1).data).all()
+    assert z.sigmoid().data.tolist()[0] == [1.0, 0.5, 0.0]
+
+
+def test_float32_in_float32_out_including_gradients():
+    x = ad.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    assert x.dtype == np.float32
+    y = x * np.float64(2.0) + 1.5 - np.float64(0.5) * x / 3
+    assert y.dtype == np.float32
+    loss = (y.sigmoid() @ x).logsumexp() + y.mean() + (2.0 ** y).max()
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32
+    w = ad.tensor(np.ones((2, 2)), requires_grad=True)         # float64 mixed in
+    (x * w).sum().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+
+
+def test_unbroadcast_restores_shape_and_dtype():
+    g = ad.tensor(np.ones((4, 2, 3), dtype=np.float64))
+    target = ad.tensor(np.zeros((2, 1), dtype=np.float32))
+    reduced = unbroadcast(g, target)
+    assert reduced.shape == (2, 1) and reduced.dtype == np.float32
+    np.testing.assert_array_equal(reduced.data, np.full((2, 1), 12.0))
+
+
+def test_gradcheck_catches_a_transposition_bug_that_an_all_ones_upstream_misses():
+    class SloppyTranspose(ad.Function):
+        def forward(self, a):
+            return a.T.copy()
+
+        def backward(self, grad):
+            return (grad.reshape(self.parents[0].shape),)   # wrong: should transpose back
+
+    x = np.arange(9.0).reshape(3, 3)
+    fn = lambda t: t.apply(SloppyTranspose())                # noqa: E731
+    t = ad.tensor(x, requires_grad=True)
+    fn(t).sum().backward()
+    np.testing.assert_array_equal(t.grad.data, np.ones((3, 3)))   # looks right under sum()
+    with pytest.raises(ad.GradcheckError, match=r"input 0 .*worst at index \(\d, \d\): analytic .* numeric .* tolerance"):
+        ad.gradcheck(fn, [x])
+
+
+def test_gradgradcheck_catches_a_rule_that_is_not_differentiable():
+    class ConstantRule(ad.Function):
+        def forward(self, a):
+            return a ** 2
+
+        def backward(self, grad):
+            return (grad * (2 * self.parents[0].data),)     # a constant array: its own derivative is lost
+
+    fn = lambda t: t.apply(ConstantRule())                   # noqa: E731
+    assert ad.gradcheck(fn, [np.array([1.0, 2.0])])
+    with pytest.raises(ad.GradcheckError):
+        ad.gradgradcheck(fn, [np.array([1.0, 2.0])])

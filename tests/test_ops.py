@@ -1,0 +1,198 @@
+"""One table of ops drives both the value tests (against NumPy) and the gradient tests
+(against float64 central differences with a random upstream gradient)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autodiff as ad
+from strategies import array_and_axis, arrays, broadcast_pair, matmul_pair, nonscalar_shapes, shapes
+
+
+def _np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _np_log_softmax(x, axis=-1):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+# name: (autodiff function, NumPy reference, input domain)
+UNARY = {
+    "neg": (lambda x: -x, np.negative, "real"),
+    "abs": (lambda x: x.abs(), np.abs, "nonzero"),
+    "sqrt": (lambda x: x.sqrt(), np.sqrt, "positive"),
+    "exp": (lambda x: x.exp(), np.exp, "real"),
+    "log": (lambda x: x.log(), np.log, "positive"),
+    "relu": (lambda x: x.relu(), lambda x: np.maximum(x, 0), "nonzero"),
+    "sigmoid": (lambda x: x.sigmoid(), _np_sigmoid, "real"),
+    "tanh": (lambda x: x.tanh(), np.tanh, "real"),
+    "clip": (lambda x: x.clip(-0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), "clip"),
+    "pow_scalar": (lambda x: x ** 3, lambda x: x ** 3, "real"),
+    "pow_fraction": (lambda x: x ** 0.5, lambda x: x ** 0.5, "positive"),
+    "rpow": (lambda x: 2.0 ** x, lambda x: 2.0 ** x, "real"),
+    "scalar_mul": (lambda x: 2.5 * x, lambda x: 2.5 * x, "real"),
+    "scalar_rsub": (lambda x: 1.5 - x, lambda x: 1.5 - x, "real"),
+    "scalar_rdiv": (lambda x: 1.0 / x, lambda x: 1.0 / x, "nonzero"),
+    "softmax": (lambda x: x.softmax(), lambda x: np.exp(_np_log_softmax(x)), "real"),
+    "log_softmax": (lambda x: x.log_softmax(), _np_log_softmax, "real"),
+    "softmax_axis0": (lambda x: ad.softmax(x, axis=0), lambda x: np.exp(_np_log_softmax(x, 0)), "real"),
+    "flatten": (lambda x: x.flatten(), lambda x: x.reshape(-1), "real"),
+    "transpose": (lambda x: x.T, lambda x: x.T, "real"),
+}
+NEEDS_AXIS = {"softmax", "log_softmax", "softmax_axis0"}
+
+BINARY = {
+    "add": (lambda a, b: a + b, np.add, ("real", "real")),
+    "sub": (lambda a, b: a - b, np.subtract, ("real", "real")),
+    "mul": (lambda a, b: a * b, np.multiply, ("real", "real")),
+    "div": (lambda a, b: a / b, np.divide, ("real", "nonzero")),
+    "pow": (lambda a, b: a ** b, np.power, ("positive", "real")),
+    "maximum": (ad.maximum, np.maximum, ("odd", "even")),
+    "minimum": (ad.minimum, np.minimum, ("odd", "even")),
+    "where": (lambda a, b: ad.where(a.data > 0, a, b), lambda a, b: np.where(a > 0, a, b), ("nonzero", "real")),
+}
+
+REDUCTIONS = {
+    "sum": (lambda x, axis, keep: x.sum(axis=axis, keepdims=keep), np.sum, False),
+    "mean": (lambda x, axis, keep: x.mean(axis=axis, keepdims=keep), np.mean, False),
+    "max": (lambda x, axis, keep: x.max(axis=axis, keepdims=keep), np.max, True),
+    "min": (lambda x, axis, keep: ad.min(x, axis=axis, keepdims=keep), np.min, True),
+    "logsumexp": (lambda x, axis, keep: x.logsumexp(axis=axis, keepdims=keep),
+                  lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), False),
+}
+
+
+def _check_value(out, expected, dtype):
+    assert isinstance(out, ad.Tensor)
+    assert out.shape == np.shape(expected)
+    assert out.dtype == dtype, f"{out.dtype} != {dtype}"
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.data, expected, rtol=tol * 10, atol=tol)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(data=st.data())
+def test_unary_values_and_gradients(name, data):
+    fn, reference, domain = UNARY[name]
+    x = data.draw(arrays(data.draw(nonscalar_shapes if name in NEEDS_AXIS else shapes), domain))
+    for dtype in (np.float64, np.float32):
+        _check_value(fn(ad.tensor(x.astype(dtype))), reference(x).astype(dtype), dtype)
+    assert ad.gradcheck(fn, [x])
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(data=st.data())
+def test_binary_values_and_gradients_across_broadcasting(name, data):
+    fn, reference, domains = BINARY[name]
+    a, b = data.draw(broadcast_pair(domains))
+    for dtype in (np.float64, np.float32):
+        _check_value(fn(ad.tensor(a.astype(dtype)), ad.tensor(b.astype(dtype))),
+                     reference(a, b).astype(dtype), dtype)
+    assert ad.gradcheck(fn, [a, b])
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(data=st.data())
+def test_reductions_over_every_axis_and_keepdims(name, data):
+    fn, reference, unique = REDUCTIONS[name]
+    x, axis, keepdims = data.draw(array_and_axis("odd" if unique else "real", unique=unique))
+    _check_value(fn(ad.tensor(x), axis, keepdims), np.asarray(reference(x, axis=axis, keepdims=keepdims)),
+                 np.float64)
+    assert ad.gradcheck(lambda t: fn(t, axis, keepdims), [x])
+
+
+@given(matmul_pair())
+def test_matmul_numpy_rules_and_gradients(pair):
+    a, b = pair
+    _check_value(ad.tensor(a) @ ad.tensor(b), np.matmul(a, b), np.float64)
+    assert ad.gradcheck(lambda x, y: x @ y, [a, b])
+
+
+@given(st.data())
+def test_dot_like_numpy(data):
+    a_shape = data.draw(st.sampled_from([(3,), (2, 3), (2, 2, 3), ()]))
+    b_shape = data.draw(st.sampled_from([(3,), (3, 4), (2, 3, 4), ()] if a_shape else [(2, 3), ()]))
+    a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
+    _check_value(ad.dot(a, b), np.dot(a, b), np.float64)
+    assert ad.gradcheck(ad.dot, [a, b])
+
+
+SHAPE_OPS = [
+    ("reshape_args", lambda x: x.reshape(2, -1), (2, 3, 2)),
+    ("reshape_tuple", lambda x: x.reshape((3, 4)), (2, 6)),
+    ("transpose_axes", lambda x: x.transpose(1, 2, 0), (2, 3, 4)),
+    ("transpose_tuple", lambda x: x.transpose((2, 0, 1)), (2, 3, 4)),
+    ("flatten_from_1", lambda x: x.flatten(1), (2, 3, 2)),
+    ("expand_dims", lambda x: ad.expand_dims(x, 1), (2, 3)),
+    ("squeeze", lambda x: x.squeeze(), (1, 3, 1)),
+    ("squeeze_axis", lambda x: x.squeeze(0), (1, 3, 1)),
+    ("broadcast_to", lambda x: x.broadcast_to(4, 2, 3), (2, 1)),
+    ("slice", lambda x: x[1:, ::2], (3, 5)),
+    ("negative_step", lambda x: x[::-1, 1], (3, 4)),
+    ("ellipsis_newaxis", lambda x: x[..., None, 0], (2, 3, 4)),
+    ("int_array_repeats", lambda x: x[np.array([0, 2, 0, 0])], (3, 2)),
+    ("int_arrays_2d", lambda x: x[np.array([0, 1, 1]), np.array([2, 2, 0])], (2, 3)),
+    ("bool_mask", lambda x: x[x.data > 0], (3, 4)),
+    ("concatenate", lambda x: ad.concatenate([x, x * 2, x[:1]], axis=0), (2, 3)),
+    ("concatenate_axis1", lambda x: ad.concatenate([x, x.exp()], axis=-1), (2, 3)),
+    ("stack", lambda x: ad.stack([x, x * 3], axis=1), (2, 3)),
+    ("mT", lambda x: x.mT, (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_shape_ops_and_indexing(name, fn, shape, data):
+    x = data.draw(arrays(shape, "nonzero"))
+    out = fn(ad.tensor(x))
+    assert out.dtype == np.float64
+    assert ad.gradcheck(fn, [x])
+
+
+@pytest.mark.parametrize("name", ["mul", "div", "pow", "maximum", "where"])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_second_order_binary(name, data):
+    fn, _, domains = BINARY[name]
+    a, b = data.draw(broadcast_pair(domains))
+    assert ad.gradgradcheck(fn, [a, b])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sigmoid", "tanh", "softmax", "log_softmax", "abs",
+                                  "relu", "pow_scalar", "rpow", "scalar_rdiv"])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_second_order_unary(name, data):
+    fn, _, domain = UNARY[name]
+    x = data.draw(arrays(data.draw(nonscalar_shapes), domain))
+    assert ad.gradgradcheck(fn, [x])
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_second_order_reductions(name, data):
+    fn, _, unique = REDUCTIONS[name]
+    x, axis, keepdims = data.draw(array_and_axis("odd" if unique else "real", unique=unique))
+    assert ad.gradgradcheck(lambda t: fn(t, axis, keepdims) * fn(t, axis, keepdims), [x])
+
+
+@settings(max_examples=10)
+@given(matmul_pair())
+def test_second_order_matmul(pair):
+    assert ad.gradgradcheck(lambda x, y: (x @ y) * (x @ y), list(pair))
+
+
+@settings(max_examples=15)
+@given(st.data())
+def test_softmax_cross_entropy_matches_composition(data):
+    rows, classes = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 5))
+    logits = data.draw(arrays((rows, classes)))
+    targets = np.eye(classes)[data.draw(st.lists(st.integers(0, classes - 1), min_size=rows, max_size=rows))]
+    fused = ad.softmax_cross_entropy(logits, targets)
+    composed = -(ad.tensor(targets) * ad.log_softmax(logits)).sum() / rows
+    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
+    assert ad.gradcheck(ad.softmax_cross_entropy, [logits, targets])
+    assert ad.gradgradcheck(ad.softmax_cross_entropy, [logits, targets])

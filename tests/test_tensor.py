@@ -1,0 +1,110 @@
+"""Construction, the NumPy-like face, and honest errors."""
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_construction_dtypes():
+    assert ad.tensor(1.5).dtype == np.float32
+    assert ad.tensor([[1.0, 2.0], [3.0, 4.0]]).dtype == np.float32
+    assert ad.tensor(np.ones(3)).dtype == np.float64
+    assert ad.tensor(np.ones(3, dtype=np.float16)).dtype == np.float16
+    assert ad.tensor([1, 2]).dtype.kind == "i"
+    assert ad.tensor([True, False]).dtype == np.bool_
+    assert ad.tensor([1, 2], dtype=np.float32).dtype == np.float32
+    assert ad.zeros(2, 3).shape == (2, 3) and ad.ones((2, 3)).dtype == np.float32
+
+
+def test_integer_and_boolean_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad.*int"):
+        ad.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="bool"):
+        ad.tensor([True], requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires_grad=True"):
+        ad.grad((ad.tensor([1.0], requires_grad=True) * 2).sum(), [ad.tensor([1, 2])])
+
+
+def test_random_constructors_are_seedable():
+    a = ad.randn(2, 3, seed=7)
+    assert a.dtype == np.float32 and a.shape == (2, 3)
+    np.testing.assert_array_equal(a.data, ad.randn(2, 3, seed=7).data)
+    ad.seed(3)
+    first = ad.rand(4)
+    ad.seed(3)
+    np.testing.assert_array_equal(first.data, ad.rand(4).data)
+    assert 0 <= first.data.min() and first.data.max() < 1
+
+
+def test_numpy_like_face():
+    t = ad.tensor(np.arange(24.0).reshape(2, 3, 4), name="t")
+    assert (t.ndim, t.shape, t.size, len(t)) == (3, (2, 3, 4), 24, 2)
+    assert t.T.shape == (4, 3, 2)
+    assert t[1, 2, 3].item() == 23.0
+    assert t.numpy() is t.data
+    assert np.asarray(t) is t.data
+    assert [row.shape for row in t] == [(3, 4), (3, 4)]
+    assert t.reshape(4, 6).shape == t.reshape((4, 6)).shape == (4, 6)
+    assert t.transpose(2, 0, 1).shape == t.transpose((2, 0, 1)).shape == (4, 2, 3)
+    assert t.flatten().shape == (24,)
+    assert "name='t'" in repr(t) and "float64" in repr(t)
+    x = ad.tensor([1.0], requires_grad=True)
+    assert "requires_grad=True" in repr(x) and "grad_fn=mul" in repr(x * 2)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    assert float(ad.tensor(2.5)) == 2.5
+
+
+def test_comparisons_give_boolean_tensors_outside_the_graph():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x < 2, x <= 2, x > 2, x >= 2, x == 2, x != 2):
+        assert result.dtype == np.bool_ and not result.requires_grad
+    assert (x > 1.5).tolist() == [False, True, True]
+
+
+def test_numpy_arrays_on_the_left_defer_to_the_tensor():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], dtype=np.float32) * x
+    assert isinstance(y, ad.Tensor) and y.requires_grad
+
+
+def test_unsupported_operands_raise_type_error():
+    x = ad.tensor([1.0])
+    for bad in ("a", object(), None):
+        with pytest.raises(TypeError):
+            x + bad
+    with pytest.raises(TypeError, match="condition must be boolean"):
+        ad.where(np.array([1.0]), x, x)
+
+
+def test_shape_errors_name_the_op_and_both_shapes():
+    with pytest.raises(ValueError, match=r"add of shapes \(2, 3\) and \(4,\)"):
+        ad.ones(2, 3) + ad.ones(4)
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\)"):
+        ad.ones(2, 3) @ ad.ones(4, 5)
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\).*\(4,\)"):
+        ad.ones(2, 3).reshape(4)
+    with pytest.raises(ValueError, match=r"broadcast_to: cannot broadcast shape \(2, 3\) to \(3,\)"):
+        ad.ones(2, 3).broadcast_to(3)
+    with pytest.raises(ValueError, match="sum: axis 2 is out of range"):
+        ad.ones(2, 3).sum(axis=2)
+    with pytest.raises(ValueError, match="concatenate"):
+        ad.concatenate([ad.ones(2, 3), ad.ones(2, 4)])
+    with pytest.raises(ValueError, match="transpose: axes"):
+        ad.ones(2, 3).transpose(0, 0)
+
+
+def test_assignment_into_a_tensor_the_graph_needs_is_refused():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        w[0] = 5.0
+    x = ad.tensor([1.0, 2.0])
+    y = w * x
+    with pytest.raises(RuntimeError, match="graph uses"):
+        x[0] = 5.0
+    assert x.data.tolist() == [1.0, 2.0]          # nothing was changed
+    y.sum().backward()
+    assert w.grad.data.tolist() == [1.0, 2.0]
+    free = ad.tensor([1.0, 2.0])
+    free[1] = 9.0
+    assert free.data.tolist() == [1.0, 9.0]
