@@ -6,10 +6,11 @@ Works on Tensors only through their attributes (``_node``, ``requires_grad``,
 from .mode import set_grad_enabled
 
 
-def topological_order(roots):
-    """Tensors reachable from ``roots`` through inputs that need a gradient, outputs first.
+def topological_order(roots, every_input=False):
+    """Tensors reachable from ``roots``, outputs first.
 
-    Iterative depth-first search: a graph of any depth needs no recursion.
+    Only through inputs that need a gradient, unless ``every_input`` (for
+    drawing).  Iterative depth-first search: any depth, no recursion.
     """
     order, visited = [], set()
     stack = [(root, False) for root in reversed(roots)]
@@ -25,7 +26,7 @@ def topological_order(roots):
         node = t._node
         if node is not None:
             for parent, needed in zip(node.parents, node.needs_input_grad):
-                if needed and id(parent) not in visited:
+                if (needed or every_input) and id(parent) not in visited:
                     stack.append((parent, False))
     order.reverse()
     return order

@@ -51,7 +51,7 @@ class Function:
         """Op name with its settings, as shown in graph drawings: ``sum(axis=1)``."""
         shown = []
         for key, value in self.settings.items():
-            if value is None or key.startswith("_"):
+            if value is None or value is False or key.startswith("_"):
                 continue
             if key == "shape" and isinstance(value, tuple):
                 shown.append(", ".join(str(n) for n in value))

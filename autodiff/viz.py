@@ -1,5 +1,295 @@
-"""Draw the computation graph (filled in by the graph-rendering work)."""
+"""Draw the computation graph with graphviz, in the spirit of micrograd's pictures.
+
+``draw_graph`` returns a ``graphviz.Digraph``: its ``.source`` is DOT text that
+needs only the Python package; ``render``/``pipe`` need Graphviz's ``dot``
+program and, without it, say exactly what to install.
+"""
+import numpy as np
+
+from .engine import topological_order
+
+try:
+    import graphviz
+except ImportError:            # pragma: no cover - graphviz is a dependency; this keeps the message honest
+    graphviz = None
+
+COLORS = {
+    "parameter": "#cfe8fc",    # leaves that require grad
+    "constant": "#eeeeee",     # inputs and constants
+    "output": "#d9f2d0",       # the roots drawn
+    "op": "#fff4c2",
+    "collapsed": "#f3e5f5",
+}
+GRAD_EDGE = "#c0392b"
+
+INSTALL_DOT = (
+    "rendering needs Graphviz's `dot` program, which was not found on PATH. Install it: "
+    "Debian/Ubuntu `apt-get install graphviz`, Fedora `dnf install graphviz`, macOS `brew install graphviz`, "
+    "conda `conda install -c conda-forge graphviz`, Windows `winget install graphviz`. "
+    "The DOT text is available without it as graph.source."
+)
 
 
-def draw_graph(*roots, **options):
-    raise NotImplementedError
+class GraphvizNotFound(RuntimeError):
+    """Graphviz's ``dot`` program is missing: only rendering needs it."""
+
+
+if graphviz is not None:
+    class Graph(graphviz.Digraph):
+        """A graphviz.Digraph whose rendering errors say what to install."""
+
+        def render(self, *args, **kwargs):
+            try:
+                return super().render(*args, **kwargs)
+            except graphviz.ExecutableNotFound:
+                raise GraphvizNotFound(INSTALL_DOT) from None
+
+        def pipe(self, *args, **kwargs):
+            try:
+                return super().pipe(*args, **kwargs)
+            except graphviz.ExecutableNotFound:
+                raise GraphvizNotFound(INSTALL_DOT) from None
+
+
+def trace(roots):
+    """Every tensor reachable from ``roots``, inputs before the ops that use them."""
+    return topological_order(roots, every_input=True)[::-1]
+
+
+def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR", direction="forward",
+               collapse=False, max_nodes=400, legend=False, title=None):
+    """Draw the graph that computed ``roots`` (Tensors, or lists of them) and return a Digraph.
+
+    - show_data / show_grad: small values in full, larger ones summarised (mean, norm).
+    - names: ``{tensor: "name"}`` or ``{"name": tensor}`` (``dict(model.named_parameters())``).
+    - rankdir: "LR" or "TB"; direction: "forward" (data flow) or "backward" (gradient flow).
+    - collapse: True collapses every name scope to one box, or a list of scopes to collapse.
+    - max_nodes: past this the graph is summarised: scopes collapse, then the nodes
+      farthest from the roots are left out, with a note saying how many.
+    """
+    if graphviz is None:
+        raise ImportError("draw_graph needs the Python graphviz package: pip install graphviz")
+    roots = _flatten_roots(roots)
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if direction not in ("forward", "backward"):
+        raise ValueError(f"draw_graph: direction must be 'forward' or 'backward', got {direction!r}")
+    labels = _names(names)
+    tensors = trace(roots)
+    notes = []
+
+    collapsed = _collapsed_scopes(tensors, collapse)
+    if _count_nodes(tensors, collapsed) > max_nodes and collapse is not True:
+        collapsed = _collapsed_scopes(tensors, True)
+        if collapsed:
+            notes.append("scopes collapsed to fit max_nodes")
+    shown = tensors
+    if _count_nodes(tensors, collapsed) > max_nodes:
+        nearest = {id(t) for t in _nearest(roots, max_nodes // 2)}
+        shown = [t for t in tensors if id(t) in nearest]
+        hidden = len(tensors) - len(shown)
+        notes.append(f"{hidden} of {len(tensors)} tensors (and their ops) not shown: the graph has more than "
+                     f"max_nodes={max_nodes} nodes; collapse scopes or raise max_nodes")
+    if show_grad and not any(t.grad is not None for t in tensors):
+        notes.append("no gradients yet: call backward() first")
+
+    g = Graph(name="autodiff", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12"},
+              node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"arrowsize": "0.7"})
+    if title or notes:
+        g.attr(label="\\n".join(([title] if title else []) + notes), labelloc="t")
+
+    root_ids = {id(r) for r in roots}
+    shown_ids = {id(t) for t in shown}
+    boxes = {}                       # collapsed scope -> node id
+    clusters = {}                    # scope -> list of (node id, attrs)
+    edges = set()
+
+    def place(scope, node_id, **attrs):
+        box = _collapsed_owner(scope, collapsed)
+        if box is not None:
+            boxes.setdefault(box, []).append(node_id)
+            return "box_" + _safe(box)
+        clusters.setdefault(scope, []).append((node_id, attrs))
+        return node_id
+
+    where = {}
+    for number, t in enumerate(shown):
+        kind = "output" if id(t) in root_ids else ("parameter" if t.requires_grad and t._node is None else
+                                                   "constant" if t._node is None else "intermediate")
+        attrs = dict(shape="record", style="filled,rounded" if kind != "intermediate" else "rounded",
+                     fillcolor=COLORS.get(kind, "white"),
+                     label=_tensor_label(t, labels.get(id(t)) or t.name, show_data, show_grad))
+        where[id(t)] = place(t.scope, f"t{number}", **attrs)
+        node = t._node
+        if node is not None and all(id(p) in shown_ids for p in node.parents):
+            op_id = place(node.scope, f"op{number}", label=_escape(node.label()), shape="box",
+                          style="filled,rounded", fillcolor=COLORS["op"], height="0.3")
+            where[id(node)] = op_id
+            edges.add((op_id, where[id(t)]))
+            for p in node.parents:
+                edges.add((where[id(p)], op_id))
+
+    _emit_clusters(g, clusters)
+    for box, members in boxes.items():
+        ops_in = sum(1 for m in members if m.startswith("op"))
+        params = [t for t in shown if t.scope and _collapsed_owner(t.scope, collapsed) == box
+                  and t._node is None and t.requires_grad]
+        count = sum(t.size for t in params)
+        g.node("box_" + _safe(box), label=_escape(f"{box}\n{ops_in} ops, {len(params)} parameters ({count:,})"),
+               shape="box3d", style="filled", fillcolor=COLORS["collapsed"])
+    for tail, head in sorted(edges):
+        if tail == head:
+            continue
+        if direction == "backward":
+            g.edge(head, tail, color=GRAD_EDGE, label="")
+        else:
+            g.edge(tail, head)
+    if legend:
+        _legend(g)
+    return g
+
+
+def _flatten_roots(roots):
+    flat = []
+    for r in roots:
+        if isinstance(r, (list, tuple)):
+            flat.extend(_flatten_roots(r))
+        elif hasattr(r, "_node") and hasattr(r, "data"):
+            flat.append(r)
+        else:
+            raise TypeError(f"draw_graph: expected Tensors, got {type(r).__name__}")
+    if not flat:
+        raise ValueError("draw_graph: give at least one tensor to draw")
+    return flat
+
+
+def _names(names):
+    labels = {}
+    for key, value in (names or {}).items():
+        if isinstance(key, str):
+            key, value = value, key
+        labels[id(key)] = str(value)
+    return labels
+
+
+def _count_nodes(tensors, collapsed):
+    boxes, count = set(), 0
+    for t in tensors:
+        for scope in (t.scope, t._node.scope if t._node is not None else None):
+            owner = _collapsed_owner(scope, collapsed)
+            if owner is not None:
+                boxes.add(owner)
+            else:
+                count += 1
+    return count + len(boxes)
+
+
+def _nearest(roots, limit):
+    """The ``limit`` tensors closest to the roots (breadth first)."""
+    order, seen, frontier = [], set(), list(roots)
+    while frontier and len(order) < limit:
+        nxt = []
+        for t in frontier:
+            if id(t) in seen or len(order) >= limit:
+                continue
+            seen.add(id(t))
+            order.append(t)
+            if t._node is not None:
+                nxt.extend(t._node.parents)
+        frontier = nxt
+    return order
+
+
+def _collapsed_scopes(tensors, collapse):
+    if collapse is True:
+        return {t.scope.split("/")[0] for t in tensors if t.scope}
+    if not collapse:
+        return set()
+    return set([collapse] if isinstance(collapse, str) else collapse)
+
+
+def _collapsed_owner(scope, collapsed):
+    """The outermost collapsed scope that contains ``scope``, if any."""
+    if not scope or not collapsed:
+        return None
+    parts = scope.split("/")
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        if prefix in collapsed:
+            return prefix
+    return None
+
+
+def _emit_clusters(g, clusters):
+    """Nodes go into nested clusters following their scope path."""
+    tree = {}
+    for scope, nodes in clusters.items():
+        branch = tree
+        for part in (scope.split("/") if scope else []):
+            branch = branch.setdefault(part, {})
+        branch.setdefault(None, []).extend(nodes)
+
+    def emit(graph, branch, path):
+        for node_id, attrs in branch.get(None, []):
+            graph.node(node_id, **attrs)
+        for part, sub in branch.items():
+            if part is None:
+                continue
+            full = f"{path}/{part}" if path else part
+            with graph.subgraph(name="cluster_" + _safe(full)) as c:
+                c.attr(label=part, style="rounded,dashed", color="#888888", fontcolor="#555555")
+                emit(c, sub, full)
+
+    emit(g, tree, "")
+
+
+def _legend(g):
+    with g.subgraph(name="cluster_legend") as c:
+        c.attr(label="legend", style="rounded", color="#bbbbbb")
+        c.node("legend_param", label="parameter\\n(requires grad)", shape="box", style="filled,rounded",
+               fillcolor=COLORS["parameter"])
+        c.node("legend_const", label="input / constant", shape="box", style="filled,rounded",
+               fillcolor=COLORS["constant"])
+        c.node("legend_op", label="op", shape="box", style="filled,rounded", fillcolor=COLORS["op"])
+        c.node("legend_out", label="output", shape="box", style="filled,rounded", fillcolor=COLORS["output"])
+        c.edge("legend_param", "legend_op", style="invis")
+        c.edge("legend_const", "legend_op", style="invis")
+        c.edge("legend_op", "legend_out", style="invis")
+
+
+def _tensor_label(t, name, show_data, show_grad):
+    fields = []
+    if name:
+        fields.append(name)
+    fields.append(f"({', '.join(str(n) for n in t.shape)}) {t.dtype.name}")
+    if show_data:
+        fields.append("data " + _values(t.data, summary="mean"))
+    if show_grad and (t.grad is not None or t.requires_grad and t._node is None):
+        fields.append("grad " + (_values(t.grad.data, summary="norm") if t.grad is not None else "none yet"))
+    return "{" + " | ".join(_escape(f, record=True) for f in fields) + "}"
+
+
+def _values(array, summary):
+    array = np.asarray(array)
+    if array.size <= 4:
+        flat = [f"{v:.4g}" for v in array.reshape(-1).tolist()]
+        return flat[0] if array.ndim == 0 else "[" + ", ".join(flat) + "]"
+    if array.dtype.kind not in "fc":
+        return f"{array.size} values"
+    if summary == "norm":
+        return f"norm {float(np.linalg.norm(array.astype(np.float64))):.4g}"
+    return f"mean {float(array.mean(dtype=np.float64)):.4g}, std {float(array.std(dtype=np.float64)):.3g}"
+
+
+def _escape(text, record=False):
+    """Text for a DOT label: backslashes escaped, newlines as \\n, and in record labels
+    the characters that would start a new field."""
+    text = text.replace("\\", "\\\\")
+    if record:
+        for ch in "{}|<>":
+            text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", "\\n")
+
+
+def _safe(text):
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in text)
