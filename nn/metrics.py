@@ -1,0 +1,49 @@
+"""Metrics by name: functions of NumPy arrays (labels, predictions) -> mean over the batch."""
+import numpy as np
+
+
+def categorical_accuracy(y_true, y_pred):
+    return float(np.mean(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)))
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    labels = np.asarray(y_true)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    return float(np.mean(labels.astype(np.int64) == np.argmax(y_pred, axis=-1)))
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    y_true = np.asarray(y_true)
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true[..., None]
+    return float(np.mean((y_pred > threshold) == (y_true > 0.5)))
+
+
+def accuracy(y_true, y_pred):
+    """Keras's "accuracy": categorical, sparse or binary, chosen from the shapes."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_pred.ndim >= 1 and y_pred.shape[-1] > 1:
+        if y_true.shape == y_pred.shape:
+            return categorical_accuracy(y_true, y_pred)
+        return sparse_categorical_accuracy(y_true, y_pred)
+    return binary_accuracy(y_true, y_pred)
+
+
+METRICS = {
+    "accuracy": accuracy, "acc": accuracy,
+    "categorical_accuracy": categorical_accuracy,
+    "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "binary_accuracy": binary_accuracy,
+}
+
+
+def get(identifier):
+    """``(name, function)`` for a metric name or a callable(y_true, y_pred) -> float."""
+    if isinstance(identifier, str):
+        if identifier not in METRICS:
+            raise ValueError(f"unknown metric {identifier!r}; expected one of {sorted(METRICS)}")
+        return ("accuracy" if identifier == "acc" else identifier), METRICS[identifier]
+    if callable(identifier):
+        return getattr(identifier, "__name__", type(identifier).__name__), identifier
+    raise TypeError(f"a metric must be a name or a callable, got {identifier!r}")

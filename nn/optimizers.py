@@ -1,0 +1,207 @@
+"""Optimizers with Keras 3's defaults and update rules, updating parameters in place.
+
+Each works on the NumPy arrays behind the parameters, in their dtype, with
+per-parameter state and a scratch buffer allocated once: a step allocates no
+full-size arrays.  They take the parameters either at construction
+(PyTorch style) or from ``Sequential.compile`` (Keras style).
+"""
+import numbers
+
+import numpy as np
+
+import autodiff as ad
+
+
+class Optimizer:
+    def __init__(self, params=None, learning_rate=0.01):
+        if isinstance(params, numbers.Number):      # Keras style: RMSprop(0.01)
+            params, learning_rate = None, params
+        if not learning_rate > 0:
+            raise ValueError(f"{type(self).__name__}: learning_rate must be positive, got {learning_rate}")
+        self.learning_rate = float(learning_rate)
+        self.params = []
+        self.state = {}
+        self.iterations = 0
+        if params is not None:
+            self.attach(params)
+
+    def attach(self, params):
+        """Set the parameters this optimizer updates."""
+        params = list(params)
+        for p in params:
+            if not isinstance(p, ad.Tensor) or not p.requires_grad or p.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: parameters must be float Tensors that require grad, "
+                                f"got {p!r:.80}")
+        self.params = params
+        return self
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        """Apply one update to every parameter that has a gradient."""
+        if not self.params:
+            raise RuntimeError(f"{type(self).__name__}.step: no parameters: pass model.parameters() to the "
+                               "optimizer, or compile() a model with it")
+        self.iterations += 1
+        for p in self.params:
+            if p.grad is None:
+                continue
+            grad = p.grad.data
+            if grad.shape != p.shape:
+                raise ValueError(f"{type(self).__name__}: gradient of shape {grad.shape} for a parameter of "
+                                 f"shape {p.shape}")
+            state = self.state.get(id(p))
+            if state is None:
+                state = self.state[id(p)] = self.init_state(p.data)
+            self.update(p.data, grad, state)
+
+    def init_state(self, param):
+        return {"scratch": np.empty_like(param)}
+
+    def update(self, param, grad, state):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (Keras 3).
+
+        momentum == 0:  w = w - lr * g
+        else:           v = momentum * v - lr * g
+                        w = w + v                          (plain)
+                        w = w + momentum * v - lr * g      (nesterov)
+    """
+
+    def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(params, learning_rate)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def init_state(self, param):
+        state = super().init_state(param)
+        if self.momentum:
+            state["velocity"] = np.zeros_like(param)
+        return state
+
+    def update(self, param, grad, state):
+        step = np.multiply(grad, self.learning_rate, out=state["scratch"])      # lr * g
+        if not self.momentum:
+            param -= step
+            return
+        v = state["velocity"]
+        v *= self.momentum
+        v -= step
+        if self.nesterov:
+            param -= step
+            step = np.multiply(v, self.momentum, out=state["scratch"])
+            param += step
+        else:
+            param += v
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Keras 3).
+
+        v = rho * v + (1 - rho) * g**2
+        centered:   a = rho * a + (1 - rho) * g;  denominator = v - a**2 + epsilon
+        else:       denominator = v + epsilon
+        increment = lr * g / sqrt(denominator)
+        momentum > 0:  m = momentum * m + increment;  w = w - m
+        else:          w = w - increment
+    """
+
+    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+        super().__init__(params, learning_rate)
+        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
+
+    def init_state(self, param):
+        state = super().init_state(param)
+        state["velocity"] = np.zeros_like(param)
+        if self.centered:
+            state["average_grad"] = np.zeros_like(param)
+        if self.momentum:
+            state["momentum"] = np.zeros_like(param)
+        return state
+
+    def update(self, param, grad, state):
+        v, tmp = state["velocity"], state["scratch"]
+        np.square(grad, out=tmp)
+        tmp -= v
+        tmp *= 1 - self.rho
+        v += tmp                                  # v + (1 - rho) * (g**2 - v)
+        if self.centered:
+            a = state["average_grad"]
+            np.subtract(grad, a, out=tmp)
+            tmp *= 1 - self.rho
+            a += tmp
+            np.square(a, out=tmp)
+            np.subtract(v, tmp, out=tmp)
+            tmp += self.epsilon
+        else:
+            np.add(v, self.epsilon, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        np.divide(grad, tmp, out=tmp)
+        tmp *= self.learning_rate                 # increment
+        if self.momentum:
+            m = state["momentum"]
+            m *= self.momentum
+            m += tmp
+            param -= m
+        else:
+            param -= tmp
+
+
+class Adam(Optimizer):
+    """Adam (Keras 3), with t the step number starting at 1.
+
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g**2
+        alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        w = w - alpha * m / (sqrt(v) + epsilon)
+    """
+
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(params, learning_rate)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def init_state(self, param):
+        state = super().init_state(param)
+        state["m"] = np.zeros_like(param)
+        state["v"] = np.zeros_like(param)
+        return state
+
+    def update(self, param, grad, state):
+        m, v, tmp = state["m"], state["v"], state["scratch"]
+        t = self.iterations
+        np.subtract(grad, m, out=tmp)
+        tmp *= 1 - self.beta_1
+        m += tmp
+        np.square(grad, out=tmp)
+        tmp -= v
+        tmp *= 1 - self.beta_2
+        v += tmp
+        alpha = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= alpha
+        param -= tmp
+
+
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+
+
+def get(identifier):
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {identifier!r}; expected one of {sorted(OPTIMIZERS)}")
+        return OPTIMIZERS[key]()
+    if isinstance(identifier, Optimizer):
+        return identifier
+    raise TypeError(f"an optimizer must be a name or an Optimizer, got {identifier!r}")

@@ -1,0 +1,45 @@
+"""The examples people run: the perceptron, the tensor tour, graph pictures."""
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
+
+import perceptron  # noqa: E402
+
+
+@pytest.mark.parametrize("gate", ["AND", "OR", "NAND", "XOR"])
+def test_nn_perceptron_equals_the_classic_rule(gate):
+    labels = perceptron.GATES[gate]
+    w, b = perceptron.classic_perceptron(perceptron.INPUTS.astype(np.float64), labels.astype(np.float64))
+    dense = perceptron.nn_perceptron(perceptron.INPUTS, labels).layers[0]
+    np.testing.assert_allclose(dense.kernel.data.reshape(-1), w, atol=1e-6)
+    assert dense.bias.data[0] == pytest.approx(b, abs=1e-6)
+
+
+def test_and_ends_where_the_tutorial_says():
+    dense = perceptron.nn_perceptron(perceptron.INPUTS, perceptron.GATES["AND"]).layers[0]
+    np.testing.assert_allclose(dense.kernel.data.reshape(-1), [0.1, 0.2], atol=1e-6)
+    assert dense.bias.data[0] == pytest.approx(-0.2, abs=1e-6)
+
+
+def test_xor_defeats_a_perceptron_and_not_a_small_network():
+    model = perceptron.nn_perceptron(perceptron.INPUTS, perceptron.GATES["XOR"])
+    assert (model.predict(perceptron.INPUTS).reshape(-1) == perceptron.GATES["XOR"]).sum() < 4
+    predictions = perceptron.xor_network().predict(perceptron.INPUTS).reshape(-1)
+    np.testing.assert_array_equal(predictions > 0.5, perceptron.GATES["XOR"] > 0.5)
+
+
+@pytest.mark.parametrize("script,expected", [
+    ("perceptron.py", "AND: weights [0.1, 0.2], bias -0.2"),
+    ("tensors.py", "broadcasting x (2, 3) + y (3,): ndim=2 shape=(2, 3) dtype=float32"),
+])
+def test_examples_run_and_print(script, expected):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script)], capture_output=True, text=True,
+                            timeout=300, check=True)
+    assert expected in result.stdout

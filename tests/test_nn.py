@@ -1,0 +1,351 @@
+"""nn: layers, activations, losses, optimizers, metrics and Sequential."""
+import io
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+from nn import activations, initializers, layers, losses, metrics, models, optimizers
+from nn.utils import to_categorical
+
+
+def tutorial_network():
+    network = models.Sequential()
+    network.add(layers.Dense(512, activation="relu", input_shape=(28 * 28,)))
+    network.add(layers.Dense(10, activation="softmax"))
+    return network
+
+
+# ------------------------------------------------------------------ gradients
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "tanh", "softmax"])
+def test_dense_layer_gradients(activation):
+    rng = np.random.default_rng(1)
+    layer = layers.Dense(3, activation=activation, input_shape=(4,))
+
+    def run(x, kernel, bias):
+        layer.kernel, layer.bias = kernel, bias
+        return layer(x)
+
+    x = rng.standard_normal((5, 4)) + 0.05         # keep relu away from exact zeros
+    assert ad.gradcheck(run, [x, rng.standard_normal((4, 3)), rng.standard_normal(3)])
+
+
+@pytest.mark.parametrize("name", ["linear", "relu", "sigmoid", "tanh", "softmax"])
+def test_activation_gradients(name):
+    x = np.array([[-1.3, 0.4, 2.0], [0.7, -0.2, 1.1]])
+    assert ad.gradcheck(activations.get(name), [x])
+    assert ad.gradcheck(layers.Activation(name), [x])
+
+
+def test_step_is_rosenblatts_threshold_with_a_straight_through_gradient():
+    z = ad.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    out = activations.step(z)
+    assert out.tolist() == [0.0, 0.0, 1.0]          # 1 if z > 0 else 0
+    out.backward(np.array([0.5, -2.0, 3.0], dtype=np.float32))
+    assert z.grad.tolist() == [0.5, -2.0, 3.0]
+
+
+def test_flatten_and_dropout():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    assert layers.Flatten()(x).shape == (2, 12)
+    assert ad.gradcheck(layers.Flatten(), [x])
+    drop = layers.Dropout(0.5, seed=3)
+    ones = np.ones((200, 50), dtype=np.float32)
+    out = drop(ones).data
+    assert set(np.unique(out)) == {0.0, 2.0} and 0.4 < (out == 0).mean() < 0.6
+    drop.eval()
+    np.testing.assert_array_equal(drop(ones).data, ones)
+
+
+PROBS = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+ONE_HOT = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("loss,y_true,y_pred", [
+    (losses.CategoricalCrossentropy(), ONE_HOT, PROBS),
+    (losses.CategoricalCrossentropy(from_logits=True), ONE_HOT, np.log(PROBS) + 0.3),
+    (losses.SparseCategoricalCrossentropy(), np.array([1, 0]), PROBS),
+    (losses.SparseCategoricalCrossentropy(from_logits=True), np.array([[2], [0]]), np.log(PROBS)),
+    (losses.BinaryCrossentropy(), np.array([[1.0], [0.0]]), np.array([[0.7], [0.2]])),
+    (losses.BinaryCrossentropy(from_logits=True), np.array([1.0, 0.0]), np.array([[1.5], [-0.4]])),
+    (losses.MeanSquaredError(), ONE_HOT, PROBS),
+    (losses.HalfSquaredError(), ONE_HOT, PROBS),
+], ids=lambda v: getattr(v, "name", "") if isinstance(v, losses.Loss) else "")
+def test_loss_gradients(loss, y_true, y_pred):
+    assert ad.gradcheck(lambda p: loss(y_true, p), [y_pred])
+
+
+def test_losses_match_their_formulas_and_use_logits_after_a_softmax():
+    cce = losses.get("categorical_crossentropy")
+    expected = -np.mean(np.log([0.5, 0.6]))
+    assert cce(ONE_HOT, PROBS).item() == pytest.approx(expected)
+    assert losses.get("sparse_categorical_crossentropy")([1, 0], PROBS).item() == pytest.approx(expected)
+    assert losses.get("mse")(ONE_HOT, PROBS).item() == pytest.approx(np.mean((ONE_HOT - PROBS) ** 2))
+    bce = losses.get("binary_crossentropy")([[1.0], [0.0]], np.array([[0.7], [0.2]])).item()
+    assert bce == pytest.approx(-np.mean([np.log(0.7), np.log(0.8)]))
+    # Straight after a softmax the loss is computed from the logits: finite even
+    # where the softmax underflows to exactly 0 (and clipping would give ~16.1).
+    logits = ad.tensor([[0.0, 200.0]], requires_grad=True)
+    loss = cce(np.array([[1.0, 0.0]]), logits.softmax())
+    assert loss.grad_fn.name == "softmax_cross_entropy"
+    assert loss.item() == pytest.approx(200.0)
+    loss.backward()
+    np.testing.assert_allclose(logits.grad.data, [[-1.0, 1.0]], atol=1e-6)
+    with ad.no_grad():
+        assert cce(np.array([[1.0, 0.0]]), logits.softmax()).item() == pytest.approx(-np.log(1e-7), rel=1e-5)
+
+
+# ----------------------------------------------------------------- optimizers
+def _three_steps(opt_factory, grads):
+    w = nn.Parameter(np.array([0.5, -1.0, 2.0]))
+    opt = opt_factory([w])
+    for g in grads:
+        w.grad = ad.tensor(g)
+        opt.step()
+    return w.data
+
+
+GRADS = [np.array([0.1, -0.2, 0.3], dtype=np.float32), np.array([-0.4, 0.5, 0.05], dtype=np.float32),
+         np.array([0.2, 0.2, -0.6], dtype=np.float32)]
+
+
+def test_sgd_formulas():
+    w = np.array([0.5, -1.0, 2.0])
+    for g in GRADS:
+        w = w - 0.01 * g
+    np.testing.assert_allclose(_three_steps(lambda p: optimizers.SGD(p), GRADS), w, rtol=1e-6)
+    for nesterov in (False, True):
+        w, v = np.array([0.5, -1.0, 2.0]), np.zeros(3)
+        for g in GRADS:
+            v = 0.9 * v - 0.1 * g
+            w = w + 0.9 * v - 0.1 * g if nesterov else w + v
+        got = _three_steps(lambda p: optimizers.SGD(p, learning_rate=0.1, momentum=0.9, nesterov=nesterov), GRADS)
+        np.testing.assert_allclose(got, w, rtol=1e-6)
+
+
+@pytest.mark.parametrize("centered,momentum", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)])
+def test_rmsprop_formula(centered, momentum):
+    w, v, a, m = np.array([0.5, -1.0, 2.0]), np.zeros(3), np.zeros(3), np.zeros(3)
+    lr, rho, eps = 0.001, 0.9, 1e-7
+    for g in GRADS:
+        v = rho * v + (1 - rho) * g ** 2
+        if centered:
+            a = rho * a + (1 - rho) * g
+            denominator = v - a ** 2 + eps
+        else:
+            denominator = v + eps
+        increment = lr * g / np.sqrt(denominator)
+        if momentum:
+            m = momentum * m + increment
+            w = w - m
+        else:
+            w = w - increment
+    got = _three_steps(lambda p: optimizers.RMSprop(p, centered=centered, momentum=momentum), GRADS)
+    np.testing.assert_allclose(got, w, rtol=1e-5)
+
+
+def test_adam_formula():
+    w, m, v = np.array([0.5, -1.0, 2.0]), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(GRADS, start=1):
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g ** 2
+        alpha = 0.001 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        w = w - alpha * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(_three_steps(lambda p: optimizers.Adam(p), GRADS), w, rtol=1e-5)
+
+
+def test_optimizers_update_in_place_in_the_parameter_dtype():
+    for name in ("sgd", "rmsprop", "adam"):
+        w = nn.Parameter(np.ones(4))
+        buffer = w.data
+        opt = optimizers.get(name).attach([w])
+        w.grad = ad.tensor(np.full(4, 0.5, dtype=np.float32))
+        opt.step()
+        assert w.data is buffer and w.data.dtype == np.float32 and (w.data < 1).all()
+        assert w.grad.tolist() == [0.5] * 4          # the gradient itself is left alone
+
+
+def test_keras_defaults():
+    assert optimizers.SGD().learning_rate == 0.01
+    r = optimizers.RMSprop()
+    assert (r.learning_rate, r.rho, r.momentum, r.epsilon, r.centered) == (0.001, 0.9, 0.0, 1e-7, False)
+    a = optimizers.Adam()
+    assert (a.learning_rate, a.beta_1, a.beta_2, a.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+    assert optimizers.RMSprop(0.01).learning_rate == 0.01
+
+
+# -------------------------------------------------------------------- metrics
+def test_accuracy_picks_the_right_kind_from_shapes():
+    probs = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert metrics.accuracy(np.array([[0, 1], [0, 1], [0, 1]]), probs) == pytest.approx(2 / 3)
+    assert metrics.accuracy(np.array([1, 0, 0]), probs) == pytest.approx(2 / 3)
+    assert metrics.accuracy(np.array([[1], [0], [0]]), probs) == pytest.approx(2 / 3)
+    assert metrics.accuracy(np.array([1, 0, 0]), np.array([[0.7], [0.4], [0.6]])) == pytest.approx(2 / 3)
+
+
+def test_to_categorical_like_keras():
+    np.testing.assert_array_equal(to_categorical([0, 2, 1]), np.eye(3)[[0, 2, 1]])
+    assert to_categorical([[1], [0]], num_classes=4).shape == (2, 4)
+    assert to_categorical(np.array([1.0, 2.0])).dtype == np.float32
+    with pytest.raises(ValueError, match=">= 0"):
+        to_categorical([-1, 2])
+    with pytest.raises(ValueError, match="too large for num_classes=3"):
+        to_categorical([0, 3], num_classes=3)
+    with pytest.raises(ValueError, match="whole numbers"):
+        to_categorical([0.5, 1.0])
+
+
+# ----------------------------------------------------------------- initializers
+def test_initializers_are_seeded_and_have_keras_scales():
+    for name in initializers.INITIALIZERS:
+        a = initializers.get(name, seed=5)((300, 200))
+        b = initializers.get(name, seed=5)((300, 200))
+        assert a.dtype == np.float32 and a.shape == (300, 200)
+        np.testing.assert_array_equal(a, b)
+    limit = np.sqrt(6 / 500)
+    g = initializers.get("glorot_uniform", seed=1)((300, 200))
+    assert g.max() <= limit and g.min() >= -limit and g.max() > 0.95 * limit
+    assert initializers.get("he_normal", seed=1)((300, 200)).std() == pytest.approx(np.sqrt(2 / 300), rel=0.05)
+    assert initializers.get("glorot_normal", seed=1)((300, 200)).std() == pytest.approx(np.sqrt(2 / 500), rel=0.05)
+    nn.set_seed(11)
+    first = layers.Dense(3, input_shape=(4,)).kernel.data
+    nn.set_seed(11)
+    np.testing.assert_array_equal(first, layers.Dense(3, input_shape=(4,)).kernel.data)
+
+
+# ------------------------------------------------------------------ Sequential
+def test_summary_counts_the_tutorials_407050_parameters():
+    out = []
+    assert tutorial_network().summary(print_fn=out.append) == 407_050
+    text = out[0]
+    assert "(None, 512)" in text and "401,920" in text and "5,130" in text and "Total params: 407,050" in text
+
+
+def synthetic(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 8)).astype(np.float32)
+    y = (x @ rng.standard_normal((8, 3))).argmax(axis=1)
+    return x, y
+
+
+def test_fit_drives_a_synthetic_problem_to_high_accuracy():
+    nn.set_seed(0)
+    x, y = synthetic()
+    model = models.Sequential([layers.Dense(32, activation="relu", input_shape=(8,)),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, to_categorical(y), epochs=30, batch_size=32, verbose=0, validation_split=0.2)
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history.history["loss"]) == 30
+    assert history.history["loss"][-1] < history.history["loss"][0] / 3
+    loss, acc = model.evaluate(x, to_categorical(y))
+    assert acc > 0.95
+    probs = model.predict(x)
+    assert probs.shape == (600, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert (probs.argmax(1) == y).mean() == pytest.approx(acc)
+
+
+def test_sparse_labels_and_no_metrics_give_a_float():
+    nn.set_seed(1)
+    x, y = synthetic()
+    model = models.Sequential([layers.Dense(3, activation="softmax")])     # built on first fit
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.5), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=5, verbose=0, validation_data=(x[:100], y[:100]))
+    assert isinstance(model.evaluate(x, y), float)
+
+
+def test_pytorch_style_loop():
+    nn.set_seed(2)
+    x, y = synthetic()
+    network = models.Sequential([layers.Dense(16, activation="tanh", input_shape=(8,)), layers.Dense(3)])
+    opt = optimizers.RMSprop(network.parameters(), learning_rate=0.01)
+    loss_fn = losses.SparseCategoricalCrossentropy(from_logits=True)
+    first = None
+    for _ in range(100):
+        out = network(x)
+        assert isinstance(out, ad.Tensor)
+        loss = loss_fn(y, out)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        first = first or loss.item()
+    assert loss.item() < first / 3
+
+
+def test_save_and_load_weights_round_trip_and_mismatch(tmp_path):
+    a = tutorial_network()
+    path = tmp_path / "w.npz"
+    a.save_weights(path)
+    b = tutorial_network()
+    b.load_weights(path)
+    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert na == nb
+        np.testing.assert_array_equal(pa.data, pb.data)
+    assert [n for n, _ in a.named_parameters()] == ["layers.0.kernel", "layers.0.bias", "layers.1.kernel",
+                                                    "layers.1.bias"]
+    other = models.Sequential([layers.Dense(256, activation="relu", input_shape=(784,)), layers.Dense(10)])
+    before = other.layers[1].kernel.data.copy()
+    with pytest.raises(ValueError, match=r"'layers.0.kernel' has shape \(784, 256\) in the model but \(784, 512\)"):
+        other.load_weights(path)
+    np.testing.assert_array_equal(other.layers[1].kernel.data, before)   # nothing half-loaded
+
+
+def test_layers_record_their_ops_in_a_name_scope():
+    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,), name="hidden"),
+                               layers.Dense(2, name="out")])
+    y = model(np.ones((2, 3), dtype=np.float32))
+    assert y.grad_fn.scope == "out"
+    assert model.layers[0].kernel.scope == "hidden"
+    assert "cluster_hidden" in ad.draw_graph(y).source
+
+
+def test_progress_is_one_plain_line_per_epoch_off_a_terminal_and_silent_at_zero(capsys):
+    x, y = synthetic(100)
+    model = models.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=2, verbose="auto")
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    lines = out.strip().splitlines()
+    assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2" and len(lines) == 4
+    assert lines[1].startswith("4/4 - ") and "loss: " in lines[1] and "accuracy: " in lines[1]
+    model.fit(x, y, epochs=2, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_progress_bar_on_a_terminal():
+    from nn.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = Progress(10, verbose="auto", stream=stream, interval=0)
+    for step in range(1, 11):
+        bar.update(step, [("loss", 0.5)])
+    bar.finish([("loss", 0.5)])
+    text = stream.getvalue()
+    assert text.count("\r") >= 10 and "[==============================]" in text and text.endswith("\n")
+
+
+# --------------------------------------------------------------------- errors
+def test_bad_input_errors_name_what_was_given_and_expected():
+    x, y = synthetic(50)
+    model = tutorial_network()
+    with pytest.raises(RuntimeError, match=r"compile\(\) the model first"):
+        model.fit(x, y)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match=r"dense.*expected inputs with 784 features.*got shape \(32, 8\)"):
+        model.fit(x, to_categorical(y, 10), verbose=0)
+    with pytest.raises(ValueError, match=r"labels of shape \(32,\) do not fit predictions of shape \(32, 10\).*"
+                                         "to_categorical"):
+        model.fit(np.zeros((50, 784)), y, verbose=0)
+    with pytest.raises(ValueError, match="50 inputs but 49 labels"):
+        model.fit(np.zeros((50, 784)), to_categorical(y, 10)[:49], verbose=0)
+    for bad in [lambda: layers.Dense(3, activation="swish"), lambda: losses.get("hinge"),
+                lambda: optimizers.get("adagrad"), lambda: metrics.get("auc"),
+                lambda: initializers.get("orthogonal")]:
+        with pytest.raises(ValueError, match="unknown .* expected one of"):
+            bad()
