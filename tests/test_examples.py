@@ -1,5 +1,4 @@
 """The examples people run: the perceptron, the tensor tour, graph pictures."""
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +42,19 @@ def test_examples_run_and_print(script, expected):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / script)], capture_output=True, text=True,
                             timeout=300, check=True)
     assert expected in result.stdout
+
+
+def test_render_graph_example_writes_svgs_with_the_layers(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import render_graph
+
+    written = render_graph.main([str(tmp_path)])
+    assert [Path(p).name for p in written] == ["neuron.svg", "mlp_step_collapsed.svg", "mlp_step.svg"]
+    texts = {}
+    for path in written:
+        root = ET.parse(path).getroot()
+        texts[Path(path).name] = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
+    assert "sigmoid" in texts["neuron.svg"] and "grad 0.2494" in texts["neuron.svg"]
+    assert "2 parameters (401,920)" in texts["mlp_step_collapsed.svg"]
+    assert "layers.0.kernel" in texts["mlp_step.svg"] and "relu" in texts["mlp_step.svg"]

@@ -1,0 +1,80 @@
+"""Read IDX files, the format of the original MNIST distribution (gzipped or not).
+
+Layout: two zero bytes, a type code, the number of dimensions, each dimension
+as a big-endian uint32, then the data.  Anything that does not add up is an
+error, never a wrong array.
+"""
+import gzip
+import os
+
+import numpy as np
+
+_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+          0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+class IDXError(ValueError):
+    """A file that is not a well-formed IDX file."""
+
+
+def parse_idx(raw, name="<bytes>", expected_ndim=None):
+    """An ndarray from the bytes of an IDX file."""
+    if len(raw) < 4:
+        raise IDXError(f"{name}: only {len(raw)} bytes, too short for an IDX header")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
+        raise IDXError(f"{name}: bad magic number {raw[:4].hex()}: an IDX file starts with 0000, then a type code "
+                       f"(08 for unsigned bytes) and the number of dimensions")
+    dtype, ndim = np.dtype(_TYPES[raw[2]]), raw[3]
+    if expected_ndim is not None and ndim != expected_ndim:
+        raise IDXError(f"{name}: holds {ndim}-dimensional data, expected {expected_ndim} dimensions")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise IDXError(f"{name}: truncated header ({len(raw)} bytes, need {header})")
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise IDXError(f"{name}: shape {shape} needs {expected} bytes of data but the file has {len(raw) - header}"
+                       f" ({'truncated' if len(raw) - header < expected else 'trailing bytes'})")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx(path, expected_ndim=None):
+    """Read ``path``; a name ending in .gz is decompressed (a corrupt gzip stream is an error too)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise IDXError(f"{path}: corrupt gzip data: {exc}") from None
+    return parse_idx(raw, os.fspath(path), expected_ndim)
+
+
+def find(folder, stem):
+    """``folder/stem`` or ``folder/stem.gz``, whichever exists (None if neither)."""
+    for candidate in (stem, stem + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def read_split(folder, images_stem, labels_stem):
+    """(images, labels) from a pair of IDX files whose counts must agree."""
+    images_path, labels_path = find(folder, images_stem), find(folder, labels_stem)
+    missing = [stem for stem, path in ((images_stem, images_path), (labels_stem, labels_path)) if path is None]
+    if missing:
+        raise FileNotFoundError(f"{folder} has no {' or '.join(m + '[.gz]' for m in missing)}")
+    images, labels = read_idx(images_path, expected_ndim=3), read_idx(labels_path, expected_ndim=1)
+    if len(images) != len(labels):
+        raise IDXError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+    return images, labels
+
+
+MNIST_FILES = (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+
+
+def read_mnist_folder(folder):
+    """((x_train, y_train), (x_test, y_test)) from the four canonical files in ``folder``."""
+    return tuple(read_split(folder, images, labels) for images, labels in MNIST_FILES)
