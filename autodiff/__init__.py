@@ -11,7 +11,7 @@ from .mode import enable_grad, is_grad_enabled, name_scope, current_scope, no_gr
 from .tensor import (DEFAULT_FLOAT, Tensor, arange, full, grad, ones, ones_like, rand, randn, random_generator, seed,
                      tensor, zeros, zeros_like)
 from .functional import (abs, add, broadcast_to, clip, concatenate, divide, dot, exp, expand_dims, flatten, log,
-                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, power,
+                         linear, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, power,
                          relu, reshape, sigmoid, softmax, softmax_cross_entropy, sqrt, squeeze, stack, subtract, sum,
                          tanh, transpose, where)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -68,16 +68,16 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
             parent_grads = node.backward(g)
             if not retain_graph:
                 node.free()
-            returned = set()
+            returned = []            # ids of gradients already handed to another input
             for parent, needed, pg in zip(node.parents, node.needs_input_grad, parent_grads):
                 if not needed or pg is None:
                     continue
-                if pg.shape != parent.shape or pg.dtype != parent.dtype:
+                if pg.data.shape != parent.data.shape or pg.data.dtype != parent.data.dtype:
                     raise RuntimeError(
                         f"{node.label()} backward gave a gradient of shape {pg.shape} and dtype {pg.dtype} "
                         f"for an input of shape {parent.shape} and dtype {parent.dtype}")
                 owned = pg is not g and id(pg) not in returned and pg.data.base is None
-                returned.add(id(pg))
+                returned.append(id(pg))
                 _accumulate(pending, parent, pg, owned)
     return found
 

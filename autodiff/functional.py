@@ -81,6 +81,16 @@ def dot(a, b):
     return (a.reshape(-1, k) @ b_matrix).reshape(a.shape[:-1] + rest)
 
 
+def linear(x, weight, bias=None, activation=None):
+    """``x @ weight + bias`` in one op, as a dense layer computes it: weight (in, out), bias (out,).
+
+    ``activation="relu"`` fuses the ReLU into the same op and buffer.
+    """
+    fn = ops.Linear(activation)
+    x = _as_tensor(x)
+    return x.apply(fn, weight) if bias is None else x.apply(fn, weight, bias)
+
+
 def concatenate(tensors, axis=0):
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
@@ -107,8 +117,8 @@ def stack(tensors, axis=0):
 
 def softmax_cross_entropy(logits, targets, axis=-1):
     """Mean over rows of -sum(targets * log_softmax(logits)); gradient (softmax - targets) / rows."""
-    logits = _as_tensor(logits)
-    if logits.shape != _as_tensor(targets).shape:
+    logits, targets = _as_tensor(logits), _as_tensor(targets)
+    if logits.shape != targets.shape:
         raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
-                         f"{_as_tensor(targets).shape} must have the same shape")
+                         f"{targets.shape} must have the same shape")
     return logits.apply(ops.SoftmaxCrossEntropy(axis=axis), targets)

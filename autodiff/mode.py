@@ -38,20 +38,25 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-@contextlib.contextmanager
-def name_scope(name):
+class name_scope:
     """Tag every tensor and op created inside with ``name`` (nested scopes join with '/').
 
     Graph drawings group the nodes of one scope into a cluster, so a layer that
     runs its ops inside ``name_scope(layer.name)`` shows up as one box.
     """
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"name_scope needs a non-empty name without '/', got {name!r}")
-    _State.scopes.append(name)
-    try:
-        yield current_scope()
-    finally:
+
+    def __init__(self, name):
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"name_scope needs a non-empty name without '/', got {name!r}")
+        self.name = name
+
+    def __enter__(self):
+        _State.scopes.append(self.name)
+        return current_scope()
+
+    def __exit__(self, *exc):
         _State.scopes.pop()
+        return False
 
 
 def current_scope():

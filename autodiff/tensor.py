@@ -4,6 +4,7 @@ Every method that computes something goes through ``Tensor.apply``, which runs
 an op's forward on arrays and, when a gradient may be needed, records the op as
 a node of the graph.  The gradient rules live beside each forward in ``ops/``.
 """
+import math
 import numbers
 import weakref
 
@@ -90,14 +91,19 @@ class Tensor:
         ``others`` may be Tensors, arrays or numbers; numbers take this tensor's
         dtype so that a Python or NumPy scalar never promotes float32.
         """
-        inputs = (self,) + tuple(self._operand(o) for o in others)
-        record = _State.grad_enabled and any(t.requires_grad for t in inputs)
+        if others:
+            inputs = (self, *[o if isinstance(o, Tensor) else self._operand(o) for o in others])
+            arrays = [t.data for t in inputs]
+            record = _State.grad_enabled and any([t.requires_grad for t in inputs])
+        else:
+            inputs, arrays = (self,), [self.data]
+            record = _State.grad_enabled and self.requires_grad
         if record:
             fn.parents = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn.needs_input_grad = tuple([t.requires_grad for t in inputs])
             fn.scope = current_scope()
         try:
-            out = fn.forward(*[t.data for t in inputs])
+            out = fn.forward(*arrays)
         except ValueError as exc:
             message = str(exc)
             if not message.startswith(fn.name):
@@ -237,10 +243,11 @@ class Tensor:
 
     # ------------------------------------------------------------- arithmetic
     def _binary(self, fn, other, reverse=False):
-        try:
-            other = self._operand(other)
-        except TypeError:
-            return NotImplemented
+        if not isinstance(other, Tensor):
+            try:
+                other = self._operand(other)
+            except TypeError:
+                return NotImplemented
         return other.apply(fn, self) if reverse else self.apply(fn, other)
 
     def __add__(self, other): return self._binary(ops.Add(), other)
@@ -339,6 +346,8 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = _shape_arg(shape)
+        if shape == self.data.shape:
+            return self
         try:
             target = _resolve_shape(self.shape, shape)
         except ValueError as exc:
@@ -349,9 +358,11 @@ class Tensor:
         return self.apply(ops.Reshape(shape=target))
 
     def transpose(self, *axes):
+        if not axes and self.data.ndim == 2:          # the common case: a matrix
+            return self.apply(ops.Transpose(axes=(1, 0)))
         axes = _shape_arg(axes) if axes else None
         if axes is not None:
-            if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
+            if len(axes) != self.ndim or sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
                 raise ValueError(f"transpose: axes {axes} are not a permutation of the {self.ndim} axes "
                                  f"of a tensor of shape {self.shape}")
             axes = tuple(a % self.ndim for a in axes)
@@ -364,14 +375,14 @@ class Tensor:
     def swapaxes(self, axis1, axis2):
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return self.transpose(axes)
+        return self.apply(ops.Transpose(axes=tuple(axes))) if axis1 % self.ndim != axis2 % self.ndim else self
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Join axes start_dim..end_dim into one (all of them by default, like NumPy's flatten)."""
         if self.ndim == 0:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:start] + (int(np.prod(self.shape[start:end + 1])),) + self.shape[end + 1:]
+        shape = self.shape[:start] + (math.prod(self.shape[start:end + 1]),) + self.shape[end + 1:]
         return self.reshape(shape)
 
     def expand_dims(self, axis):
@@ -412,15 +423,15 @@ def _shape_arg(args):
 
 
 def _resolve_shape(shape, target):
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if target.count(-1) > 1:
         raise ValueError("only one axis may be -1")
-    known = int(np.prod([n for n in target if n != -1]))
+    known = math.prod(n for n in target if n != -1)
     if -1 in target:
         if known == 0 or size % known:
             raise ValueError(f"{size} elements do not divide into axes of {known}")
         target = tuple(size // known if n == -1 else n for n in target)
-    if int(np.prod(target)) != size or any(n < 0 for n in target):
+    if math.prod(target) != size or any(n < 0 for n in target):
         raise ValueError(f"{size} elements do not fit")
     return target
 

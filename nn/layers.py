@@ -1,4 +1,5 @@
 """Keras-style layers: built on first call (or from ``input_shape``), each running in its own name scope."""
+import math
 import re
 
 import numpy as np
@@ -81,12 +82,13 @@ class Dense(Layer):
 
     def forward(self, x):
         self.check_features(x)
+        if self.activation is activations.relu:          # one fused op, one buffer
+            return ad.linear(x, self.kernel, self.bias, activation="relu")
         return self.activation(self.pre_activation(x))
 
     def pre_activation(self, x):
         """``x @ kernel + bias``: the logits when the activation is softmax."""
-        z = x @ self.kernel
-        return z + self.bias if self.bias is not None else z
+        return ad.linear(x, self.kernel, self.bias)
 
     def check_features(self, x):
         features = self.kernel.shape[0]
@@ -108,7 +110,7 @@ class Flatten(Layer):
     """Flatten every axis but the batch axis."""
 
     def compute_output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
+        return (math.prod(input_shape),)
 
     def forward(self, x):
         return x.reshape(x.shape[0], -1)

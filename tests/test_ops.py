@@ -2,7 +2,7 @@
 (against float64 central differences with a random upstream gradient)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import autodiff as ad
 from strategies import array_and_axis, arrays, broadcast_pair, matmul_pair, nonscalar_shapes, shapes
@@ -116,6 +116,27 @@ def test_dot_like_numpy(data):
     a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
     _check_value(ad.dot(a, b), np.dot(a, b), np.float64)
     assert ad.gradcheck(ad.dot, [a, b])
+
+
+@pytest.mark.parametrize("x_shape", [(4,), (3, 4), (2, 3, 4)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("activation", [None, "relu"])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_linear_is_matmul_plus_bias_then_activation(x_shape, bias, activation, data):
+    x, w, b = data.draw(arrays(x_shape)), data.draw(arrays((4, 5))), data.draw(arrays((5,)))
+    args = [x, w, b] if bias else [x, w]
+    expected = x @ w + (b if bias else 0)
+    if activation == "relu":
+        assume(np.all(np.abs(expected) > 1e-3))          # keep away from the kink
+        expected = np.maximum(expected, 0)
+
+    def fn(*t):
+        return ad.linear(*t, activation=activation)
+
+    _check_value(fn(*[ad.tensor(a) for a in args]), expected, np.float64)
+    assert ad.gradcheck(fn, args)
+    assert ad.gradgradcheck(lambda *t: fn(*t) ** 2, args)
 
 
 SHAPE_OPS = [

@@ -3,5 +3,5 @@ from .elementwise import (Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum,
                           Relu, Sigmoid, Sqrt, Sub, Tanh, Where)
 from .reduce import LogSumExp, Max, Mean, Min, Sum
 from .shape import (BroadcastTo, Concatenate, GetItem, Reshape, Transpose, Unindex)
-from .linalg import MatMul
+from .linalg import Linear, MatMul
 from .nn import LogSoftmax, Softmax, SoftmaxCrossEntropy

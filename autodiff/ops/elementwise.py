@@ -195,6 +195,12 @@ class Where(Function):
     """
 
     def forward(self, a, b):
+        if b.ndim == 0 and b == 0 and a.shape == self.condition.shape and a.dtype.kind == "f":
+            # Selecting against zero (relu's and clip's gradients) as a product is
+            # several times faster than np.where, and the same whenever a is finite.
+            out = np.multiply(a, self.condition)
+            if np.isfinite(np.sum(out)):          # one pass; an inf or NaN anywhere shows in the sum
+                return out
         return np.where(self.condition, a, b)
 
     def backward(self, grad):

@@ -32,3 +32,49 @@ class MatMul(Function):
         if self.needs_input_grad[1]:
             grad_b = unbroadcast(a2.mT @ grad2, b2).reshape(b.shape)
         return grad_a, grad_b
+
+
+class Linear(Function):
+    """``x @ weight + bias`` as one op (PyTorch's addmm): one output buffer, the bias added in place.
+
+    weight is (in_features, out_features), bias (out_features,) or absent; x has
+    any number of leading axes.  ``activation="relu"`` applies the ReLU in the
+    same buffer, as fused dense kernels do: one node and no extra array.
+    """
+
+    def __init__(self, activation=None):
+        if activation not in (None, "relu"):
+            raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
+        super().__init__(activation=activation)
+
+    def forward(self, x, weight, bias=None):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0] or \
+                bias is not None and bias.shape != (weight.shape[1],):
+            raise ValueError(f"linear: x of shape {x.shape}, weight of shape {weight.shape}"
+                             f"{'' if bias is None else f' and bias of shape {bias.shape}'} do not fit: "
+                             "expected (..., in), (in, out) and (out,)")
+        out = np.matmul(x, weight)
+        if bias is not None:
+            if np.result_type(out, bias) != out.dtype:
+                out = out + bias
+            else:
+                out += bias
+        if self.activation == "relu":
+            np.maximum(out, 0, out=out)
+        return out
+
+    def backward(self, grad):
+        x, weight = self.parents[:2]
+        need = self.needs_input_grad
+        if self.activation == "relu":
+            grad = grad.where(self.output.data > 0, 0.0)       # as Relu's rule: 0 at the kink
+        grads = [None] * len(self.parents)
+        if need[0]:
+            grads[0] = unbroadcast(grad @ weight.T, x)
+        rows = grad.reshape(-1, weight.shape[1]) if grad.ndim != 2 else grad     # every leading axis is a row
+        if need[1]:
+            x_rows = x.reshape(-1, weight.shape[0]) if x.ndim != 2 else x
+            grads[1] = unbroadcast(x_rows.T @ rows, weight)
+        if len(self.parents) == 3 and need[2]:
+            grads[2] = unbroadcast(rows.sum(axis=0), self.parents[2])
+        return tuple(grads)

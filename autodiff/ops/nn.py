@@ -46,13 +46,16 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, grad):
         logits, targets = self.parents
-        log_p = logits.log_softmax(axis=self.axis)     # (batch, classes): cheap to recompute
         scale = grad * (1.0 / _rows(logits.data, self.axis))
         grad_logits = grad_targets = None
         if self.needs_input_grad[0]:
-            grad_logits = scale * (log_p.exp() * targets.sum(axis=self.axis, keepdims=True) - targets)
+            # Targets that need no gradient are constants: their row sums (1 for one-hot
+            # labels) can be a plain array.
+            total = targets.sum(axis=self.axis, keepdims=True) if targets.requires_grad else \
+                targets.data.sum(axis=self.axis, keepdims=True)
+            grad_logits = (logits.softmax(axis=self.axis) * total - targets) * scale
         if self.needs_input_grad[1]:
-            grad_targets = -scale * log_p
+            grad_targets = logits.log_softmax(axis=self.axis) * -scale
         return grad_logits, grad_targets
 
     @property

@@ -8,6 +8,8 @@ def normalize_axes(axis, ndim, op):
     """The reduced axes as a sorted tuple of non-negative ints; a clear error when out of range."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for ax in axes:

@@ -1,0 +1,236 @@
+"""Seconds per MNIST epoch: Rosenblatt against a hand-written NumPy program (and PyTorch when installed).
+
+    python benchmarks/mnist_epoch.py            # full MNIST, 5 epochs each, interleaved
+    python benchmarks/mnist_epoch.py --quick    # a slice of the data, for a smoke test
+
+All implementations train the tutorial's 784-512(relu)-10(softmax) network
+with RMSprop (Keras defaults) and categorical cross-entropy, batches of 128,
+float32, on the same data in the same shuffled order, one epoch at a time in
+turn so that a noisy machine slows them alike.  Reported: the median over
+epochs after the first (warm-up), the ratio to the NumPy reference, and the
+peak memory each allocates while training one epoch (tracemalloc, measured in
+a separate pass because tracing slows Python code).
+"""
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+
+import nn  # noqa: E402
+from nn import layers, models  # noqa: E402
+
+LR, RHO, EPS = 0.001, 0.9, 1e-7
+
+
+def initial_weights(seed):
+    rng = np.random.default_rng(seed)
+    limit1, limit2 = np.sqrt(6 / (784 + 512)), np.sqrt(6 / (512 + 10))
+    return [rng.uniform(-limit1, limit1, (784, 512)).astype(np.float32), np.zeros(512, np.float32),
+            rng.uniform(-limit2, limit2, (512, 10)).astype(np.float32), np.zeros(10, np.float32)]
+
+
+class NumpyReference:
+    """Forward, backward and Keras's RMSprop written directly in NumPy, as a careful programmer would."""
+
+    name = "NumPy reference"
+
+    def __init__(self, weights):
+        self.params = [w.copy() for w in weights]
+        self.velocity = [np.zeros_like(w) for w in weights]
+
+    def train_batches(self, x, y, batches):
+        w1, b1, w2, b2 = self.params
+        total = 0.0
+        for rows in batches:
+            xb, yb = x[rows], y[rows]
+            n = len(rows)
+            h = xb @ w1
+            h += b1
+            np.maximum(h, 0, out=h)
+            z = h @ w2
+            z += b2
+            z -= z.max(axis=1, keepdims=True)
+            log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            total += -float(np.sum(yb * log_p))
+            dz = (np.exp(log_p) - yb) / np.float32(n)
+            dw2, db2 = h.T @ dz, dz.sum(axis=0)
+            dh = dz @ w2.T
+            dh *= h > 0
+            dw1, db1 = xb.T @ dh, dh.sum(axis=0)
+            grads = (dw1, db1, dw2, db2)
+            for w, g, v in zip(self.params, grads, self.velocity):
+                v *= RHO
+                v += (1 - RHO) * g * g
+                w -= LR * g / np.sqrt(v + EPS)
+        return total
+
+    def accuracy(self, x, labels):
+        w1, b1, w2, b2 = self.params
+        return float(((np.maximum(x @ w1 + b1, 0) @ w2 + b2).argmax(1) == labels).mean())
+
+
+class Rosenblatt:
+    name = "Rosenblatt"
+
+    def __init__(self, weights):
+        self.model = models.Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
+                                        layers.Dense(10, activation="softmax")])
+        for p, w in zip(self.model.parameters(), weights):
+            p.data[...] = w
+        self.model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+
+    def train_batches(self, x, y, batches):
+        total = 0.0
+        for rows in batches:
+            total += self.model.train_step(x[rows], y[rows])[0] * len(rows)
+        return total
+
+    def accuracy(self, x, labels):
+        return float((self.model.predict(x, batch_size=1024).argmax(1) == labels).mean())
+
+
+class Torch:
+    name = "PyTorch"
+
+    def __init__(self, weights):
+        import torch
+
+        self.torch = torch
+        self.w = [torch.tensor(w, requires_grad=True) for w in weights]
+        self.opt = torch.optim.RMSprop(self.w, lr=LR, alpha=RHO, eps=EPS)   # eps outside the sqrt: close enough
+
+    def train_batches(self, x, y, batches):
+        torch, (w1, b1, w2, b2) = self.torch, self.w
+        total = 0.0
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        for rows in batches:
+            rows = torch.from_numpy(rows)
+            logits = torch.relu(xt[rows] @ w1 + b1) @ w2 + b2
+            loss = torch.nn.functional.cross_entropy(logits, yt[rows])
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            total += loss.item() * len(rows)
+        return total
+
+    def accuracy(self, x, labels):
+        with self.torch.no_grad():
+            w1, b1, w2, b2 = self.w
+            out = self.torch.relu(self.torch.from_numpy(x) @ w1 + b1) @ w2 + b2
+            return float((out.argmax(1).numpy() == labels).mean())
+
+
+def blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        if pools:
+            return ", ".join(f"{p['internal_api']} {p.get('version')} ({p['num_threads']} threads, "
+                             f"{p.get('architecture')})" for p in pools)
+    except ImportError:
+        pass
+    config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    return f"{config.get('name')} {config.get('version')} (threads: OPENBLAS_NUM_THREADS=" \
+           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')})"
+
+
+def batches_of(order, batch_size):
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def peak_memory(impl, x, y, batches):
+    """Bytes allocated at the peak of one epoch, beyond what was allocated before it."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    impl.train_batches(x, y, batches)
+    peak = tracemalloc.get_traced_memory()[1] - before
+    tracemalloc.stop()
+    return peak
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--quick", action="store_true", help="6,000 training images and 2 epochs")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--segment", type=int, default=20, help="batches each implementation runs in its turn")
+    args = parser.parse_args(argv)
+
+    from mnist_mlp import prepare
+    from nn.datasets import mnist
+
+    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(verbose=False)
+    if args.quick:
+        train_images, train_labels, args.epochs = train_images[:6000], train_labels[:6000], 2
+    x, y = prepare(train_images, train_labels)
+    test_x, _ = prepare(test_images, test_labels)
+
+    weights = initial_weights(0)
+    nn.set_seed(0)
+    impls = [NumpyReference(weights), Rosenblatt(weights)]
+    if not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(os.cpu_count() or 1)
+            impls.append(Torch(weights))
+            y_sparse = train_labels.astype(np.int64)
+        except ImportError:
+            pass
+    # Each epoch is cut into segments of batches, and the implementations take
+    # turns segment by segment: a slow spell of this shared machine then hits
+    # them alike instead of whichever epoch it fell on.
+    rng = np.random.default_rng(0)
+    times = {impl.name: [] for impl in impls}
+    losses = {impl.name: [] for impl in impls}
+    labels = {impl.name: y_sparse if impl.name == "PyTorch" else y for impl in impls}
+    for epoch in range(args.epochs):
+        batches = batches_of(rng.permutation(len(x)), args.batch_size)
+        spent = dict.fromkeys(times, 0.0)
+        total = dict.fromkeys(times, 0.0)
+        for segment in range(0, len(batches), args.segment):
+            for impl in impls:
+                start = time.perf_counter()
+                total[impl.name] += impl.train_batches(x, labels[impl.name], batches[segment:segment + args.segment])
+                spent[impl.name] += time.perf_counter() - start
+        for name in times:
+            times[name].append(spent[name])
+            losses[name].append(total[name] / len(x))
+
+    batches = batches_of(rng.permutation(len(x)), args.batch_size)
+    memory = {impl.name: peak_memory(impl, x, labels[impl.name], batches) for impl in impls}
+
+    print(f"MNIST epoch benchmark: {len(x)} images, batch {args.batch_size}, {args.epochs} epochs each, "
+          f"taking turns every {args.segment} batches; median of epochs 2-{args.epochs}")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; "
+          f"BLAS: {blas_info()}")
+    reference = statistics.median(times[NumpyReference.name][1:])
+    ref_memory = memory[NumpyReference.name]
+    print()
+    print("| implementation | s/epoch | x NumPy reference | peak MiB while training | x NumPy | final loss | "
+          "test acc |")
+    print("|---|---|---|---|---|---|---|")
+    test_labels_arr = test_labels
+    for impl in impls:
+        median = statistics.median(times[impl.name][1:])
+        print(f"| {impl.name} | {median:.3f} | {median / reference:.2f} | {memory[impl.name] / 2**20:.1f} | "
+              f"{memory[impl.name] / ref_memory:.2f} | {losses[impl.name][-1]:.4f} | "
+              f"{impl.accuracy(test_x, test_labels_arr):.4f} |")
+    print()
+    print("per-epoch seconds: " + "; ".join(f"{k}: {', '.join(f'{t:.2f}' for t in v)}" for k, v in times.items()))
+    return {name: statistics.median(t[1:]) / reference for name, t in times.items()}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The benchmarks run in their quickest mode so they cannot rot; no test asserts a time."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import mnist_epoch  # noqa: E402
+import overhead  # noqa: E402
+
+
+def test_mnist_epoch_benchmark_quick(capsys):
+    ratios = mnist_epoch.main(["--quick", "--no-torch"])
+    out = capsys.readouterr().out
+    assert set(ratios) == {"NumPy reference", "Rosenblatt"}
+    assert "| Rosenblatt |" in out and "| NumPy reference |" in out and "BLAS:" in out
+    # Both implementations train the same network on the same batches: the same loss and accuracy
+    # up to float32 rounding.
+    rows = {line.split("|")[1].strip(): line.split("|") for line in out.splitlines() if line.startswith("| ")}
+    ours, ref = rows["Rosenblatt"], rows["NumPy reference"]
+    assert abs(float(ours[6]) - float(ref[6])) < 2e-3 and abs(float(ours[7]) - float(ref[7])) < 5e-3
+
+
+def test_overhead_benchmark_quick(capsys):
+    result = overhead.main(["--quick"])
+    out = capsys.readouterr().out
+    assert result["per_op_us"] > 0 and "ops:" in out and "1.0 is linear" in out
