@@ -10,24 +10,27 @@ def topological_order(roots, every_input=False):
     """Tensors reachable from ``roots``, outputs first.
 
     Only through inputs that need a gradient, unless ``every_input`` (for
-    drawing).  Iterative depth-first search: any depth, no recursion.
+    drawing).  Iterative depth-first search: any depth, no recursion.  The
+    stack holds the tensors themselves and ``state`` plain ints, so a long
+    graph allocates nothing for Python's cyclic GC to walk again and again.
     """
-    order, visited = [], set()
-    stack = [(root, False) for root in reversed(roots)]
+    order, state = [], {}           # id -> 1 while its inputs are visited, 2 once placed
+    stack = list(reversed(roots))
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
+        t = stack[-1]
+        seen = state.get(id(t))
+        if seen is None:
+            state[id(t)] = 1
+            node = t._node
+            if node is not None:
+                for parent, needed in zip(node.parents, node.needs_input_grad):
+                    if (needed or every_input) and id(parent) not in state:
+                        stack.append(parent)
+            continue
+        stack.pop()
+        if seen == 1:                # every input of t is placed: place t
+            state[id(t)] = 2
             order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        node = t._node
-        if node is not None:
-            for parent, needed in zip(node.parents, node.needs_input_grad):
-                if (needed or every_input) and id(parent) not in visited:
-                    stack.append((parent, False))
     order.reverse()
     return order
 

@@ -24,9 +24,12 @@ class Function:
     scope = None
     _output_ref = None
 
+    settings = {}
+
     def __init__(self, **settings):
-        self.settings = settings
-        self.__dict__.update(settings)
+        if settings:
+            self.settings = settings
+            self.__dict__.update(settings)
 
     def forward(self, *arrays):
         raise NotImplementedError

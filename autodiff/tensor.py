@@ -94,14 +94,14 @@ class Tensor:
         if others:
             inputs = (self, *[o if isinstance(o, Tensor) else self._operand(o) for o in others])
             arrays = [t.data for t in inputs]
-            record = _State.grad_enabled and any([t.requires_grad for t in inputs])
+            needs = tuple([t.requires_grad for t in inputs])
         else:
-            inputs, arrays = (self,), [self.data]
-            record = _State.grad_enabled and self.requires_grad
+            inputs, arrays, needs = (self,), [self.data], (self.requires_grad,)
+        record = _State.grad_enabled and True in needs
         if record:
             fn.parents = inputs
-            fn.needs_input_grad = tuple([t.requires_grad for t in inputs])
-            fn.scope = current_scope()
+            fn.needs_input_grad = needs
+            fn.scope = current_scope() if _State.scopes else None
         try:
             out = fn.forward(*arrays)
         except ValueError as exc:

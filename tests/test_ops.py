@@ -121,7 +121,7 @@ def test_dot_like_numpy(data):
 @pytest.mark.parametrize("x_shape", [(4,), (3, 4), (2, 3, 4)])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("activation", [None, "relu"])
-@settings(max_examples=10)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_linear_is_matmul_plus_bias_then_activation(x_shape, bias, activation, data):
     x, w, b = data.draw(arrays(x_shape)), data.draw(arrays((4, 5))), data.draw(arrays((5,)))
@@ -163,7 +163,7 @@ SHAPE_OPS = [
 
 
 @pytest.mark.parametrize("name,fn,shape", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
-@settings(max_examples=10)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_shape_ops_and_indexing(name, fn, shape, data):
     x = data.draw(arrays(shape, "nonzero"))
@@ -173,7 +173,7 @@ def test_shape_ops_and_indexing(name, fn, shape, data):
 
 
 @pytest.mark.parametrize("name", ["mul", "div", "pow", "maximum", "where"])
-@settings(max_examples=10)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_second_order_binary(name, data):
     fn, _, domains = BINARY[name]
@@ -183,7 +183,7 @@ def test_second_order_binary(name, data):
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sigmoid", "tanh", "softmax", "log_softmax", "abs",
                                   "relu", "pow_scalar", "rpow", "scalar_rdiv"])
-@settings(max_examples=10)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_second_order_unary(name, data):
     fn, _, domain = UNARY[name]
@@ -192,7 +192,7 @@ def test_second_order_unary(name, data):
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
-@settings(max_examples=10)
+@settings(max_examples=30)
 @given(data=st.data())
 def test_second_order_reductions(name, data):
     fn, _, unique = REDUCTIONS[name]
@@ -200,13 +200,13 @@ def test_second_order_reductions(name, data):
     assert ad.gradgradcheck(lambda t: fn(t, axis, keepdims) * fn(t, axis, keepdims), [x])
 
 
-@settings(max_examples=10)
+@settings(max_examples=30)
 @given(matmul_pair())
 def test_second_order_matmul(pair):
     assert ad.gradgradcheck(lambda x, y: (x @ y) * (x @ y), list(pair))
 
 
-@settings(max_examples=15)
+@settings(max_examples=30)
 @given(st.data())
 def test_softmax_cross_entropy_matches_composition(data):
     rows, classes = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 5))
