@@ -3,7 +3,6 @@
 Each is a thin call of a Tensor method or a composition of them.  They live
 apart from tensor.py because their names (sum, max, abs) shadow Python's.
 """
-import numpy as np
 
 from . import ops
 from .tensor import Tensor

@@ -76,7 +76,7 @@ def main(argv=None):
     print(f"per small op, forward + backward (chain of {length} on a 4-element tensor, median of {repeats}):")
     print(f"  Rosenblatt: {per_op * 1e6:.1f} us")
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401  (only: is it installed?)
     except ImportError:
         print("  PyTorch: not installed (pip install torch==2.13.0 adds it)")
     else:

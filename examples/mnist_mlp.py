@@ -7,7 +7,6 @@ import argparse
 import os
 import time
 
-import numpy as np
 
 import nn
 from nn import layers, models

@@ -35,6 +35,13 @@ class Loss:
         y_pred = _tensor(y_pred)
         return self.call(_tensor(y_true, like=y_pred), y_pred)
 
+    def align(self, y_true, y_pred):
+        """Labels shaped like the predictions: (batch,) labels fit (batch, 1) outputs, as in Keras."""
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+            y_true = y_true.reshape(y_true.shape + (1,))
+        self.check_same_shape(y_true, y_pred)
+        return y_true.astype(y_pred.dtype)
+
     def check_same_shape(self, y_true, y_pred, hint=""):
         if y_true.shape != y_pred.shape:
             raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not fit predictions of shape "
@@ -114,10 +121,7 @@ class BinaryCrossentropy(Loss):
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
-        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-            y_true = y_true.reshape(y_true.shape + (1,))
-        self.check_same_shape(y_true, y_pred)
-        y = y_true.astype(y_pred.dtype)
+        y = self.align(y_true, y_pred)
         logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid")
         if logits is not None:
             # max(z, 0) - z*y + log(1 + exp(-|z|)): never overflows.
@@ -134,10 +138,7 @@ class MeanSquaredError(Loss):
     name = "mean_squared_error"
 
     def call(self, y_true, y_pred):
-        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-            y_true = y_true.reshape(y_true.shape + (1,))
-        self.check_same_shape(y_true, y_pred)
-        diff = y_pred - y_true.astype(y_pred.dtype)
+        diff = y_pred - self.align(y_true, y_pred)
         return (diff * diff).mean(axis=-1).mean()
 
 
@@ -151,10 +152,7 @@ class HalfSquaredError(Loss):
     name = "half_squared_error"
 
     def call(self, y_true, y_pred):
-        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-            y_true = y_true.reshape(y_true.shape + (1,))
-        self.check_same_shape(y_true, y_pred)
-        diff = y_pred - y_true.astype(y_pred.dtype)
+        diff = y_pred - self.align(y_true, y_pred)
         return (diff * diff).sum(axis=-1).mean() * 0.5
 
 

@@ -146,10 +146,12 @@ def _share_of_ties(a, b, wins):
 
 
 class Maximum(Function):
+    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
+
     def forward(self, a, b):
         if any(self.needs_input_grad):
-            self.saved = _share_of_ties(a, b, a > b)
-        return np.maximum(a, b)
+            self.saved = _share_of_ties(a, b, self.wins(a, b))
+        return self.pick(a, b)
 
     def backward(self, grad):
         a, b = self.parents
@@ -158,17 +160,10 @@ class Maximum(Function):
                 unbroadcast(grad * (1 - share_a), b) if self.needs_input_grad[1] else None)
 
 
-class Minimum(Function):
-    def forward(self, a, b):
-        if any(self.needs_input_grad):
-            self.saved = _share_of_ties(a, b, a < b)
-        return np.minimum(a, b)
+class Minimum(Maximum):
+    """The mirror image of Maximum: same rule, the other winner."""
 
-    def backward(self, grad):
-        a, b = self.parents
-        share_a = self.saved
-        return (unbroadcast(grad * share_a, a) if self.needs_input_grad[0] else None,
-                unbroadcast(grad * (1 - share_a), b) if self.needs_input_grad[1] else None)
+    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
 
 
 class Clip(Function):

@@ -26,8 +26,6 @@ def load_data(path=None, verbose=True):
 
 
 def read_folder(folder):
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder} is not a folder")
     (x_train, y_train), (x_test, y_test) = idx.read_mnist_folder(folder)
     return x_train, y_train, x_test, y_test
 

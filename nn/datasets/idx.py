@@ -77,4 +77,6 @@ MNIST_FILES = (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
 
 def read_mnist_folder(folder):
     """((x_train, y_train), (x_test, y_test)) from the four canonical files in ``folder``."""
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder} is not a folder")
     return tuple(read_split(folder, images, labels) for images, labels in MNIST_FILES)

@@ -46,8 +46,6 @@ def load_data(path=None, verbose=True):
 
 def read_folder(folder):
     """The four IDX files (gzipped or not), or Keras's mnist.npz, from ``folder``."""
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{folder} is not a folder")
     npz = os.path.join(folder, "mnist.npz")
     if os.path.exists(npz):
         return fetch.read_npz(npz)
