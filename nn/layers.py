@@ -24,7 +24,11 @@ def _snake(name):
 
 
 def as_tensor(x):
-    return x if isinstance(x, ad.Tensor) else ad.tensor(x)
+    """Tensors pass as they are; arrays and lists become float32, the dtype layers compute in (as Keras)."""
+    if isinstance(x, ad.Tensor):
+        return x
+    x = np.asarray(x)
+    return ad.tensor(x if x.dtype == np.float32 else x.astype(np.float32))
 
 
 class Layer(Module):
@@ -124,10 +128,11 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
         super().__init__(name, input_shape)
         self.rate = rate
-        self.seed = seed
+        # A seeded layer owns its generator: reproducible, yet a new mask on every call.
+        self.rng = np.random.default_rng(seed) if seed is not None else None
 
     def forward(self, x):
         if not self.training or self.rate == 0:
             return x
-        keep = random.generator(self.seed).random(x.shape) >= self.rate
+        keep = (self.rng or random.generator()).random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / x.dtype.type(1 - self.rate))

@@ -54,6 +54,8 @@ def test_flatten_and_dropout():
     ones = np.ones((200, 50), dtype=np.float32)
     out = drop(ones).data
     assert set(np.unique(out)) == {0.0, 2.0} and 0.4 < (out == 0).mean() < 0.6
+    assert not np.array_equal(drop(ones).data, out)          # a new mask on every call
+    np.testing.assert_array_equal(layers.Dropout(0.5, seed=3)(ones).data, out)   # reproducible from the seed
     drop.eval()
     np.testing.assert_array_equal(drop(ones).data, ones)
 
@@ -262,6 +264,7 @@ def test_pytorch_style_loop():
     opt = optimizers.RMSprop(network.parameters(), learning_rate=0.01)
     loss_fn = losses.SparseCategoricalCrossentropy(from_logits=True)
     first = None
+    assert network(x.astype(np.float64)).dtype == np.float32     # layers compute in float32, as in Keras
     for _ in range(100):
         out = network(x)
         assert isinstance(out, ad.Tensor)
