@@ -8,7 +8,7 @@
 """
 from .function import Function
 from .mode import enable_grad, is_grad_enabled, name_scope, current_scope, no_grad, set_grad_enabled
-from .tensor import (DEFAULT_FLOAT, Tensor, arange, full, grad, ones, ones_like, rand, randn, random_generator, seed,
+from .tensor import (DEFAULT_FLOAT, Tensor, arange, full, grad, ones, ones_like, rand, randn, seed,
                      tensor, zeros, zeros_like)
 from .functional import (abs, add, broadcast_to, clip, concatenate, divide, dot, exp, expand_dims, flatten, log,
                          linear, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, power,

@@ -25,10 +25,8 @@ def _to_array(data, dtype=None):
     """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data)
-    else:
-        array = np.asarray(data)
+    array = np.asarray(data)
+    if not isinstance(data, (np.ndarray, np.generic)):
         if array.dtype == np.float64 and dtype is None:
             array = array.astype(DEFAULT_FLOAT)
         if array.dtype == object:
@@ -555,8 +553,3 @@ def rand(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, seed=None, name=None)
     """Uniform samples in [0, 1)."""
     data = _rng(seed).random(_shape_arg(shape), dtype=np.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
-
-
-def random_generator():
-    """The shared NumPy Generator seeded by ``seed``."""
-    return _generator

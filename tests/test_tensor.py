@@ -14,6 +14,10 @@ def test_construction_dtypes():
     assert ad.tensor([True, False]).dtype == np.bool_
     assert ad.tensor([1, 2], dtype=np.float32).dtype == np.float32
     assert ad.zeros(2, 3).shape == (2, 3) and ad.ones((2, 3)).dtype == np.float32
+    assert ad.zeros_like(ad.tensor(np.ones((2, 2)))).dtype == np.float64
+    assert ad.ones_like(ad.zeros(3), requires_grad=True).requires_grad
+    assert ad.full((2, 2), 7.0).tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert ad.arange(4).tolist() == [0, 1, 2, 3]
 
 
 def test_integer_and_boolean_tensors_cannot_require_grad():
