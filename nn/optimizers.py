@@ -10,6 +10,7 @@ was measured slower on MNIST (OpenBLAS's threads keep spinning on the other
 cores right after each matrix product, so a second worker only competes
 with them).
 """
+import math
 import numbers
 
 import numpy as np
@@ -191,7 +192,8 @@ class Adam(Optimizer):
         tmp -= v
         tmp *= 1 - self.beta_2
         v += tmp
-        alpha = self.learning_rate * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        # A Python float, so float32 arrays are not multiplied in float64.
+        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
