@@ -138,9 +138,12 @@ def blas_info():
                              f"{p.get('architecture')})" for p in pools)
     except ImportError:
         pass
-    config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    return f"{config.get('name')} {config.get('version')} (threads: OPENBLAS_NUM_THREADS=" \
-           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')})"
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    try:
+        config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError):          # NumPy before 1.26 only prints its config
+        return f"unknown (OPENBLAS_NUM_THREADS={threads})"
+    return f"{config.get('name')} {config.get('version')} (OPENBLAS_NUM_THREADS={threads})"
 
 
 def batches_of(order, batch_size):
