@@ -41,10 +41,8 @@ class Sequential(Module):
     def add(self, layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected a layer (nn.layers.Dense, ...), got {layer!r:.80}")
-        if self.layers and self.layers[-1].built and not layer.built:
-            layer.build(self.layers[-1].compute_output_shape(self.layers[-1].input_shape))
         self.layers.append(layer)
-        self._build_chain()
+        self._build_chain()          # builds the new layer when the shapes before it are known
 
     def _build_chain(self):
         """Build every layer whose input shape is known from the one before."""
