@@ -120,15 +120,24 @@ class RMSprop(Optimizer):
         increment = lr * g / sqrt(denominator)
         momentum > 0:  m = momentum * m + increment;  w = w - m
         else:          w = w - increment
+
+    The state kept is not v but ``s = (v + epsilon) / (1 - rho)``, which follows
+    ``s = rho * s + g**2 + epsilon`` and gives ``increment = lr / sqrt(1 - rho)
+    * g / sqrt(s)``: the same numbers in eight passes over the parameter
+    instead of nine (the update is a quarter of an MNIST training step).
     """
 
     def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
         super().__init__(params, learning_rate)
+        if not 0 <= rho < 1:
+            raise ValueError(f"RMSprop: rho must be in [0, 1), got {rho}")
+        if not epsilon > 0:
+            raise ValueError(f"RMSprop: epsilon must be positive, got {epsilon}")
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
 
     def init_state(self, param):
         state = super().init_state(param)
-        state["velocity"] = np.zeros_like(param)
+        state["shifted_velocity"] = np.full_like(param, self.epsilon / (1 - self.rho))    # v = 0
         if self.centered:
             state["average_grad"] = np.zeros_like(param)
         if self.momentum:
@@ -136,24 +145,24 @@ class RMSprop(Optimizer):
         return state
 
     def update(self, param, grad, state):
-        v, tmp = state["velocity"], state["scratch"]
+        s, tmp = state["shifted_velocity"], state["scratch"]
+        s *= self.rho
         np.square(grad, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.rho
-        v += tmp                                  # v + (1 - rho) * (g**2 - v)
+        s += tmp
+        s += self.epsilon
         if self.centered:
             a = state["average_grad"]
             np.subtract(grad, a, out=tmp)
             tmp *= 1 - self.rho
             a += tmp
             np.square(a, out=tmp)
-            np.subtract(v, tmp, out=tmp)
-            tmp += self.epsilon
+            tmp *= 1 / (1 - self.rho)
+            np.subtract(s, tmp, out=tmp)          # (v - a**2 + epsilon) / (1 - rho)
+            np.sqrt(tmp, out=tmp)
         else:
-            np.add(v, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
+            np.sqrt(s, out=tmp)
         np.divide(grad, tmp, out=tmp)
-        tmp *= self.learning_rate                 # increment
+        tmp *= self.learning_rate / math.sqrt(1 - self.rho)        # increment
         if self.momentum:
             m = state["momentum"]
             m *= self.momentum

@@ -126,12 +126,11 @@ def test_sgd_formulas():
         np.testing.assert_allclose(got, w, rtol=1e-6)
 
 
-@pytest.mark.parametrize("centered,momentum", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)])
-def test_rmsprop_formula(centered, momentum):
+def _keras_rmsprop(grads, centered=False, momentum=0.0, rho=0.9, lr=0.001, eps=1e-7):
+    """Keras 3's RMSprop written out in float64, state as Keras keeps it."""
     w, v, a, m = np.array([0.5, -1.0, 2.0]), np.zeros(3), np.zeros(3), np.zeros(3)
-    lr, rho, eps = 0.001, 0.9, 1e-7
-    for g in GRADS:
-        v = rho * v + (1 - rho) * g ** 2
+    for g in grads:
+        v = rho * v + (1 - rho) * g.astype(np.float64) ** 2
         if centered:
             a = rho * a + (1 - rho) * g
             denominator = v - a ** 2 + eps
@@ -143,8 +142,32 @@ def test_rmsprop_formula(centered, momentum):
             w = w - m
         else:
             w = w - increment
+    return w
+
+
+@pytest.mark.parametrize("centered,momentum", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)])
+def test_rmsprop_formula(centered, momentum):
     got = _three_steps(lambda p: optimizers.RMSprop(p, centered=centered, momentum=momentum), GRADS)
-    np.testing.assert_allclose(got, w, rtol=1e-5)
+    np.testing.assert_allclose(got, _keras_rmsprop(GRADS, centered, momentum), rtol=1e-5)
+
+
+@pytest.mark.parametrize("centered,rho", [(False, 0.9), (True, 0.9), (False, 0.0), (False, 0.99)])
+def test_rmsprop_matches_keras_over_many_steps_with_zero_and_tiny_gradients(centered, rho):
+    # RMSprop keeps (v + epsilon) / (1 - rho) rather than v: long runs, gradients
+    # that vanish for hundreds of steps (v decays towards 0) and tiny ones near
+    # epsilon must still give Keras's numbers.
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=3).astype(np.float32) * scale
+             for scale in [1.0] * 20 + [0.0] * 300 + [1e-4] * 50 + [3.0] * 5 + [0.0] * 100]
+    got = _three_steps(lambda p: optimizers.RMSprop(p, rho=rho, centered=centered), grads)
+    np.testing.assert_allclose(got, _keras_rmsprop(grads, centered, rho=rho), rtol=1e-4)
+
+
+def test_rmsprop_rejects_settings_that_divide_by_zero():
+    with pytest.raises(ValueError, match="rho must be in"):
+        optimizers.RMSprop(rho=1.0)
+    with pytest.raises(ValueError, match="epsilon must be positive"):
+        optimizers.RMSprop(epsilon=0)
 
 
 def test_adam_formula():
