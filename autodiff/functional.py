@@ -120,4 +120,6 @@ def softmax_cross_entropy(logits, targets, axis=-1):
     if logits.shape != targets.shape:
         raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
                          f"{targets.shape} must have the same shape")
+    if targets.dtype != logits.dtype:          # labels computed in another dtype (Keras casts them too)
+        targets = targets.astype(logits.dtype)
     return logits.apply(ops.SoftmaxCrossEntropy(axis=axis), targets)

@@ -217,3 +217,26 @@ def test_softmax_cross_entropy_matches_composition(data):
     np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12)
     assert ad.gradcheck(ad.softmax_cross_entropy, [logits, targets])
     assert ad.gradgradcheck(ad.softmax_cross_entropy, [logits, targets])
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_softmax_cross_entropy_with_constant_targets(data):
+    # The usual case: labels are constants, and the backward without
+    # create_graph reuses the forward's log-probabilities.
+    rows, classes = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 5))
+    logits = data.draw(arrays((rows, classes)))
+    targets = data.draw(arrays((rows, classes), "positive"))        # soft labels; need not sum to 1
+    assert ad.gradcheck(lambda l: ad.softmax_cross_entropy(l, targets), [logits])
+    assert ad.gradgradcheck(lambda l: ad.softmax_cross_entropy(l, targets), [logits])
+
+
+@pytest.mark.parametrize("target_dtype", [np.float64, np.int64, np.float32])
+def test_softmax_cross_entropy_casts_targets_to_the_logits_dtype(target_dtype):
+    logits = ad.tensor(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], dtype=np.float32), requires_grad=True)
+    labels = np.array([[0, 1, 0], [1, 0, 0]], dtype=target_dtype)
+    loss = ad.softmax_cross_entropy(logits, labels)
+    loss.backward()
+    assert loss.dtype == np.float32 and logits.grad.dtype == np.float32
+    probs = np.exp(logits.data) / np.exp(logits.data).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(logits.grad.data, (probs - labels) / 2, rtol=1e-6, atol=1e-7)

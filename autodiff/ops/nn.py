@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..function import Function
+from ..mode import is_grad_enabled
 
 
 def _log_softmax(a, axis):
@@ -42,20 +43,25 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, logits, targets):
         log_p = _log_softmax(logits, self.axis)
+        self.saved = log_p
         return -np.sum(targets * log_p, dtype=log_p.dtype) / log_p.dtype.type(_rows(logits, self.axis))
 
     def backward(self, grad):
         logits, targets = self.parents
         scale = grad * (1.0 / _rows(logits.data, self.axis))
+        # When no graph of the gradient is being built (create_graph=False), the
+        # forward's log-probabilities serve as they are: plain arrays, no new ops.
+        graph = is_grad_enabled()
         grad_logits = grad_targets = None
         if self.needs_input_grad[0]:
-            # Targets that need no gradient are constants: their row sums (1 for one-hot
-            # labels) can be a plain array.
-            total = targets.sum(axis=self.axis, keepdims=True) if targets.requires_grad else \
-                targets.data.sum(axis=self.axis, keepdims=True)
-            grad_logits = (logits.softmax(axis=self.axis) * total - targets) * scale
+            # Targets that need no gradient are constants: plain arrays.
+            t = targets if targets.requires_grad else targets.data
+            total = t.sum(axis=self.axis, keepdims=True)           # 1 per row for one-hot labels
+            probs = logits.softmax(axis=self.axis) if graph else np.exp(self.saved)
+            grad_logits = (probs * total - t) * scale
         if self.needs_input_grad[1]:
-            grad_targets = logits.log_softmax(axis=self.axis) * -scale
+            log_p = logits.log_softmax(axis=self.axis) if graph else self.saved
+            grad_targets = log_p * -scale
         return grad_logits, grad_targets
 
     @property
