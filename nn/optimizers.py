@@ -9,6 +9,10 @@ The update runs on one thread on purpose: splitting it over a thread pool
 was measured slower on MNIST (OpenBLAS's threads keep spinning on the other
 cores right after each matrix product, so a second worker only competes
 with them).
+
+RMSprop can also run its update as one fused pass in C (``nn/_kernels.c``),
+the way PyTorch's ``fused=True`` optimizers do: pip builds that module when a
+C compiler is present, and it gives the same bits as the NumPy code here.
 """
 import math
 import numbers
@@ -16,6 +20,16 @@ import numbers
 import numpy as np
 
 import autodiff as ad
+
+try:
+    from . import _kernels
+except ImportError:          # built without a C compiler: NumPy does every update
+    _kernels = None
+
+
+def fused_available():
+    """Whether the optional C kernels (nn/_kernels.c) were built."""
+    return _kernels is not None
 
 
 class Optimizer:
@@ -125,15 +139,38 @@ class RMSprop(Optimizer):
     ``s = rho * s + g**2 + epsilon`` and gives ``increment = lr / sqrt(1 - rho)
     * g / sqrt(s)``: the same numbers in eight passes over the parameter
     instead of nine (the update is a quarter of an MNIST training step).
+
+    ``fused``: None (default) runs the plain update (not centered, no momentum)
+    of C-contiguous float32 parameters in one pass of the C kernel when it was
+    built, and NumPy otherwise; True insists on the kernel; False never uses it.
     """
 
-    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 fused=None):
         super().__init__(params, learning_rate)
         if not 0 <= rho < 1:
             raise ValueError(f"RMSprop: rho must be in [0, 1), got {rho}")
         if not epsilon > 0:
             raise ValueError(f"RMSprop: epsilon must be positive, got {epsilon}")
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
+        if fused:
+            if _kernels is None:
+                raise RuntimeError("RMSprop(fused=True): the C kernels (nn._kernels) were not built; reinstall "
+                                   "with a C compiler present (pip install -e .), or pass fused=None")
+            if centered or momentum:
+                raise ValueError("RMSprop(fused=True): the fused kernel does the plain update only; "
+                                 "use centered=False and momentum=0, or fused=None")
+        self.fused = fused
+
+    def _fuses(self, param, grad):
+        if self.fused is False or _kernels is None or self.centered or self.momentum:
+            return False
+        if param.dtype == grad.dtype == np.float32 and param.flags.c_contiguous and grad.flags.c_contiguous:
+            return True
+        if self.fused:
+            raise TypeError(f"RMSprop(fused=True): the kernel updates C-contiguous float32 arrays, got a "
+                            f"{param.dtype} parameter and a {grad.dtype} gradient; pass fused=None")
+        return False
 
     def init_state(self, param):
         state = super().init_state(param)
@@ -146,6 +183,9 @@ class RMSprop(Optimizer):
 
     def update(self, param, grad, state):
         s, tmp = state["shifted_velocity"], state["scratch"]
+        if self._fuses(param, grad):
+            _kernels.rmsprop(param, grad, s, self.rho, self.epsilon, self.learning_rate / math.sqrt(1 - self.rho))
+            return
         s *= self.rho
         np.square(grad, out=tmp)
         s += tmp

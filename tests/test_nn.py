@@ -163,6 +163,45 @@ def test_rmsprop_matches_keras_over_many_steps_with_zero_and_tiny_gradients(cent
     np.testing.assert_allclose(got, _keras_rmsprop(grads, centered, rho=rho), rtol=1e-4)
 
 
+def test_fused_rmsprop_kernel_gives_numpys_bits():
+    # scripts/test installs with a C compiler, so the kernel must be there.
+    assert optimizers.fused_available(), "nn._kernels was not built: reinstall with a C compiler (bash scripts/test)"
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=(37, 29)).astype(np.float32)       # odd sizes: the vector loops' tails
+    grads = [rng.normal(size=start.shape).astype(np.float32) * np.float32(0.0 if 20 <= step < 40 else 10.0 ** -(step % 7))
+             for step in range(60)]
+    results = []
+    for fused in (True, False):
+        w = nn.Parameter(start.copy())
+        opt = optimizers.RMSprop([w], learning_rate=0.01, rho=0.8, fused=fused)
+        for g in grads:
+            w.grad = ad.tensor(g)
+            opt.step()
+        results.append((w.data, opt.state[id(w)]["shifted_velocity"]))
+    (w_fused, s_fused), (w_numpy, s_numpy) = results
+    assert not np.array_equal(w_fused, start)
+    np.testing.assert_array_equal(w_fused, w_numpy)
+    np.testing.assert_array_equal(s_fused, s_numpy)
+
+
+def test_rmsprop_uses_the_kernel_only_where_it_applies():
+    w32, w64 = nn.Parameter(np.ones((3, 2))), nn.Parameter(np.ones(3), dtype=np.float64)
+    opt = optimizers.RMSprop([w32, w64])
+    g32 = np.full((3, 2), 0.5, np.float32)
+    assert opt._fuses(w32.data, g32)
+    assert not opt._fuses(w64.data, np.ones(3))                       # float64: NumPy
+    assert not opt._fuses(w32.data, np.asfortranarray(g32))           # not C-contiguous
+    assert not optimizers.RMSprop([w32], momentum=0.5)._fuses(w32.data, g32)
+    assert not optimizers.RMSprop([w32], fused=False)._fuses(w32.data, g32)
+    with pytest.raises(TypeError, match="fused=True.*float32"):
+        optimizers.RMSprop([w64], fused=True)._fuses(w64.data, np.ones(3))
+    with pytest.raises(ValueError, match="plain update only"):
+        optimizers.RMSprop(centered=True, fused=True)
+    w64.grad = ad.tensor(np.full(3, 0.5))
+    opt.step()                                                         # the float64 one goes through NumPy
+    assert w64.dtype == np.float64 and (w64.data < 1).all()
+
+
 def test_rmsprop_rejects_settings_that_divide_by_zero():
     with pytest.raises(ValueError, match="rho must be in"):
         optimizers.RMSprop(rho=1.0)
