@@ -89,12 +89,16 @@ class Tensor:
         ``others`` may be Tensors, arrays or numbers; numbers take this tensor's
         dtype so that a Python or NumPy scalar never promotes float32.
         """
-        if others:
+        # One and two inputs spelled out: this runs for every op, forward and backward.
+        if not others:
+            inputs, arrays, needs = (self,), (self.data,), (self.requires_grad,)
+        elif len(others) == 1:
+            other = others[0] if isinstance(others[0], Tensor) else self._operand(others[0])
+            inputs, arrays, needs = (self, other), (self.data, other.data), (self.requires_grad, other.requires_grad)
+        else:
             inputs = (self, *[o if isinstance(o, Tensor) else self._operand(o) for o in others])
             arrays = [t.data for t in inputs]
             needs = tuple([t.requires_grad for t in inputs])
-        else:
-            inputs, arrays, needs = (self,), [self.data], (self.requires_grad,)
         record = _State.grad_enabled and True in needs
         if record:
             fn.parents = inputs
@@ -121,6 +125,8 @@ class Tensor:
     def _operand(self, other):
         if isinstance(other, Tensor):
             return other
+        if type(other) is float and self.data.dtype.kind == "f":      # the common case, checked first
+            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
         if isinstance(other, (numbers.Number, np.generic)) and not isinstance(other, np.ndarray):
             if isinstance(other, (bool, np.bool_)):
                 return Tensor._wrap(np.asarray(other))

@@ -33,7 +33,7 @@ static void rmsprop_loop(float *w, const float *g, float *s, Py_ssize_t n, float
     }
 }
 
-static PyObject *rmsprop(PyObject *module, PyObject *args)
+static PyObject *rmsprop(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer w, g, s;
     float rho, eps, k;
@@ -64,6 +64,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef kernels_module = {
     PyModuleDef_HEAD_INIT, "_kernels", "Fused float32 optimizer updates (optional C kernels).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void)
