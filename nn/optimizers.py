@@ -10,9 +10,10 @@ was measured slower on MNIST (OpenBLAS's threads keep spinning on the other
 cores right after each matrix product, so a second worker only competes
 with them).
 
-RMSprop can also run its update as one fused pass in C (``nn/_kernels.c``),
-the way PyTorch's ``fused=True`` optimizers do: pip builds that module when a
-C compiler is present, and it gives the same bits as the NumPy code here.
+RMSprop and Adam can also run their update as one fused pass in C
+(``nn/_kernels.c``), the way PyTorch's ``fused=True`` optimizers do: pip builds
+that module when a C compiler is present, and it gives the same bits as the
+NumPy code here.
 """
 import math
 import numbers
@@ -80,6 +81,31 @@ class Optimizer:
 
     def init_state(self, param):
         return {"scratch": np.empty_like(param)}
+
+    # RMSprop and Adam can run their update as one pass of a C kernel (``fused``).
+    fused = False
+
+    def _set_fused(self, fused, plain):
+        """``fused=True`` needs the built kernels and a configuration they cover (``plain``)."""
+        name = type(self).__name__
+        if fused and _kernels is None:
+            raise RuntimeError(f"{name}(fused=True): the C kernels (nn._kernels) were not built; reinstall with a "
+                               "C compiler present (pip install -e .), or pass fused=None")
+        if fused and not plain:
+            raise ValueError(f"{name}(fused=True): the fused kernel does the plain update only "
+                             "(no centering, no momentum); pass fused=None")
+        self.fused = fused if plain else False
+
+    def _fuses(self, param, grad):
+        """Whether this update runs in the C kernel: C-contiguous float32 arrays, unless fused=False."""
+        if self.fused is False or _kernels is None:
+            return False
+        if param.dtype == grad.dtype == np.float32 and param.flags.c_contiguous and grad.flags.c_contiguous:
+            return True
+        if self.fused:
+            raise TypeError(f"{type(self).__name__}(fused=True): the kernel updates C-contiguous float32 arrays, "
+                            f"got a {param.dtype} parameter and a {grad.dtype} gradient; pass fused=None")
+        return False
 
     def update(self, param, grad, state):
         raise NotImplementedError
@@ -153,24 +179,7 @@ class RMSprop(Optimizer):
         if not epsilon > 0:
             raise ValueError(f"RMSprop: epsilon must be positive, got {epsilon}")
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
-        if fused:
-            if _kernels is None:
-                raise RuntimeError("RMSprop(fused=True): the C kernels (nn._kernels) were not built; reinstall "
-                                   "with a C compiler present (pip install -e .), or pass fused=None")
-            if centered or momentum:
-                raise ValueError("RMSprop(fused=True): the fused kernel does the plain update only; "
-                                 "use centered=False and momentum=0, or fused=None")
-        self.fused = fused
-
-    def _fuses(self, param, grad):
-        if self.fused is False or _kernels is None or self.centered or self.momentum:
-            return False
-        if param.dtype == grad.dtype == np.float32 and param.flags.c_contiguous and grad.flags.c_contiguous:
-            return True
-        if self.fused:
-            raise TypeError(f"RMSprop(fused=True): the kernel updates C-contiguous float32 arrays, got a "
-                            f"{param.dtype} parameter and a {grad.dtype} gradient; pass fused=None")
-        return False
+        self._set_fused(fused, plain=not centered and not momentum)
 
     def init_state(self, param):
         state = super().init_state(param)
@@ -219,11 +228,15 @@ class Adam(Optimizer):
         v = beta_2 * v + (1 - beta_2) * g**2
         alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
         w = w - alpha * m / (sqrt(v) + epsilon)
+
+    ``fused``: as for RMSprop (None: the C kernel for C-contiguous float32
+    parameters when it was built; True: insist; False: NumPy only).
     """
 
-    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, fused=None):
         super().__init__(params, learning_rate)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self._set_fused(fused, plain=True)
 
     def init_state(self, param):
         state = super().init_state(param)
@@ -234,6 +247,11 @@ class Adam(Optimizer):
     def update(self, param, grad, state):
         m, v, tmp = state["m"], state["v"], state["scratch"]
         t = self.iterations
+        # A Python float, so float32 arrays are not multiplied in float64.
+        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        if self._fuses(param, grad):
+            _kernels.adam(param, grad, m, v, 1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
+            return
         np.subtract(grad, m, out=tmp)
         tmp *= 1 - self.beta_1
         m += tmp
@@ -241,8 +259,6 @@ class Adam(Optimizer):
         tmp -= v
         tmp *= 1 - self.beta_2
         v += tmp
-        # A Python float, so float32 arrays are not multiplied in float64.
-        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)

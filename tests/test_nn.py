@@ -163,8 +163,11 @@ def test_rmsprop_matches_keras_over_many_steps_with_zero_and_tiny_gradients(cent
     np.testing.assert_allclose(got, _keras_rmsprop(grads, centered, rho=rho), rtol=1e-4)
 
 
-def test_fused_rmsprop_kernel_gives_numpys_bits():
-    # scripts/test installs with a C compiler, so the kernel must be there.
+@pytest.mark.parametrize("make", [lambda p, fused: optimizers.RMSprop(p, learning_rate=0.01, rho=0.8, fused=fused),
+                                  lambda p, fused: optimizers.Adam(p, learning_rate=0.01, fused=fused)],
+                         ids=["rmsprop", "adam"])
+def test_fused_kernels_give_numpys_bits(make):
+    # scripts/test installs with a C compiler, so the kernels must be there.
     assert optimizers.fused_available(), "nn._kernels was not built: reinstall with a C compiler (bash scripts/test)"
     rng = np.random.default_rng(1)
     start = rng.normal(size=(37, 29)).astype(np.float32)       # odd sizes: the vector loops' tails
@@ -173,15 +176,15 @@ def test_fused_rmsprop_kernel_gives_numpys_bits():
     results = []
     for fused in (True, False):
         w = nn.Parameter(start.copy())
-        opt = optimizers.RMSprop([w], learning_rate=0.01, rho=0.8, fused=fused)
+        opt = make([w], fused)
         for g in grads:
             w.grad = ad.tensor(g)
             opt.step()
-        results.append((w.data, opt.state[id(w)]["shifted_velocity"]))
-    (w_fused, s_fused), (w_numpy, s_numpy) = results
-    assert not np.array_equal(w_fused, start)
-    np.testing.assert_array_equal(w_fused, w_numpy)
-    np.testing.assert_array_equal(s_fused, s_numpy)
+        results.append([w.data] + [a for name, a in opt.state[id(w)].items() if name != "scratch"])
+    fused_arrays, numpy_arrays = results
+    assert not np.array_equal(fused_arrays[0], start) and len(fused_arrays) > 1
+    for a, b in zip(fused_arrays, numpy_arrays):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_rmsprop_uses_the_kernel_only_where_it_applies():
@@ -197,6 +200,7 @@ def test_rmsprop_uses_the_kernel_only_where_it_applies():
         optimizers.RMSprop([w64], fused=True)._fuses(w64.data, np.ones(3))
     with pytest.raises(ValueError, match="plain update only"):
         optimizers.RMSprop(centered=True, fused=True)
+    assert optimizers.Adam([w32])._fuses(w32.data, g32) and not optimizers.Adam([w64])._fuses(w64.data, np.ones(3))
     w64.grad = ad.tensor(np.full(3, 0.5))
     opt.step()                                                         # the float64 one goes through NumPy
     assert w64.dtype == np.float64 and (w64.data < 1).all()
