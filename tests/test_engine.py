@@ -1,4 +1,6 @@
 """The backward engine and the traps users of other engines fell into."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -203,6 +205,17 @@ def test_where_selects_so_nan_and_inf_in_the_branch_not_taken_stay_out():
     with np.errstate(invalid="ignore"):
         ad.where(x > 0, x.clip(min=1e-12).log(), x).sum().backward()
     assert np.isfinite(x.grad.data).all()
+
+
+def test_relu_gradient_selects_without_warnings_for_nan_inf_and_huge_upstream():
+    # The masked product has a fast path whose finiteness check squares values:
+    # huge but finite gradients must still pass through, and nothing may warn.
+    x = leaf([1.0, -1.0, 2.0, -3.0], dtype=np.float32)
+    upstream = np.array([np.nan, np.inf, 1e30, np.nan], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x.relu().backward(upstream)
+    np.testing.assert_array_equal(x.grad.data, np.array([np.nan, 0.0, 1e30, 0.0], dtype=np.float32))
 
 
 def test_log_softmax_of_huge_logits_stays_finite():

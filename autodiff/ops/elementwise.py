@@ -193,8 +193,14 @@ class Where(Function):
         if b.ndim == 0 and b == 0 and a.shape == self.condition.shape and a.dtype.kind == "f":
             # Selecting against zero (relu's and clip's gradients) as a product is
             # several times faster than np.where, and the same whenever a is finite.
-            out = np.multiply(a, self.condition)
-            if np.isfinite(np.sum(out)):          # one pass; an inf or NaN anywhere shows in the sum
+            with np.errstate(invalid="ignore", over="ignore"):     # the check below handles inf and NaN
+                out = np.multiply(a, self.condition)
+                flat = out.reshape(-1)
+                # An inf or NaN anywhere makes the sum of squares non-finite; BLAS's dot
+                # finds it four times faster than np.sum.  (Squares of huge values can
+                # overflow too: then np.where runs, which is only slower.)
+                finite = np.isfinite(np.dot(flat, flat))
+            if finite:
                 return out
         return np.where(self.condition, a, b)
 
