@@ -240,3 +240,23 @@ def test_softmax_cross_entropy_casts_targets_to_the_logits_dtype(target_dtype):
     assert loss.dtype == np.float32 and logits.grad.dtype == np.float32
     probs = np.exp(logits.data) / np.exp(logits.data).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(logits.grad.data, (probs - labels) / 2, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("x_dtype,w_dtype", [(np.float32, np.float32), (np.float64, np.float32), (np.float32, np.float64)])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_linear_gradient_without_a_graph_equals_the_differentiable_rule(x_dtype, w_dtype, activation):
+    # backward without create_graph runs the rule on arrays; with it, on Tensors.
+    rng = np.random.default_rng(0)
+    x = ad.tensor(rng.normal(size=(2, 3, 4)).astype(x_dtype), requires_grad=True)
+    w = ad.tensor(rng.normal(size=(4, 5)).astype(w_dtype), requires_grad=True)
+    b = ad.tensor(rng.normal(size=5).astype(np.float32), requires_grad=True)
+    upstream = rng.normal(size=(2, 3, 5))
+    results = []
+    for create_graph in (False, True):
+        out = ad.linear(x, w, b, activation=activation)
+        grads = ad.grad(out, [x, w, b], grad_outputs=upstream.astype(out.dtype), create_graph=create_graph)
+        results.append(grads)
+    for plain, graph, leaf in zip(*results, (x, w, b)):
+        assert plain.dtype == graph.dtype == leaf.dtype and plain.shape == leaf.shape
+        np.testing.assert_allclose(plain.data, graph.data, rtol=1e-6)
+    assert not results[0][0].requires_grad

