@@ -32,6 +32,10 @@ from nn import layers, models, optimizers  # noqa: E402
 LR, RHO, EPS = 0.001, 0.9, 1e-7
 
 
+def _no_clock():
+    return 0.0
+
+
 def initial_weights(seed):
     rng = np.random.default_rng(seed)
     limit1, limit2 = np.sqrt(6 / (784 + 512)), np.sqrt(6 / (512 + 10))
@@ -48,12 +52,17 @@ class NumpyReference:
         self.params = [w.copy() for w in weights]
         self.velocity = [np.zeros_like(w) for w in weights]
 
-    def train_batches(self, x, y, batches):
+    def train_batches(self, x, y, batches, phases=None):
+        """Train on ``batches``; return the summed loss.  ``phases``: a float array of 4
+        that the seconds spent gathering, forward, backward and updating are added to."""
+        clock = time.perf_counter if phases is not None else _no_clock
         w1, b1, w2, b2 = self.params
         total = 0.0
         for rows in batches:
+            t0 = clock()
             xb, yb = x[rows], y[rows]
             n = len(rows)
+            t1 = clock()
             h = xb @ w1
             h += b1
             np.maximum(h, 0, out=h)
@@ -62,16 +71,20 @@ class NumpyReference:
             z -= z.max(axis=1, keepdims=True)
             log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
             total += -float(np.sum(yb * log_p))
+            t2 = clock()
             dz = (np.exp(log_p) - yb) / np.float32(n)
             dw2, db2 = h.T @ dz, dz.sum(axis=0)
             dh = dz @ w2.T
             dh *= h > 0
             dw1, db1 = xb.T @ dh, dh.sum(axis=0)
             grads = (dw1, db1, dw2, db2)
+            t3 = clock()
             for w, g, v in zip(self.params, grads, self.velocity):
                 v *= RHO
                 v += (1 - RHO) * g * g
                 w -= LR * g / np.sqrt(v + EPS)
+            if phases is not None:
+                phases += (t1 - t0, t2 - t1, t3 - t2, clock() - t3)
         return total
 
     def accuracy(self, x, labels):
@@ -90,10 +103,29 @@ class Rosenblatt:
             p.data[...] = w
         self.model.compile(optimizer=self.optimizer, loss="categorical_crossentropy")
 
-    def train_batches(self, x, y, batches):
+    def train_batches(self, x, y, batches, phases=None):
+        if phases is not None:
+            return self._train_in_phases(x, y, batches, phases)
         total = 0.0
         for rows in batches:
             total += self.model.train_step(x[rows], y[rows])[0] * len(rows)
+        return total
+
+    def _train_in_phases(self, x, y, batches, phases):
+        """``Sequential.train_step`` taken apart, to time its phases as the reference's."""
+        model, total = self.model, 0.0
+        for rows in batches:
+            t0 = time.perf_counter()
+            xb, yb = x[rows], y[rows]
+            t1 = time.perf_counter()
+            model.optimizer.zero_grad()
+            _, loss = model._outputs_and_loss(xb, yb)
+            total += loss.item() * len(rows)
+            t2 = time.perf_counter()
+            loss.backward()
+            t3 = time.perf_counter()
+            model.optimizer.step()
+            phases += (t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3)
         return total
 
     def accuracy(self, x, labels):

@@ -5,10 +5,10 @@ per-parameter state and a scratch buffer allocated once: a step allocates no
 full-size arrays.  They take the parameters either at construction
 (PyTorch style) or from ``Sequential.compile`` (Keras style).
 
-The update runs on one thread on purpose: splitting it over a thread pool
-was measured slower on MNIST (OpenBLAS's threads keep spinning on the other
-cores right after each matrix product, so a second worker only competes
-with them).
+The NumPy update runs on one thread on purpose: splitting it over a thread
+pool was measured slower on MNIST on a 2-core machine, even with OpenBLAS on
+one thread (waking the worker and passing the GIL between the passes cost
+more than the second core gave).
 
 RMSprop and Adam can also run their update as one fused pass in C
 (``nn/_kernels.c``), the way PyTorch's ``fused=True`` optimizers do: pip builds

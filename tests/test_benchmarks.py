@@ -7,6 +7,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import mnist_epoch  # noqa: E402
 import overhead  # noqa: E402
+import step_phases  # noqa: E402
 
 
 def test_mnist_epoch_benchmark_quick(capsys):
@@ -26,3 +27,11 @@ def test_overhead_benchmark_quick(capsys):
     result = overhead.main(["--quick"])
     out = capsys.readouterr().out
     assert result["per_op_us"] > 0 and "ops:" in out and "1.0 is linear" in out
+
+
+def test_step_phases_benchmark_quick(capsys):
+    result = step_phases.main(["--quick"])
+    out = capsys.readouterr().out
+    assert "| optimizer update |" in out and "| whole step |" in out and result["ratio"] > 0
+    for name in ("NumPy reference", "Rosenblatt"):
+        assert len(result[name]) == 4 and (result[name] > 0).all()
