@@ -9,8 +9,8 @@ def unbroadcast(grad, like):
     reshape covers every case.  A float32 input mixed with float64 gets its
     gradient back in float32.
     """
-    shape = like.shape
-    if grad.shape != shape:
+    shape = like.data.shape            # .data directly: this runs in nearly every rule
+    if grad.data.shape != shape:
         extra = grad.ndim - len(shape)
         axes = tuple(range(extra)) + tuple(
             extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
@@ -18,6 +18,7 @@ def unbroadcast(grad, like):
         if axes:
             grad = grad.sum(axis=axes, keepdims=True)
         grad = grad.reshape(shape)
-    if grad.dtype != like.dtype:
-        grad = grad.astype(like.dtype)
+    dtype = like.data.dtype
+    if grad.data.dtype is not dtype and grad.data.dtype != dtype:
+        grad = grad.astype(dtype)
     return grad
