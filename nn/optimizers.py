@@ -80,7 +80,16 @@ class Optimizer:
 
 
     def init_state(self, param):
-        return {"scratch": np.empty_like(param)}
+        return {}
+
+    @staticmethod
+    def scratch(state, param):
+        """A buffer shaped like the parameter for intermediate results, allocated on first use
+        (never, when a fused kernel does every update)."""
+        buffer = state.get("scratch")
+        if buffer is None:
+            buffer = state["scratch"] = np.empty_like(param)
+        return buffer
 
     # RMSprop and Adam can run their update as one pass of a C kernel (``fused``).
     fused = False
@@ -136,7 +145,7 @@ class SGD(Optimizer):
         return state
 
     def update(self, param, grad, state):
-        step = np.multiply(grad, self.learning_rate, out=state["scratch"])      # lr * g
+        step = np.multiply(grad, self.learning_rate, out=self.scratch(state, param))      # lr * g
         if not self.momentum:
             param -= step
             return
@@ -145,7 +154,7 @@ class SGD(Optimizer):
         v -= step
         if self.nesterov:
             param -= step
-            step = np.multiply(v, self.momentum, out=state["scratch"])
+            step = np.multiply(v, self.momentum, out=state["scratch"])            # made above
             param += step
         else:
             param += v
@@ -191,10 +200,11 @@ class RMSprop(Optimizer):
         return state
 
     def update(self, param, grad, state):
-        s, tmp = state["shifted_velocity"], state["scratch"]
+        s = state["shifted_velocity"]
         if self._fuses(param, grad):
             _kernels.rmsprop(param, grad, s, self.rho, self.epsilon, self.learning_rate / math.sqrt(1 - self.rho))
             return
+        tmp = self.scratch(state, param)
         s *= self.rho
         np.square(grad, out=tmp)
         s += tmp
@@ -245,13 +255,14 @@ class Adam(Optimizer):
         return state
 
     def update(self, param, grad, state):
-        m, v, tmp = state["m"], state["v"], state["scratch"]
+        m, v = state["m"], state["v"]
         t = self.iterations
         # A Python float, so float32 arrays are not multiplied in float64.
         alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         if self._fuses(param, grad):
             _kernels.adam(param, grad, m, v, 1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
             return
+        tmp = self.scratch(state, param)
         np.subtract(grad, m, out=tmp)
         tmp *= 1 - self.beta_1
         m += tmp
