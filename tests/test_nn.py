@@ -151,15 +151,16 @@ def test_rmsprop_formula(centered, momentum):
     np.testing.assert_allclose(got, _keras_rmsprop(GRADS, centered, momentum), rtol=1e-5)
 
 
+@pytest.mark.parametrize("fused", [None, False])             # the C kernel where it applies, and NumPy
 @pytest.mark.parametrize("centered,rho", [(False, 0.9), (True, 0.9), (False, 0.0), (False, 0.99)])
-def test_rmsprop_matches_keras_over_many_steps_with_zero_and_tiny_gradients(centered, rho):
+def test_rmsprop_matches_keras_over_many_steps_with_zero_and_tiny_gradients(centered, rho, fused):
     # RMSprop keeps (v + epsilon) / (1 - rho) rather than v: long runs, gradients
     # that vanish for hundreds of steps (v decays towards 0) and tiny ones near
     # epsilon must still give Keras's numbers.
     rng = np.random.default_rng(0)
     grads = [rng.normal(size=3).astype(np.float32) * scale
              for scale in [1.0] * 20 + [0.0] * 300 + [1e-4] * 50 + [3.0] * 5 + [0.0] * 100]
-    got = _three_steps(lambda p: optimizers.RMSprop(p, rho=rho, centered=centered), grads)
+    got = _three_steps(lambda p: optimizers.RMSprop(p, rho=rho, centered=centered, fused=fused), grads)
     np.testing.assert_allclose(got, _keras_rmsprop(grads, centered, rho=rho), rtol=1e-4)
 
 
