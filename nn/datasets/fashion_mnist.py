@@ -9,10 +9,10 @@ import os
 import tempfile
 
 from . import fetch, idx
+from .mnist import SHAPES         # a drop-in for MNIST: the same four shapes
 
 DEBIAN_FOLDER = "/usr/share/datasets/fashion-mnist"
 MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 
 
 def load_data(path=None, verbose=True):
