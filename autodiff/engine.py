@@ -1,103 +1,197 @@
-"""The backward pass: walk the graph from the outputs in reverse topological order.
+"""The backward pass: walk the graph of nodes from the outputs in reverse topological order.
 
-Works on Tensors only through their attributes (``_node``, ``requires_grad``,
-``grad``, ``data``), so it imports nothing from tensor.py.
+The graph's vertices are Function nodes and the leaf tensors that require
+grad; a node reaches its inputs through ``parents`` only.  Without
+``create_graph`` gradients flow as plain arrays and each rule runs on arrays;
+with it they are Tensors and each rule records the ops of the gradient.
 """
+from . import backend
+from .function import Function
 from .mode import set_grad_enabled
+from .registry import register
+from .tensor import Tensor
 
 
-def topological_order(roots, every_input=False):
-    """Tensors reachable from ``roots``, outputs first.
+def topological_order(roots):
+    """Vertices (nodes and leaf tensors) reachable from ``roots``, outputs first.
 
-    Only through inputs that need a gradient, unless ``every_input`` (for
-    drawing).  Iterative depth-first search: any depth, no recursion.  The
-    stack holds the tensors themselves and ``state`` plain ints, so a long
-    graph allocates nothing for Python's cyclic GC to walk again and again.
+    Iterative depth-first search: any depth, no recursion.  The stack holds the
+    vertices themselves and ``state`` plain ints, so a long graph allocates
+    nothing for Python's cyclic GC to walk again and again.
     """
     order, state = [], {}           # id -> 1 while its inputs are visited, 2 once placed
     stack = list(reversed(roots))
     while stack:
-        t = stack[-1]
-        seen = state.get(id(t))
+        v = stack[-1]
+        seen = state.get(id(v))
         if seen is None:
-            state[id(t)] = 1
-            node = t._node
-            if node is not None:
-                for parent, needed in zip(node.parents, node.needs_input_grad):
-                    if (needed or every_input) and id(parent) not in state:
+            state[id(v)] = 1
+            if type(v) is not Tensor and isinstance(v, Function):
+                for parent in v.parents:
+                    if parent is not None and id(parent) not in state:
                         stack.append(parent)
             continue
         stack.pop()
-        if seen == 1:                # every input of t is placed: place t
-            state[id(t)] = 2
-            order.append(t)
+        if seen == 1:                # every input of v is placed: place v
+            state[id(v)] = 2
+            order.append(v)
     order.reverse()
     return order
 
 
+def vertex(t):
+    """Where a tensor sits in the graph: the node that made it, or the leaf itself."""
+    return t._node if t._node is not None else t
+
+
 def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
-    """Propagate ``grads`` (one per root) back through the graph.
+    """Propagate ``grads`` (Tensors, one per root) back through the graph.
 
     Without ``inputs`` the gradients accumulate into the ``.grad`` of leaves (and
     of tensors that called ``retain_grad``); with ``inputs`` they are returned,
-    one per input (None where unused), and no ``.grad`` is touched.
+    one Tensor per input (None where unused), and no ``.grad`` is touched.
     """
-    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+    wanted = {id(vertex(t)): i for i, t in enumerate(inputs)} if inputs is not None else None
     found = [None] * len(inputs) if inputs is not None else None
-    # id -> (gradient, owned): owned means no other tensor shares its buffer,
+    # id -> (gradient, owned): owned means no other gradient shares its buffer,
     # so a leaf may keep it as .grad without a copy.
     pending = {}
     for root, g in zip(roots, grads):
-        _accumulate(pending, root, g, owned=False)
+        _accumulate(pending, vertex(root), g if create_graph else g.data, owned=False)
 
     with set_grad_enabled(create_graph):
-        for t in topological_order(roots):
-            entry = pending.pop(id(t), None)
+        for v in topological_order([vertex(r) for r in roots]):
+            entry = pending.pop(id(v), None)
             if entry is None:
                 continue
             g, owned = entry
-            node = t._node
-            if wanted is not None:
-                if id(t) in wanted:
-                    found[wanted[id(t)]] = g
-            elif node is None or t._retains_grad:
-                _deposit(t, g, owned, create_graph)
-            if node is None:
+            if wanted is not None and id(v) in wanted:
+                found[wanted[id(v)]] = _as_tensor(g)
+            if type(v) is not Function and isinstance(v, Tensor):          # a leaf
+                if wanted is None:
+                    _deposit(v, g, owned, create_graph)
                 continue
+            node = v
+            if wanted is None:
+                out = node.output
+                if out is not None and out._retains_grad:
+                    _deposit(out, g, False, create_graph)
             if node.freed:
                 raise RuntimeError(
                     f"backward: the graph through {node.label()} was already freed by an earlier backward; "
                     "pass retain_graph=True to the first backward to differentiate through it again")
-            parent_grads = node.backward(g)
+            if create_graph:
+                retained = list(node.retained)
+                if node.retain_output:
+                    retained.append(Tensor._wrap(node.output_data, node))
+            else:
+                retained = [t.data for t in node.retained]
+                if node.retain_output:
+                    retained.append(node.output_data)
+            parent_grads = node.backward(g, *retained)
             if not retain_graph:
                 node.free()
             returned = []            # ids of gradients already handed to another input
-            for parent, needed, pg in zip(node.parents, node.needs_input_grad, parent_grads):
-                if not needed or pg is None:
+            for i, (parent, pg) in enumerate(zip(node.parents, parent_grads)):
+                if parent is None or pg is None or not node.needs_input_grad[i]:
                     continue
-                if pg.data.shape != parent.data.shape or pg.data.dtype != parent.data.dtype:
+                if pg.shape != node.shapes[i] or pg.dtype != node.dtypes[i]:
                     raise RuntimeError(
                         f"{node.label()} backward gave a gradient of shape {pg.shape} and dtype {pg.dtype} "
-                        f"for an input of shape {parent.shape} and dtype {parent.dtype}")
-                owned = pg is not g and id(pg) not in returned and pg.data.base is None
+                        f"for an input of shape {node.shapes[i]} and dtype {node.dtypes[i]}")
+                owned = pg is not g and id(pg) not in returned and _base(pg) is None
                 returned.append(id(pg))
                 _accumulate(pending, parent, pg, owned)
     return found
 
 
-def _accumulate(pending, t, g, owned):
-    entry = pending.get(id(t))
+def _base(g):
+    return (g.data if isinstance(g, Tensor) else g).base
+
+
+def _as_tensor(g):
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+
+def _accumulate(pending, v, g, owned):
+    entry = pending.get(id(v))
     if entry is None:
-        pending[id(t)] = (g, owned)
+        pending[id(v)] = (g, owned)
     else:
-        pending[id(t)] = (entry[0] + g, True)   # a new buffer: never add into a shared one
+        pending[id(v)] = (entry[0] + g, True)   # a new buffer: never add into a shared one
 
 
 def _deposit(t, g, owned, create_graph):
     """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients accumulate across backward calls)."""
     if t.grad is None:
-        t.grad = g if owned or create_graph else g.clone()
+        if isinstance(g, Tensor):
+            t.grad = g if owned or create_graph else Tensor._wrap(g.data.copy())
+        else:
+            t.grad = Tensor._wrap(g if owned and g.flags.writeable else g.copy())
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + g
     else:
-        t.grad.data += g.data
+        t.grad.data += g.data if isinstance(g, Tensor) else g
+
+
+@register("backward", export=False)
+def tensor_backward(self, grad=None, retain_graph=None, create_graph=False):
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch semantics).
+
+    ``grad`` is the upstream gradient; it may be left out only for a
+    one-element tensor.  The graph is freed afterwards unless
+    ``retain_graph`` (which defaults to ``create_graph``).
+    """
+    if not self.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad and has no graph: create the "
+                           "inputs with requires_grad=True, outside no_grad()")
+    backward([self], [upstream(self, grad, "backward")],
+             retain_graph=create_graph if retain_graph is None else retain_graph, create_graph=create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple; ``.grad`` is left alone.
+
+    ``retain_graph`` defaults to ``create_graph``.  An input that the outputs
+    do not depend on is an error unless ``allow_unused``, which gives None.
+    """
+    single_output = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_output else list(outputs)
+    inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or (isinstance(grad_outputs, Tensor) or backend.is_array(grad_outputs)) and single_output:
+        grad_outputs = [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for t in inputs_list:
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError("grad: every input must be a Tensor with requires_grad=True")
+    roots, upstreams = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if out.requires_grad:
+            roots.append(out)
+            upstreams.append(upstream(out, g, "grad"))
+    if not roots:
+        raise RuntimeError("grad: none of the outputs requires grad, so there is no graph to differentiate")
+    found = backward(roots, upstreams, retain_graph=create_graph if retain_graph is None else retain_graph,
+                     create_graph=create_graph, inputs=inputs_list)
+    for t, g in zip(inputs_list, found):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: an input of shape {t.shape} is not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+    return tuple(found)
+
+
+def upstream(output, grad, op):
+    """The gradient fed into ``output``: given, or 1 for a one-element output."""
+    if grad is None:
+        if output.size != 1:
+            raise RuntimeError(f"{op}: the output has shape {output.shape}, so its gradient must be given "
+                               "(pass grad=..., or reduce it to a scalar first, e.g. with .sum())")
+        return Tensor._wrap(backend.ones(output.shape, dtype=output.dtype))
+    grad = grad if isinstance(grad, Tensor) else Tensor(backend.asarray(grad, dtype=output.dtype))
+    if grad.shape != output.shape:
+        raise ValueError(f"{op}: the gradient has shape {grad.shape} but the output has shape {output.shape}")
+    if grad.dtype != output.dtype:
+        grad = grad.astype(output.dtype)
+    return grad

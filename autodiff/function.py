@@ -1,25 +1,46 @@
-"""The Function base: one op's forward (on NumPy arrays) and gradient rule (on Tensors).
+"""The Function base: one op's forward and its one gradient rule, and the graph node that recorded it.
 
-An instance is also the graph node that recorded the op: it keeps the input
-Tensors (``parents``), which of them need a gradient, a weak reference to its
-output, and whatever arrays the forward saved for the backward.  It knows
-nothing about the Tensor class, so ops and Tensor never import each other in a
-circle: gradient rules only call methods on the Tensors they are given.
+A Function is made for each call of its op, so settings and anything the
+forward works out (normalised axes, masks) belong to that call alone.
+
+The gradient rule is written once, in a small vocabulary that works on NumPy
+arrays and on Tensors alike: operators, the methods arrays and Tensors share
+(``sum reshape transpose swapaxes astype``, indexing, ``.T``) and the
+functions of ``autodiff.functional`` (``where exp log broadcast_to ...``,
+which compute on arrays when given arrays and record when given Tensors).
+The engine hands a rule arrays when no graph of the gradient is built (the
+usual backward, as fast as the NumPy calls inside it) and Tensors under
+``create_graph=True``, so that the gradient can be differentiated again.
+
+What backward reads is declared, as Chainer's ``retain_inputs`` and
+``retain_outputs`` do: ``retain_inputs`` (indices of inputs) and
+``retain_output``.  Those values are passed to ``backward`` after the upstream
+gradient, inputs first, and freed with the graph.  A node never keeps the
+other inputs: once backward has run (or when nothing retains them) the
+activations go, however long the user keeps the output.
 """
 
 
 class Function:
-    """Subclasses define ``forward(self, *arrays) -> array`` and ``backward(self, grad)``.
+    """Subclasses define ``forward(self, *arrays) -> array`` and ``backward(self, grad, *retained)``.
 
-    ``backward`` receives the upstream gradient as a Tensor and returns one
-    gradient Tensor (or None) per input, written with Tensor operations so that
-    ``create_graph=True`` can differentiate it again.  It reads
-    ``self.needs_input_grad`` to skip work nobody asked for.
+    ``backward`` returns one gradient per input (None where
+    ``self.needs_input_grad`` says nobody asked).  ``self.shapes`` and
+    ``self.dtypes`` describe every input; ``self.saved`` holds constant arrays
+    the forward kept (masks, tie shares); ``self.unbroadcast(grad, i)`` gives a
+    gradient input i's shape and dtype.
     """
 
-    parents = ()
+    retain_inputs = ()       # indices of the inputs backward reads
+    retain_output = False    # whether backward reads the output
+
+    # Set when the op is recorded in a graph.
+    parents = ()             # per input: the node that made it, the leaf tensor, or None (no gradient)
     needs_input_grad = ()
-    saved = None          # arrays kept by forward for backward; dropped when the graph is freed
+    shapes = dtypes = ()
+    retained = ()            # the Tensors named by retain_inputs
+    output_data = None       # the output array, when retain_output
+    saved = None             # constant arrays the forward kept for backward
     freed = False
     scope = None
     _output_ref = None
@@ -34,16 +55,22 @@ class Function:
     def forward(self, *arrays):
         raise NotImplementedError
 
-    def backward(self, grad):
+    def backward(self, grad, *retained):
         raise NotImplementedError(f"{type(self).__name__} has no gradient rule")
+
+    def unbroadcast(self, grad, i):
+        """``grad`` summed over the axes broadcasting added to input ``i``, in that input's dtype."""
+        return unbroadcast(grad, self.shapes[i], self.dtypes[i])
 
     @property
     def output(self):
-        """The Tensor this node produced (held weakly so that no reference cycle forms)."""
+        """The Tensor this node produced, while someone holds it (a weak reference: no cycle)."""
         return self._output_ref() if self._output_ref is not None else None
 
     def free(self):
-        self.saved = None
+        """Drop what backward needed; the node keeps only its place in the graph."""
+        self.retained = ()
+        self.output_data = self.saved = None
         self.freed = True
 
     @property
@@ -64,6 +91,26 @@ class Function:
 
     def __repr__(self):
         return f"<{self.label()}>"
+
+
+def unbroadcast(grad, shape, dtype):
+    """Reduce ``grad`` (an array or a Tensor) to ``shape`` and ``dtype``.
+
+    Broadcasting added leading axes and stretched size-1 axes; the gradient of a
+    broadcast is the sum over exactly those axes.  One sum with keepdims plus a
+    reshape covers every case.  A float32 input mixed with float64 gets its
+    gradient back in float32.
+    """
+    if grad.shape != shape:
+        extra = grad.ndim - len(shape)
+        axes = tuple(range(extra)) + tuple(
+            extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+        if axes:
+            grad = grad.sum(axis=axes, keepdims=True)
+        grad = grad.reshape(shape)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
 
 
 def _short(value):

@@ -6,7 +6,8 @@ rule that mixes up its axes or transposes can still pass.
 import numpy as np
 
 from .mode import enable_grad, no_grad
-from .tensor import Tensor, grad
+from .engine import grad
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -4,9 +4,12 @@
 needs only the Python package; ``render``/``pipe`` need Graphviz's ``dot``
 program and, without it, say exactly what to install.
 """
+import math
+
 import numpy as np
 
-from .engine import topological_order
+from .engine import topological_order, vertex
+from .tensor import Tensor
 
 try:
     import graphviz
@@ -51,9 +54,51 @@ if graphviz is not None:
                 raise GraphvizNotFound(INSTALL_DOT) from None
 
 
+class Freed:
+    """Stands in a drawing for a tensor nobody holds any more: the graph keeps its shape, not its values."""
+
+    data = grad = name = None
+
+    def __init__(self, node, shape, dtype):
+        self._node, self.shape, self.dtype = node, shape, dtype
+        self.requires_grad = node is not None
+        self.scope = node.scope if node is not None else None
+        self.size = math.prod(shape)
+
+
 def trace(roots):
-    """Every tensor reachable from ``roots``, inputs before the ops that use them."""
-    return topological_order(roots, every_input=True)[::-1]
+    """Every tensor reachable from ``roots`` (inputs before the ops that use them) and each op's inputs.
+
+    Returns ``(tensors, inputs_of)`` with ``inputs_of[id(node)]`` the input
+    tensors of that op.  A tensor that is no longer held (an intermediate the
+    user dropped, a constant) is drawn from the shape and dtype its op recorded.
+    """
+    seen = {id(vertex(r)): r for r in roots}
+    constants, inputs_of = {}, {}
+    order = topological_order([vertex(r) for r in roots])          # outputs first
+    for v in order:
+        if isinstance(v, Tensor):
+            continue
+        inputs, own_constants = [], []
+        for parent, shape, dtype in zip(v.parents, v.shapes, v.dtypes):
+            if parent is None:
+                t = Freed(None, shape, dtype)
+                own_constants.append(t)
+            else:
+                t = seen.get(id(parent))
+                if t is None:
+                    t = parent if isinstance(parent, Tensor) else parent.output
+                    if t is None:
+                        t = Freed(parent, shape, dtype)
+                    seen[id(parent)] = t
+            inputs.append(t)
+        constants[id(v)] = own_constants
+        inputs_of[id(v)] = inputs
+    tensors = []
+    for v in reversed(order):
+        tensors.extend(constants.get(id(v), ()))
+        tensors.append(seen.get(id(v), v))
+    return tensors, inputs_of
 
 
 def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR", direction="forward",
@@ -75,7 +120,7 @@ def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR
     if direction not in ("forward", "backward"):
         raise ValueError(f"draw_graph: direction must be 'forward' or 'backward', got {direction!r}")
     labels = _names(names)
-    tensors = trace(roots)
+    tensors, inputs_of = trace(roots)
     notes = []
 
     collapsed = _collapsed_scopes(tensors, collapse)
@@ -85,7 +130,7 @@ def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR
             notes.append("scopes collapsed to fit max_nodes")
     shown = tensors
     if _count_nodes(tensors, collapsed) > max_nodes:
-        nearest = {id(t) for t in _nearest(roots, max_nodes // 2)}
+        nearest = {id(t) for t in _nearest(roots, inputs_of, max_nodes // 2)}
         shown = [t for t in tensors if id(t) in nearest]
         hidden = len(tensors) - len(shown)
         notes.append(f"{hidden} of {len(tensors)} tensors (and their ops) not shown: the graph has more than "
@@ -121,12 +166,12 @@ def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR
                      label=_tensor_label(t, labels.get(id(t)) or t.name, show_data, show_grad))
         where[id(t)] = place(t.scope, f"t{number}", **attrs)
         node = t._node
-        if node is not None and all(id(p) in shown_ids for p in node.parents):
+        if node is not None and all(id(p) in shown_ids for p in inputs_of[id(node)]):
             op_id = place(node.scope, f"op{number}", label=_escape(node.label()), shape="box",
                           style="filled,rounded", fillcolor=COLORS["op"], height="0.3")
             where[id(node)] = op_id
             edges.add((op_id, where[id(t)]))
-            for p in node.parents:
+            for p in inputs_of[id(node)]:
                 edges.add((where[id(p)], op_id))
 
     _emit_clusters(g, clusters)
@@ -184,7 +229,7 @@ def _count_nodes(tensors, collapsed):
     return count + len(boxes)
 
 
-def _nearest(roots, limit):
+def _nearest(roots, inputs_of, limit):
     """The ``limit`` tensors closest to the roots (breadth first)."""
     order, seen, frontier = [], set(), list(roots)
     while frontier and len(order) < limit:
@@ -195,7 +240,7 @@ def _nearest(roots, limit):
             seen.add(id(t))
             order.append(t)
             if t._node is not None:
-                nxt.extend(t._node.parents)
+                nxt.extend(inputs_of[id(t._node)])
         frontier = nxt
     return order
 
@@ -263,7 +308,7 @@ def _tensor_label(t, name, show_data, show_grad):
         fields.append(name)
     fields.append(f"({', '.join(str(n) for n in t.shape)}) {t.dtype.name}")
     if show_data:
-        fields.append("data " + _values(t.data, summary="mean"))
+        fields.append("data " + (_values(t.data, summary="mean") if t.data is not None else "not kept"))
     if show_grad and (t.grad is not None or t.requires_grad and t._node is None):
         fields.append("grad " + (_values(t.grad.data, summary="norm") if t.grad is not None else "none yet"))
     return "{" + " | ".join(_escape(f, record=True) for f in fields) + "}"

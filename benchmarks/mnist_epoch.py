@@ -119,7 +119,7 @@ class Rosenblatt:
             xb, yb = x[rows], y[rows]
             t1 = time.perf_counter()
             model.optimizer.zero_grad()
-            _, loss = model._outputs_and_loss(xb, yb)
+            loss = model.loss(yb, model(xb))
             total += loss.item() * len(rows)
             t2 = time.perf_counter()
             loss.backward()

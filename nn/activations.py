@@ -11,7 +11,10 @@ def relu(x):
 
 
 def sigmoid(x):
-    return x.sigmoid()
+    """The sigmoid, remembering its input as ``.logits``: binary cross-entropy then computes from it (as Keras)."""
+    out = x.sigmoid()
+    out.logits = x
+    return out
 
 
 def tanh(x):
@@ -19,7 +22,17 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    return x.softmax(axis=axis)
+    """The softmax, remembering its input as ``.logits`` when it runs over the last axis.
+
+    Keras's softmax activation does the same (``_keras_logits``): categorical
+    cross-entropy of such an output then computes from the logits, exactly,
+    instead of taking the log of a clipped probability.  Every route (fit,
+    evaluate, a loop of your own, grad mode on or off) gives the same loss.
+    """
+    out = x.softmax(axis=axis)
+    if axis in (-1, x.ndim - 1):
+        out.logits = x
+    return out
 
 
 class Step(ad.Function):

@@ -1,12 +1,13 @@
 """Weight initializers by name, with Keras's definitions.
 
-Fans follow Keras: for a (fan_in, fan_out) kernel they are its two axes.
+Host-only by nature: weights are sampled once, with NumPy, from autodiff's one
+generator (``ad.seed``).  Fans follow Keras: for a (fan_in, fan_out) kernel they are its two axes.
 The normal variants draw from a normal truncated at two standard deviations,
 scaled so that the result has the intended variance (as Keras does).
 """
 import numpy as np
 
-from . import random
+import autodiff as ad
 
 _TRUNCATED_STD = 0.87962566103423978    # std of a standard normal truncated to [-2, 2]
 
@@ -34,7 +35,7 @@ class Initializer:
         self.seed = seed
 
     def __call__(self, shape, dtype=np.float32):
-        return np.asarray(self.sample(tuple(shape), random.generator(self.seed)), dtype=dtype)
+        return np.asarray(self.sample(tuple(shape), ad.backend.generator(self.seed)), dtype=dtype)
 
     def __repr__(self):
         return f"{type(self).__name__}(seed={self.seed})"

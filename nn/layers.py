@@ -2,11 +2,9 @@
 import math
 import re
 
-import numpy as np
-
 import autodiff as ad
 
-from . import activations, initializers, random
+from . import activations, initializers
 from .module import Module, Parameter
 
 _name_counts = {}
@@ -27,8 +25,7 @@ def as_tensor(x):
     """Tensors pass as they are; arrays and lists become float32, the dtype layers compute in (as Keras)."""
     if isinstance(x, ad.Tensor):
         return x
-    x = np.asarray(x)
-    return ad.tensor(x if x.dtype == np.float32 else x.astype(np.float32))
+    return ad.tensor(x, dtype=ad.DEFAULT_FLOAT)
 
 
 class Layer(Module):
@@ -63,7 +60,7 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, name=None):
-        if not isinstance(units, (int, np.integer)) or units <= 0:
+        if not hasattr(units, "__index__") or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         super().__init__(name, input_shape)
         self.units = int(units)
@@ -88,11 +85,7 @@ class Dense(Layer):
         self.check_features(x)
         if self.activation is activations.relu:          # one fused op, one buffer
             return ad.linear(x, self.kernel, self.bias, activation="relu")
-        return self.activation(self.pre_activation(x))
-
-    def pre_activation(self, x):
-        """``x @ kernel + bias``: the logits when the activation is softmax."""
-        return ad.linear(x, self.kernel, self.bias)
+        return self.activation(ad.linear(x, self.kernel, self.bias))
 
     def check_features(self, x):
         features = self.kernel.shape[0]
@@ -129,10 +122,10 @@ class Dropout(Layer):
         super().__init__(name, input_shape)
         self.rate = rate
         # A seeded layer owns its generator: reproducible, yet a new mask on every call.
-        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.rng = ad.backend.generator(seed) if seed is not None else None
 
     def forward(self, x):
         if not self.training or self.rate == 0:
             return x
-        keep = (self.rng or random.generator()).random(x.shape) >= self.rate
+        keep = (self.rng or ad.backend.generator()).random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / x.dtype.type(1 - self.rate))

@@ -1,12 +1,17 @@
 """Losses by name and as objects: ``loss(y_true, y_pred)`` -> scalar Tensor, averaged over the batch.
 
-Keras semantics: probabilities are clipped to [1e-7, 1 - 1e-7] before a log.
-When the prediction comes straight from a softmax (or sigmoid) recorded in the
-graph, cross-entropy is computed from the logits instead: stabler and cheaper.
+Keras semantics (with its default TensorFlow backend): probabilities are
+clipped to [1e-7, 1 - 1e-7] before a log, except when the prediction comes
+from nn's softmax or sigmoid activation.  Such a tensor remembers its logits
+(``.logits``, Keras's ``_keras_logits``) and cross-entropy computes from them:
+exact, and the same value whatever the route (fit, evaluate, a loop of your
+own) and whether grad mode is on or off.  Categorical cross-entropy of
+softmax([0, 200]) against [1, 0] is 200, as in Keras; the clipped log would
+say 16.118.
 """
-import numpy as np
-
 import autodiff as ad
+
+xp = ad.backend.xp
 
 EPSILON = 1e-7
 
@@ -14,18 +19,10 @@ EPSILON = 1e-7
 def _tensor(x, like=None):
     if isinstance(x, ad.Tensor):
         return x
-    array = np.asarray(x)
+    array = ad.backend.asarray(x)
     if like is not None and array.dtype.kind in "fiub" and array.dtype != like.dtype and like.dtype.kind == "f":
         array = array.astype(like.dtype)
     return ad.tensor(array)
-
-
-def _logits_of(y_pred, op_name):
-    """The input of the softmax/sigmoid that produced ``y_pred``, if it was recorded."""
-    node = y_pred.grad_fn
-    if node is not None and node.name == op_name and getattr(node, "axis", -1) in (-1, y_pred.ndim - 1):
-        return node.parents[0]
-    return None
 
 
 class Loss:
@@ -60,7 +57,7 @@ class CategoricalCrossentropy(Loss):
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
-        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax")
+        logits = y_pred if self.from_logits else y_pred.logits
         if logits is not None:
             return self.from_logits_call(y_true, logits)
         self.check_same_shape(y_true, y_pred, hint=": give one-hot labels (nn.utils.to_categorical), or use "
@@ -91,24 +88,24 @@ class SparseCategoricalCrossentropy(Loss):
             raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not fit predictions of shape "
                              f"{y_pred.shape}: expected integer labels of shape {y_pred.shape[:-1]}")
         if labels.dtype.kind == "f":
-            labels = labels.astype(np.int64)
+            labels = labels.astype(int)
         if labels.size and (labels.min() < 0 or labels.max() >= y_pred.shape[-1]):
             raise ValueError(f"{self.name}: labels must be in 0..{y_pred.shape[-1] - 1}, got "
                              f"{int(labels.min())}..{int(labels.max())}")
         return labels
 
     def call(self, y_true, y_pred):
-        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax")
+        logits = y_pred if self.from_logits else y_pred.logits
         if logits is not None:
             return self.from_logits_call(y_true, logits)
         labels = self._labels(y_true, y_pred)
-        picked = y_pred[(*np.indices(labels.shape), labels)]
+        picked = y_pred[(*xp(labels).indices(labels.shape), labels)]
         return -picked.clip(EPSILON, 1 - EPSILON).log().mean()
 
     def from_logits_call(self, labels, logits):
         labels = self._labels(_tensor(labels), logits)
-        one_hot = np.zeros(logits.shape, dtype=logits.dtype)
-        np.put_along_axis(one_hot, labels[..., None].astype(np.int64), 1, axis=-1)
+        one_hot = xp(labels).zeros(logits.shape, dtype=logits.dtype)
+        xp(labels).put_along_axis(one_hot, labels[..., None].astype(int), 1, axis=-1)
         return ad.softmax_cross_entropy(logits, one_hot)
 
 
@@ -122,7 +119,7 @@ class BinaryCrossentropy(Loss):
 
     def call(self, y_true, y_pred):
         y = self.align(y_true, y_pred)
-        logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid")
+        logits = y_pred if self.from_logits else y_pred.logits
         if logits is not None:
             # max(z, 0) - z*y + log(1 + exp(-|z|)): never overflows.
             per_element = logits.relu() - logits * y + ((-logits.abs()).exp() + 1).log()

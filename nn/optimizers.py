@@ -10,27 +10,24 @@ pool was measured slower on MNIST on a 2-core machine, even with OpenBLAS on
 one thread (waking the worker and passing the GIL between the passes cost
 more than the second core gave).
 
-RMSprop and Adam can also run their update as one fused pass in C
-(``nn/_kernels.c``), the way PyTorch's ``fused=True`` optimizers do: pip builds
-that module when a C compiler is present, and it gives the same bits as the
-NumPy code here.
+RMSprop and Adam can also run their update as one fused pass
+(``ad.backend.rmsprop_update``: C on the CPU, ``autodiff/_kernels.c``), the way
+PyTorch's ``fused=True`` optimizers do: pip builds the kernel when a C compiler
+is present, and it gives the same bits as the array code here.  Every array
+operation goes through the array module of the parameter (``array_module``).
 """
 import math
 import numbers
 
-import numpy as np
-
 import autodiff as ad
 
-try:
-    from . import _kernels
-except ImportError:          # built without a C compiler: NumPy does every update
-    _kernels = None
+backend = ad.backend
+array_module = backend.xp
 
 
 def fused_available():
-    """Whether the optional C kernels (nn/_kernels.c) were built."""
-    return _kernels is not None
+    """Whether the optional fused kernels (autodiff/_kernels.c) were built."""
+    return backend.fused_available()
 
 
 class Optimizer:
@@ -88,7 +85,7 @@ class Optimizer:
         (never, when a fused kernel does every update)."""
         buffer = state.get("scratch")
         if buffer is None:
-            buffer = state["scratch"] = np.empty_like(param)
+            buffer = state["scratch"] = array_module(param).empty_like(param)
         return buffer
 
     # RMSprop and Adam can run their update as one pass of a C kernel (``fused``).
@@ -97,8 +94,8 @@ class Optimizer:
     def _set_fused(self, fused, plain):
         """``fused=True`` needs the built kernels and a configuration they cover (``plain``)."""
         name = type(self).__name__
-        if fused and _kernels is None:
-            raise RuntimeError(f"{name}(fused=True): the C kernels (nn._kernels) were not built; reinstall with a "
+        if fused and not backend.fused_available():
+            raise RuntimeError(f"{name}(fused=True): the C kernels (autodiff._kernels) were not built; reinstall with a "
                                "C compiler present (pip install -e .), or pass fused=None")
         if fused and not plain:
             raise ValueError(f"{name}(fused=True): the fused kernel does the plain update only "
@@ -107,9 +104,9 @@ class Optimizer:
 
     def _fuses(self, param, grad):
         """Whether this update runs in the C kernel: C-contiguous float32 arrays, unless fused=False."""
-        if self.fused is False or _kernels is None:
+        if self.fused is False or not backend.fused_available():
             return False
-        if param.dtype == grad.dtype == np.float32 and param.flags.c_contiguous and grad.flags.c_contiguous:
+        if backend.fusable(param, grad):
             return True
         if self.fused:
             raise TypeError(f"{type(self).__name__}(fused=True): the kernel updates C-contiguous float32 arrays, "
@@ -141,11 +138,11 @@ class SGD(Optimizer):
     def init_state(self, param):
         state = super().init_state(param)
         if self.momentum:
-            state["velocity"] = np.zeros_like(param)
+            state["velocity"] = array_module(param).zeros_like(param)
         return state
 
     def update(self, param, grad, state):
-        step = np.multiply(grad, self.learning_rate, out=self.scratch(state, param))      # lr * g
+        step = array_module(param).multiply(grad, self.learning_rate, out=self.scratch(state, param))      # lr * g
         if not self.momentum:
             param -= step
             return
@@ -154,7 +151,7 @@ class SGD(Optimizer):
         v -= step
         if self.nesterov:
             param -= step
-            step = np.multiply(v, self.momentum, out=state["scratch"])            # made above
+            step = array_module(param).multiply(v, self.momentum, out=state["scratch"])            # made above
             param += step
         else:
             param += v
@@ -192,35 +189,37 @@ class RMSprop(Optimizer):
 
     def init_state(self, param):
         state = super().init_state(param)
-        state["shifted_velocity"] = np.full_like(param, self.epsilon / (1 - self.rho))    # v = 0
+        state["shifted_velocity"] = array_module(param).full_like(param, self.epsilon / (1 - self.rho))    # v = 0
         if self.centered:
-            state["average_grad"] = np.zeros_like(param)
+            state["average_grad"] = array_module(param).zeros_like(param)
         if self.momentum:
-            state["momentum"] = np.zeros_like(param)
+            state["momentum"] = array_module(param).zeros_like(param)
         return state
 
     def update(self, param, grad, state):
         s = state["shifted_velocity"]
         if self._fuses(param, grad):
-            _kernels.rmsprop(param, grad, s, self.rho, self.epsilon, self.learning_rate / math.sqrt(1 - self.rho))
+            backend.rmsprop_update(param, grad, s, self.rho, self.epsilon,
+                                   self.learning_rate / math.sqrt(1 - self.rho))
             return
+        xp = array_module(param)
         tmp = self.scratch(state, param)
         s *= self.rho
-        np.square(grad, out=tmp)
+        xp.square(grad, out=tmp)
         s += tmp
         s += self.epsilon
         if self.centered:
             a = state["average_grad"]
-            np.subtract(grad, a, out=tmp)
+            xp.subtract(grad, a, out=tmp)
             tmp *= 1 - self.rho
             a += tmp
-            np.square(a, out=tmp)
+            xp.square(a, out=tmp)
             tmp *= 1 / (1 - self.rho)
-            np.subtract(s, tmp, out=tmp)          # (v - a**2 + epsilon) / (1 - rho)
-            np.sqrt(tmp, out=tmp)
+            xp.subtract(s, tmp, out=tmp)          # (v - a**2 + epsilon) / (1 - rho)
+            xp.sqrt(tmp, out=tmp)
         else:
-            np.sqrt(s, out=tmp)
-        np.divide(grad, tmp, out=tmp)
+            xp.sqrt(s, out=tmp)
+        xp.divide(grad, tmp, out=tmp)
         tmp *= self.learning_rate / math.sqrt(1 - self.rho)        # increment
         if self.momentum:
             m = state["momentum"]
@@ -250,8 +249,8 @@ class Adam(Optimizer):
 
     def init_state(self, param):
         state = super().init_state(param)
-        state["m"] = np.zeros_like(param)
-        state["v"] = np.zeros_like(param)
+        state["m"] = array_module(param).zeros_like(param)
+        state["v"] = array_module(param).zeros_like(param)
         return state
 
     def update(self, param, grad, state):
@@ -260,19 +259,20 @@ class Adam(Optimizer):
         # A Python float, so float32 arrays are not multiplied in float64.
         alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         if self._fuses(param, grad):
-            _kernels.adam(param, grad, m, v, 1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
+            backend.adam_update(param, grad, m, v, 1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
             return
+        xp = array_module(param)
         tmp = self.scratch(state, param)
-        np.subtract(grad, m, out=tmp)
+        xp.subtract(grad, m, out=tmp)
         tmp *= 1 - self.beta_1
         m += tmp
-        np.square(grad, out=tmp)
+        xp.square(grad, out=tmp)
         tmp -= v
         tmp *= 1 - self.beta_2
         v += tmp
-        np.sqrt(v, out=tmp)
+        xp.sqrt(v, out=tmp)
         tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
+        xp.divide(m, tmp, out=tmp)
         tmp *= alpha
         param -= tmp
 

@@ -1,5 +1,12 @@
-"""to_categorical and small helpers."""
+"""to_categorical and small helpers.  Labels are prepared on the host (NumPy) before training."""
 import numpy as np
+
+import autodiff as ad
+
+
+def set_seed(seed):
+    """Make initial weights, dropout masks and shuffling reproducible (one generator, shared with ad.randn)."""
+    ad.seed(seed)
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.broadcast import unbroadcast
+from autodiff.function import unbroadcast
 
 
 def leaf(values, dtype=np.float64):
@@ -116,12 +116,13 @@ def test_only_needed_gradients_are_computed():
     calls = []
 
     class Spy(ad.Function):
+        retain_inputs = (0, 1)
+
         def forward(self, a, b):
             return a * b
 
-        def backward(self, grad):
+        def backward(self, grad, a, b):
             calls.append(self.needs_input_grad)
-            a, b = self.parents
             return (grad * b if self.needs_input_grad[0] else None,
                     grad * a if self.needs_input_grad[1] else None)
 
@@ -242,12 +243,12 @@ def test_float32_in_float32_out_including_gradients():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
 
 
-def test_unbroadcast_restores_shape_and_dtype():
-    g = ad.tensor(np.ones((4, 2, 3), dtype=np.float64))
-    target = ad.tensor(np.zeros((2, 1), dtype=np.float32))
-    reduced = unbroadcast(g, target)
-    assert reduced.shape == (2, 1) and reduced.dtype == np.float32
-    np.testing.assert_array_equal(reduced.data, np.full((2, 1), 12.0))
+def test_unbroadcast_restores_shape_and_dtype_of_arrays_and_tensors():
+    for g in (np.ones((4, 2, 3)), ad.tensor(np.ones((4, 2, 3)))):
+        reduced = unbroadcast(g, (2, 1), np.dtype(np.float32))
+        assert type(reduced) is type(g)
+        assert reduced.shape == (2, 1) and reduced.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(reduced), np.full((2, 1), 12.0))
 
 
 def test_gradcheck_catches_a_transposition_bug_that_an_all_ones_upstream_misses():
@@ -256,7 +257,7 @@ def test_gradcheck_catches_a_transposition_bug_that_an_all_ones_upstream_misses(
             return a.T.copy()
 
         def backward(self, grad):
-            return (grad.reshape(self.parents[0].shape),)   # wrong: should transpose back
+            return (grad.reshape(self.shapes[0]),)   # wrong: should transpose back
 
     x = np.arange(9.0).reshape(3, 3)
     fn = lambda t: t.apply(SloppyTranspose())                # noqa: E731
@@ -270,12 +271,69 @@ def test_gradcheck_catches_a_transposition_bug_that_an_all_ones_upstream_misses(
 def test_gradgradcheck_catches_a_rule_that_is_not_differentiable():
     class ConstantRule(ad.Function):
         def forward(self, a):
+            self.saved = 2 * a
             return a ** 2
 
         def backward(self, grad):
-            return (grad * (2 * self.parents[0].data),)     # a constant array: its own derivative is lost
+            return (grad * self.saved,)     # a constant array: its own derivative is lost
 
     fn = lambda t: t.apply(ConstantRule())                   # noqa: E731
     assert ad.gradcheck(fn, [np.array([1.0, 2.0])])
     with pytest.raises(ad.GradcheckError):
         ad.gradgradcheck(fn, [np.array([1.0, 2.0])])
+
+
+def test_a_node_keeps_only_what_its_rule_declared_and_drops_it_after_backward():
+    import gc
+    import weakref
+    x = leaf([0.5, 1.5])
+    h = x * 2                  # exp's rule reads its output, not its input
+    dropped = weakref.ref(h)
+    y = h.exp()
+    del h
+    gc.collect()
+    assert dropped() is None
+    h = x * 3                  # log's rule reads its input: kept until backward
+    kept = weakref.ref(h)
+    z = (h.log() + y).sum()
+    del h
+    gc.collect()
+    assert kept() is not None
+    z.backward()
+    gc.collect()
+    assert kept() is None
+    np.testing.assert_allclose(x.grad.data, 2 * np.exp(2 * x.data) + 1 / x.data)
+    with pytest.raises(RuntimeError, match=r"through sum was already freed.*retain_graph=True"):
+        z.backward()
+
+
+def test_a_rule_runs_on_arrays_without_create_graph_and_on_tensors_with_it():
+    seen = []
+
+    class Square(ad.Function):
+        retain_inputs = (0,)
+
+        def forward(self, a):
+            return a * a
+
+        def backward(self, grad, a):
+            seen.append((type(grad), type(a)))
+            return (grad * 2 * a,)
+
+    x = leaf([1.0, -2.0])
+    (g,) = ad.grad(x.apply(Square()).sum(), [x])
+    (g2,) = ad.grad(x.apply(Square()).sum(), [x], create_graph=True)
+    assert seen == [(np.ndarray, np.ndarray), (ad.Tensor, ad.Tensor)]
+    np.testing.assert_array_equal(g.data, g2.data)
+    (gg,) = ad.grad(g2.sum(), [x])
+    np.testing.assert_array_equal(gg.data, [2.0, 2.0])
+
+
+def test_functions_compute_on_arrays_as_numpy_and_record_on_tensors():
+    a = np.array([[0.5, -1.0], [2.0, 0.0]])
+    assert type(ad.exp(a)) is np.ndarray and type(ad.sum(a, axis=0)) is np.ndarray
+    np.testing.assert_array_equal(ad.where(a > 0, a, 0), np.where(a > 0, a, 0))
+    t = ad.tensor(a, requires_grad=True)
+    out = ad.where(a > 0, ad.exp(t), 0)
+    assert isinstance(out, ad.Tensor) and out.requires_grad
+    np.testing.assert_array_equal(out.data, np.where(a > 0, np.exp(a), 0))

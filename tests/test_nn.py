@@ -28,14 +28,14 @@ def test_dense_layer_gradients(activation):
         return layer(x)
 
     x = rng.standard_normal((5, 4)) + 0.05         # keep relu away from exact zeros
-    assert ad.gradcheck(run, [x, rng.standard_normal((4, 3)), rng.standard_normal(3)])
+    ad.gradcheck(run, [x, rng.standard_normal((4, 3)), rng.standard_normal(3)])
 
 
 @pytest.mark.parametrize("name", ["linear", "relu", "sigmoid", "tanh", "softmax"])
 def test_activation_gradients(name):
     x = np.array([[-1.3, 0.4, 2.0], [0.7, -0.2, 1.1]])
-    assert ad.gradcheck(activations.get(name), [x])
-    assert ad.gradcheck(layers.Activation(name), [x])
+    ad.gradcheck(activations.get(name), [x])
+    ad.gradcheck(layers.Activation(name), [x])
 
 
 def test_step_is_rosenblatts_threshold_with_a_straight_through_gradient():
@@ -49,7 +49,7 @@ def test_step_is_rosenblatts_threshold_with_a_straight_through_gradient():
 def test_flatten_and_dropout():
     x = np.arange(24.0).reshape(2, 3, 4)
     assert layers.Flatten()(x).shape == (2, 12)
-    assert ad.gradcheck(layers.Flatten(), [x])
+    ad.gradcheck(layers.Flatten(), [x])
     drop = layers.Dropout(0.5, seed=3)
     ones = np.ones((200, 50), dtype=np.float32)
     out = drop(ones).data
@@ -75,7 +75,7 @@ ONE_HOT = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     (losses.HalfSquaredError(), ONE_HOT, PROBS),
 ], ids=lambda v: getattr(v, "name", "") if isinstance(v, losses.Loss) else "")
 def test_loss_gradients(loss, y_true, y_pred):
-    assert ad.gradcheck(lambda p: loss(y_true, p), [y_pred])
+    ad.gradcheck(lambda p: loss(y_true, p), [y_pred])
 
 
 def test_losses_match_their_formulas_and_use_logits_after_a_softmax():
@@ -86,16 +86,48 @@ def test_losses_match_their_formulas_and_use_logits_after_a_softmax():
     assert losses.get("mse")(ONE_HOT, PROBS).item() == pytest.approx(np.mean((ONE_HOT - PROBS) ** 2))
     bce = losses.get("binary_crossentropy")([[1.0], [0.0]], np.array([[0.7], [0.2]])).item()
     assert bce == pytest.approx(-np.mean([np.log(0.7), np.log(0.8)]))
-    # Straight after a softmax the loss is computed from the logits: finite even
-    # where the softmax underflows to exactly 0 (and clipping would give ~16.1).
+    # After nn's softmax activation the loss is computed from the logits it
+    # remembers: finite even where the softmax underflows to exactly 0.
     logits = ad.tensor([[0.0, 200.0]], requires_grad=True)
-    loss = cce(np.array([[1.0, 0.0]]), logits.softmax())
-    assert loss.grad_fn.name == "softmax_cross_entropy"
+    loss = cce(np.array([[1.0, 0.0]]), activations.softmax(logits))
     assert loss.item() == pytest.approx(200.0)
     loss.backward()
     np.testing.assert_allclose(logits.grad.data, [[-1.0, 1.0]], atol=1e-6)
+    # A softmax that is not an activation (keras.ops.softmax) has no logits: the
+    # probabilities are clipped before the log, as Keras does.
+    assert cce(np.array([[1.0, 0.0]]), logits.softmax()).item() == pytest.approx(-np.log(1e-7), rel=1e-5)
+
+
+def test_one_logits_path_every_route_gives_kerass_value():
+    # Keras (TensorFlow backend): categorical cross-entropy of softmax([0, 200])
+    # against [1, 0] is 200, computed from the logits.  Every route must agree,
+    # grad mode on or off.
+    x, y = np.array([[1.0]], dtype=np.float32), np.array([[1.0, 0.0]], dtype=np.float32)
+
+    def model():
+        m = models.Sequential([layers.Dense(2, activation="softmax", input_shape=(1,))])
+        m.layers[0].kernel.data[...] = [[0.0, 200.0]]
+        m.compile(optimizer=optimizers.SGD(1e-9), loss="categorical_crossentropy", metrics=["accuracy"])
+        return m
+
+    loss_fn = losses.CategoricalCrossentropy()
+    routes = {
+        "evaluate": model().evaluate(x, y)[0],
+        "fit": model().fit(x, y, epochs=1, verbose=0).history["loss"][0],
+        "loop": loss_fn(y, model()(x)).item(),
+        "hand-built": loss_fn(y, activations.softmax(ad.tensor([[0.0, 200.0]], requires_grad=True))).item(),
+    }
     with ad.no_grad():
-        assert cce(np.array([[1.0, 0.0]]), logits.softmax()).item() == pytest.approx(-np.log(1e-7), rel=1e-5)
+        routes["loop under no_grad"] = loss_fn(y, model()(x)).item()
+        routes["hand-built under no_grad"] = loss_fn(y, activations.softmax(ad.tensor([[0.0, 200.0]]))).item()
+    assert routes == {route: pytest.approx(200.0) for route in routes}
+    # Metrics see the probabilities (softmax outputs), not the logits.
+    seen = []
+    m = model()
+    m.compile(optimizer=optimizers.SGD(1e-9), loss="categorical_crossentropy",
+              metrics=[lambda y_true, y_pred: seen.append(y_pred.copy()) or 0.0])
+    m.evaluate(x, y)
+    np.testing.assert_allclose(seen[0], [[0.0, 1.0]], atol=1e-6)
 
 
 # ----------------------------------------------------------------- optimizers
@@ -421,3 +453,38 @@ def test_bad_input_errors_name_what_was_given_and_expected():
                 lambda: initializers.get("orthogonal")]:
         with pytest.raises(ValueError, match="unknown .* expected one of"):
             bad()
+
+
+def test_keeping_every_steps_loss_keeps_no_activations():
+    # The PyTorch habit losses.append(loss) must not keep each step's activations:
+    # once backward has run, a node holds only its place in the graph.
+    import gc
+    import tracemalloc
+    nn.set_seed(0)
+    model = models.Sequential([layers.Dense(512, activation="relu", input_shape=(256,)),
+                               layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
+    opt = optimizers.RMSprop(model.parameters())
+    loss_fn = losses.CategoricalCrossentropy()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 256)).astype(np.float32)
+    y = to_categorical(rng.integers(0, 10, 256), 10)
+    kept = []
+
+    def step():
+        loss = loss_fn(y, model(x))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        kept.append(loss)
+
+    tracemalloc.start()
+    step()                      # optimizer state and gradients exist from here on
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(200):
+        step()
+    gc.collect()
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert grown < 50e6, f"200 kept losses hold {grown / 1e6:.1f} MB"
+    assert grown < 2e6          # a few kilobytes of node bookkeeping a step; one kept activation would be 100 MB

@@ -1,73 +1,82 @@
-"""Element-wise ops.  Each forward sits beside its gradient rule.
+"""Element-wise ops.  Each forward sits beside its one gradient rule.
 
-Binary rules reduce their gradients with ``unbroadcast`` so broadcasting
+Binary rules reduce their gradients with ``self.unbroadcast`` so broadcasting
 inputs get gradients of their own shape and dtype.  Masks for piecewise rules
-are computed from the forward values as constant arrays: the rule is then
-exact for higher derivatives too, since such masks have derivative zero.
+are constants computed from the forward values: the rule is then exact for
+higher derivatives too, since such masks have derivative zero.
 """
-import numpy as np
-
-from ..broadcast import unbroadcast
+from .. import backend
+from .. import functional as F
 from ..function import Function
+from ..registry import register
+from ..tensor import apply
 
 
+@register("add", methods=("__add__",), reflected=("__radd__",))
 class Add(Function):
     def forward(self, a, b):
         return a + b
 
     def backward(self, grad):
-        a, b = self.parents
-        return (unbroadcast(grad, a) if self.needs_input_grad[0] else None,
-                unbroadcast(grad, b) if self.needs_input_grad[1] else None)
+        need = self.needs_input_grad
+        return (self.unbroadcast(grad, 0) if need[0] else None,
+                self.unbroadcast(grad, 1) if need[1] else None)
 
 
+@register("subtract", methods=("__sub__",), reflected=("__rsub__",))
 class Sub(Function):
     def forward(self, a, b):
         return a - b
 
     def backward(self, grad):
-        a, b = self.parents
-        return (unbroadcast(grad, a) if self.needs_input_grad[0] else None,
-                unbroadcast(-grad, b) if self.needs_input_grad[1] else None)
+        need = self.needs_input_grad
+        return (self.unbroadcast(grad, 0) if need[0] else None,
+                self.unbroadcast(-grad, 1) if need[1] else None)
 
 
+@register("multiply", methods=("__mul__",), reflected=("__rmul__",))
 class Mul(Function):
+    retain_inputs = (0, 1)
+
     def forward(self, a, b):
         return a * b
 
-    def backward(self, grad):
-        a, b = self.parents
-        return (unbroadcast(grad * b, a) if self.needs_input_grad[0] else None,
-                unbroadcast(grad * a, b) if self.needs_input_grad[1] else None)
+    def backward(self, grad, a, b):
+        need = self.needs_input_grad
+        return (self.unbroadcast(grad * b, 0) if need[0] else None,
+                self.unbroadcast(grad * a, 1) if need[1] else None)
 
 
+@register("divide", methods=("__truediv__",), reflected=("__rtruediv__",))
 class Div(Function):
+    retain_inputs = (1,)
+    retain_output = True
+
     def forward(self, a, b):
         return a / b
 
-    def backward(self, grad):
-        a, b = self.parents
-        grad_b = None
-        if self.needs_input_grad[1]:
-            grad_b = unbroadcast(-grad * self.output / b, b)     # d(a/b)/db = -(a/b)/b
-        return (unbroadcast(grad / b, a) if self.needs_input_grad[0] else None, grad_b)
+    def backward(self, grad, b, out):
+        need = self.needs_input_grad
+        return (self.unbroadcast(grad / b, 0) if need[0] else None,
+                self.unbroadcast(-grad * out / b, 1) if need[1] else None)     # d(a/b)/db = -(a/b)/b
 
 
+@register("power", methods=("__pow__",), reflected=("__rpow__",))
 class Pow(Function):
+    retain_inputs = (0, 1)
+    retain_output = True
+
     def forward(self, a, b):
         return a ** b
 
-    def backward(self, grad):
-        a, b = self.parents
-        grad_a = grad_b = None
-        if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad * b * a ** (b - 1), a)
-        if self.needs_input_grad[1]:
-            # d(a**b)/db = a**b * log(a): defined for a > 0 only.
-            grad_b = unbroadcast(grad * self.output * a.log(), b)
-        return grad_a, grad_b
+    def backward(self, grad, a, b, out):
+        need = self.needs_input_grad
+        return (self.unbroadcast(grad * b * a ** (b - 1), 0) if need[0] else None,
+                # d(a**b)/db = a**b * log(a): defined for a > 0 only.
+                self.unbroadcast(grad * out * F.log(a), 1) if need[1] else None)
 
 
+@register("negative", methods=("__neg__",))
 class Neg(Function):
     def forward(self, a):
         return -a
@@ -76,155 +85,204 @@ class Neg(Function):
         return (-grad,)
 
 
+@register("sign")
+class Sign(Function):
+    """-1, 0 or 1: piecewise constant, so its gradient is zero."""
+
+    def forward(self, a):
+        return backend.xp(a).sign(a)
+
+    def backward(self, grad):
+        return (grad * 0,)
+
+
+@register("abs", methods=("abs", "__abs__"))
 class Abs(Function):
-    def forward(self, a):
-        return np.abs(a)
+    retain_inputs = (0,)
 
-    def backward(self, grad):
+    def forward(self, a):
+        return backend.xp(a).abs(a)
+
+    def backward(self, grad, a):
         # sign(0) = 0: the gradient of |x| at its kink is 0, as in PyTorch.
-        return (grad * np.sign(self.parents[0].data),)
+        return (grad * F.sign(a),)
 
 
+@register("sqrt")
 class Sqrt(Function):
-    def forward(self, a):
-        return np.sqrt(a)
+    retain_output = True
 
-    def backward(self, grad):
+    def forward(self, a):
+        return backend.xp(a).sqrt(a)
+
+    def backward(self, grad, out):
         # At 0 this is +inf (times the upstream gradient), as in PyTorch and JAX.
-        return (grad * 0.5 / self.output,)
+        return (grad * 0.5 / out,)
 
 
+@register("exp")
 class Exp(Function):
+    retain_output = True
+
     def forward(self, a):
-        return np.exp(a)
+        return backend.xp(a).exp(a)
 
-    def backward(self, grad):
-        return (grad * self.output,)
+    def backward(self, grad, out):
+        return (grad * out,)
 
 
+@register("log")
 class Log(Function):
+    retain_inputs = (0,)
+
     def forward(self, a):
-        return np.log(a)
+        return backend.xp(a).log(a)
 
-    def backward(self, grad):
-        return (grad / self.parents[0],)
+    def backward(self, grad, a):
+        return (grad / a,)
 
 
+@register("relu")
 class Relu(Function):
+    retain_output = True
+
     def forward(self, a):
-        return np.maximum(a, 0)
+        return backend.xp(a).maximum(a, 0)
 
-    def backward(self, grad):
+    def backward(self, grad, out):
         # At 0 the gradient is 0 (the unit is off), as in PyTorch and Keras.
-        return (grad.where(self.output.data > 0, 0.0),)
+        return (F.where(out > 0, grad, 0),)
 
 
+@register("sigmoid")
 class Sigmoid(Function):
+    retain_output = True
+
     def forward(self, a):
         # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows.
         half = a.dtype.type(0.5) if a.dtype.kind == "f" else 0.5
-        return half * (1 + np.tanh(half * a))
+        return half * (1 + backend.xp(a).tanh(half * a))
 
-    def backward(self, grad):
-        y = self.output
-        return (grad * y * (1 - y),)
+    def backward(self, grad, out):
+        return (grad * out * (1 - out),)
 
 
+@register("tanh")
 class Tanh(Function):
+    retain_output = True
+
     def forward(self, a):
-        return np.tanh(a)
+        return backend.xp(a).tanh(a)
 
-    def backward(self, grad):
-        y = self.output
-        return (grad * (1 - y * y),)
-
-
-def _share_of_ties(a, b, wins):
-    """Weight of ``a`` in max/min(a, b): 1 where it wins, 1/2 at ties (as PyTorch splits them)."""
-    dtype = np.result_type(a, b)
-    return wins.astype(dtype) + (a == b).astype(dtype) * dtype.type(0.5)
+    def backward(self, grad, out):
+        return (grad * (1 - out * out),)
 
 
+@register("maximum")
 class Maximum(Function):
-    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
+    """max(a, b) element-wise; at ties each side gets half the gradient (as PyTorch splits them)."""
+
+    pick, wins = "maximum", "greater"
 
     def forward(self, a, b):
+        xp = backend.xp(a)
         if any(self.needs_input_grad):
-            self.saved = _share_of_ties(a, b, self.wins(a, b))
-        return self.pick(a, b)
+            dtype = backend.result_type(a, b)
+            self.saved = getattr(xp, self.wins)(a, b).astype(dtype) + (a == b).astype(dtype) * dtype.type(0.5)
+        return getattr(xp, self.pick)(a, b)
 
     def backward(self, grad):
-        a, b = self.parents
-        share_a = self.saved
-        return (unbroadcast(grad * share_a, a) if self.needs_input_grad[0] else None,
-                unbroadcast(grad * (1 - share_a), b) if self.needs_input_grad[1] else None)
+        share_a, need = self.saved, self.needs_input_grad
+        return (self.unbroadcast(grad * share_a, 0) if need[0] else None,
+                self.unbroadcast(grad * (1 - share_a), 1) if need[1] else None)
 
 
+@register("minimum")
 class Minimum(Maximum):
     """The mirror image of Maximum: same rule, the other winner."""
 
-    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
+    pick, wins = "minimum", "less"
 
 
+@register("clip")
 class Clip(Function):
-    """clip(x, low, high) with constant bounds; the gradient passes where low <= x <= high."""
+    """clip(x, min, max) with constant bounds; the gradient passes where min <= x <= max."""
+
+    def __init__(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip: give min, max or both")
+        super().__init__(min=min, max=max)
 
     def forward(self, a):
-        return np.clip(a, self.low, self.high)
+        xp = backend.xp(a)
+        if any(self.needs_input_grad):
+            inside = xp.ones(a.shape, dtype=bool)
+            if self.min is not None:
+                inside &= a >= self.min
+            if self.max is not None:
+                inside &= a <= self.max
+            self.saved = inside
+        return xp.clip(a, self.min, self.max)
 
     def backward(self, grad):
-        x = self.parents[0].data
-        inside = np.ones(x.shape, dtype=bool)
-        if self.low is not None:
-            inside &= x >= self.low
-        if self.high is not None:
-            inside &= x <= self.high
-        return (grad.where(inside, 0.0),)
+        return (F.where(self.saved, grad, 0),)
 
 
-def select_or_zero(condition, a):
-    """``np.where(condition, a, 0)`` for a float array ``a`` of the condition's shape, faster.
-
-    Selecting against zero (relu's and clip's gradients) as a product is
-    several times faster than np.where, and the same whenever ``a`` is finite.
-    """
-    with np.errstate(invalid="ignore", over="ignore"):     # the check below handles inf and NaN
-        out = np.multiply(a, condition)
-        flat = out.reshape(-1)
-        # An inf or NaN anywhere makes the sum of squares non-finite; BLAS's dot
-        # finds it four times faster than np.sum.  (Squares of huge values can
-        # overflow too: then np.where runs, which is only slower.)
-        finite = np.isfinite(np.dot(flat, flat))
-    return out if finite else np.where(condition, a, a.dtype.type(0))
-
-
+@register("where", methods=())
 class Where(Function):
-    """where(condition, a, b) with a constant boolean condition.
+    """where(condition, a, b): ``a`` where the boolean condition holds, else ``b``.
 
     The rule selects (never multiplies by a mask), so a NaN or inf in the
     branch not taken cannot leak into the gradient of the branch taken.
     """
 
-    def forward(self, a, b):
-        if b.ndim == 0 and b == 0 and a.shape == self.condition.shape and a.dtype.kind == "f":
-            return select_or_zero(self.condition, a)
-        return np.where(self.condition, a, b)
+    retain_inputs = (0,)
 
-    def backward(self, grad):
-        a, b = self.parents
-        return (unbroadcast(grad.where(self.condition, 0.0), a) if self.needs_input_grad[0] else None,
-                unbroadcast(grad.where(~self.condition, 0.0), b) if self.needs_input_grad[1] else None)
+    def forward(self, condition, a, b):
+        if condition.dtype != bool:
+            raise TypeError(f"where: the condition must be boolean, got {condition.dtype}; compare first, e.g. x > 0")
+        return backend.where(condition, a, b)
 
-    def label(self):
-        return "where"
+    def backward(self, grad, condition):
+        need = self.needs_input_grad
+        return (None,
+                self.unbroadcast(F.where(condition, grad, 0), 1) if need[1] else None,
+                self.unbroadcast(F.where(condition, 0, grad), 2) if need[2] else None)
+
+
+@register("where", methods=("where",), export=False)
+def tensor_where(self, condition, other):
+    """``self`` where ``condition`` holds, else ``other`` (PyTorch's Tensor.where)."""
+    return F.where(condition, self, other)
 
 
 class Cast(Function):
+    def __init__(self, dtype):
+        super().__init__(dtype=backend.dtype(dtype))
+
     def forward(self, a):
         return a.astype(self.dtype)
 
     def backward(self, grad):
-        return (grad.astype(self.parents[0].dtype),)
+        return (grad.astype(self.dtypes[0]),)
 
     def label(self):
-        return f"astype({np.dtype(self.dtype).name})"
+        return f"astype({self.dtype.name})"
+
+
+@register("astype")
+def astype(x, dtype):
+    """``x`` in ``dtype`` (``x`` itself when it already is); gradients come back in x's dtype."""
+    return x if x.dtype == backend.dtype(dtype) else apply(Cast(dtype), x)
+
+
+@register("float", export=False)
+def to_float(x):
+    """``x`` in the default float dtype (float32), as PyTorch's ``Tensor.float()``."""
+    return astype(x, backend.float32)
+
+
+@register("clone", export=False)
+def clone(x):
+    """A copy with its own buffer; gradients flow through it."""
+    return apply(Cast(x.dtype), x)

@@ -1,74 +1,61 @@
 """Softmax and its relatives, computed stably through the log-sum-exp shift."""
-import numpy as np
-
+from .. import backend
+from .. import functional as F
 from ..function import Function
-from ..mode import is_grad_enabled
+from ..registry import register
 
 
-def _log_softmax(a, axis):
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
+@register("softmax")
 class Softmax(Function):
+    retain_output = True
+
+    def __init__(self, axis=-1):
+        super().__init__(axis=axis)
+
     def forward(self, a):
-        e = np.exp(a - np.max(a, axis=self.axis, keepdims=True))
-        e /= np.sum(e, axis=self.axis, keepdims=True)
+        xp = backend.xp(a)
+        e = xp.exp(a - xp.max(a, axis=self.axis, keepdims=True))
+        e /= xp.sum(e, axis=self.axis, keepdims=True)
         return e
 
-    def backward(self, grad):
-        y = self.output
-        return (y * (grad - (grad * y).sum(axis=self.axis, keepdims=True)),)
+    def backward(self, grad, out):
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
 
 
+@register("log_softmax")
 class LogSoftmax(Function):
-    def forward(self, a):
-        return _log_softmax(a, self.axis)
+    retain_output = True
 
-    def backward(self, grad):
-        return (grad - self.output.exp() * grad.sum(axis=self.axis, keepdims=True),)
+    def __init__(self, axis=-1):
+        super().__init__(axis=axis)
+
+    def forward(self, a):
+        xp = backend.xp(a)
+        shifted = a - xp.max(a, axis=self.axis, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
+
+    def backward(self, grad, out):
+        return (grad - F.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
 
     @property
     def name(self):
         return "log_softmax"
 
 
-class SoftmaxCrossEntropy(Function):
-    """Mean over the batch of -sum(targets * log_softmax(logits)) along ``axis``.
+@register("softmax_cross_entropy")
+def softmax_cross_entropy(logits, targets, axis=-1):
+    """Mean over rows of -sum(targets * log_softmax(logits)) along ``axis``.
 
-    Fused so that the forward needs one log-sum-exp and the gradient is the
-    classic ``(softmax(logits) * sum(targets) - targets) / batch``: no log of a
-    probability that underflowed, no division by a softmax.
+    Through log_softmax, so no probability is ever logged after it underflowed;
+    the gradient that reaches the logits is ``(softmax * sum(targets) - targets) / rows``.
+    Targets are cast to the logits' dtype (labels computed in another dtype, as Keras casts them).
     """
-
-    def forward(self, logits, targets):
-        log_p = _log_softmax(logits, self.axis)
-        self.saved = log_p
-        return -np.sum(targets * log_p, dtype=log_p.dtype) / log_p.dtype.type(_rows(logits, self.axis))
-
-    def backward(self, grad):
-        logits, targets = self.parents
-        scale = grad * (1.0 / _rows(logits.data, self.axis))
-        # When no graph of the gradient is being built (create_graph=False), the
-        # forward's log-probabilities serve as they are: plain arrays, no new ops.
-        graph = is_grad_enabled()
-        grad_logits = grad_targets = None
-        if self.needs_input_grad[0]:
-            # Targets that need no gradient are constants: plain arrays.
-            t = targets if targets.requires_grad else targets.data
-            total = t.sum(axis=self.axis, keepdims=True)           # 1 per row for one-hot labels
-            probs = logits.softmax(axis=self.axis) if graph else np.exp(self.saved)
-            grad_logits = (probs * total - t) * scale
-        if self.needs_input_grad[1]:
-            log_p = logits.log_softmax(axis=self.axis) if graph else self.saved
-            grad_targets = log_p * -scale
-        return grad_logits, grad_targets
-
-    @property
-    def name(self):
-        return "softmax_cross_entropy"
-
-
-def _rows(array, axis):
-    """How many distributions a (batch, ..., classes) array holds along ``axis``."""
-    return max(array.size // max(array.shape[axis], 1), 1)
+    if logits.shape != targets.shape:
+        raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
+                         f"{targets.shape} must have the same shape")
+    if logits.ndim == 0:
+        raise ValueError("softmax_cross_entropy: logits need a class axis; got a 0-d tensor")
+    if targets.dtype != logits.dtype:
+        targets = F.astype(targets, logits.dtype)
+    rows = max(logits.size // max(logits.shape[axis], 1), 1)
+    return (targets * F.log_softmax(logits, axis)).sum() * (-1.0 / rows)

@@ -1,7 +1,9 @@
-"""Reductions over ``axis`` (None, an int or a tuple) with ``keepdims``."""
-import numpy as np
-
+"""Reductions over ``axis`` (None, an int, or a tuple or list of them) with ``keepdims``."""
+from .. import backend
+from .. import functional as F
 from ..function import Function
+from ..registry import register
+from ..tensor import Tensor
 
 
 def normalize_axes(axis, ndim, op):
@@ -10,10 +12,10 @@ def normalize_axes(axis, ndim, op):
         return tuple(range(ndim))
     if type(axis) is int and -ndim <= axis < ndim:
         return (axis % ndim,)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, int) or getattr(axis, "ndim", None) == 0 else tuple(axis)
     result = []
     for ax in axes:
-        if not isinstance(ax, (int, np.integer)) or not -ndim <= ax < max(ndim, 1):
+        if not hasattr(ax, "__index__") or isinstance(ax, bool) or not -ndim <= ax < max(ndim, 1):
             raise ValueError(f"{op}: axis {ax!r} is out of range for a tensor with {ndim} dimensions")
         result.append(int(ax) % max(ndim, 1))
     if len(set(result)) != len(result):
@@ -26,35 +28,43 @@ def kept_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class _Reduction(Function):
+class Reduction(Function):
     def __init__(self, axis=None, keepdims=False):
-        super().__init__(axis=axis, keepdims=keepdims)
+        super().__init__(axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
 
-    def spread(self, grad):
-        """Upstream gradient reshaped so that it broadcasts against the input."""
-        x = self.parents[0]
-        return grad.reshape(kept_shape(x.shape, normalize_axes(self.axis, x.ndim, self.name)))
+    def reduced_axes(self, a):
+        """Checked in the forward, where the input's dimensions are known."""
+        self.axes = normalize_axes(self.axis, a.ndim, self.name)
+        return self.axes
+
+    def spread(self, value):
+        """A reduced value (the upstream gradient, the output) reshaped to broadcast against the input."""
+        return value.reshape(kept_shape(self.shapes[0], self.axes))
 
 
-class Sum(_Reduction):
+@register("sum")
+class Sum(Reduction):
     def forward(self, a):
-        return a.sum(axis=self.axis, keepdims=self.keepdims)
+        return a.sum(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
     def backward(self, grad):
-        return (self.spread(grad).broadcast_to(self.parents[0].shape),)
+        return (F.broadcast_to(self.spread(grad), self.shapes[0]),)
 
 
-class Mean(_Reduction):
+@register("mean")
+class Mean(Reduction):
     def forward(self, a):
-        return a.mean(axis=self.axis, keepdims=self.keepdims)
+        return a.mean(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
     def backward(self, grad):
-        x = self.parents[0]
-        count = x.size // max(self.output.size, 1) if x.size else 1
-        return (self.spread(grad).broadcast_to(x.shape) * (1.0 / count),)
+        shape = self.shapes[0]
+        count = 1
+        for i in self.axes:
+            count *= shape[i]
+        return (F.broadcast_to(self.spread(grad), shape) * (1.0 / max(count, 1)),)
 
 
-class _Extremum(_Reduction):
+class Extremum(Reduction):
     """max/min: at ties the gradient is shared equally among the tied elements.
 
     This is the rule of PyTorch's amax/amin and of JAX: the result is the
@@ -62,38 +72,52 @@ class _Extremum(_Reduction):
     """
 
     def forward(self, a):
+        axes = self.reduced_axes(a)
         if a.size == 0:
             raise ValueError(f"{self.name}: cannot reduce an empty tensor of shape {a.shape}")
-        out = self.reduce(a, axis=self.axis, keepdims=True)
+        out = getattr(backend.xp(a), self.name)(a, axis=axes, keepdims=True)
         if any(self.needs_input_grad):
             winners = a == out
-            self.saved = winners / winners.sum(axis=self.axis, keepdims=True, dtype=a.dtype)
-        return out if self.keepdims else np.squeeze(out, axis=normalize_axes(self.axis, a.ndim, self.name))
+            self.saved = winners / winners.sum(axis=axes, keepdims=True, dtype=a.dtype)
+        return out if self.keepdims else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
     def backward(self, grad):
         return (self.spread(grad) * self.saved,)
 
 
-class Max(_Extremum):
-    reduce = staticmethod(np.max)
+@register("max")
+class Max(Extremum):
+    pass
 
 
-class Min(_Extremum):
-    reduce = staticmethod(np.min)
+@register("min")
+class Min(Extremum):
+    pass
 
 
-class LogSumExp(_Reduction):
+@register("logsumexp")
+class LogSumExp(Reduction):
+    retain_inputs = (0,)
+    retain_output = True
+
     def forward(self, a):
-        shift = np.max(a, axis=self.axis, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, 0)   # all -inf rows stay -inf, not NaN
-        out = np.log(np.sum(np.exp(a - shift), axis=self.axis, keepdims=True)) + shift
-        return out if self.keepdims else np.squeeze(out, axis=normalize_axes(self.axis, a.ndim, self.name))
+        xp, axes = backend.xp(a), self.reduced_axes(a)
+        shift = xp.max(a, axis=axes, keepdims=True) if a.size else xp.zeros(kept_shape(a.shape, axes), a.dtype)
+        shift = xp.where(xp.isfinite(shift), shift, 0)   # all -inf rows stay -inf, not NaN
+        out = xp.log(xp.sum(xp.exp(a - shift), axis=axes, keepdims=True)) + shift
+        return out if self.keepdims else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
-    def backward(self, grad):
-        x = self.parents[0]
-        out = self.spread(self.output)
-        return (self.spread(grad) * (x - out).exp(),)
+    def backward(self, grad, a, out):
+        return (self.spread(grad) * F.exp(a - self.spread(out)),)
 
-    @property
-    def name(self):
-        return "logsumexp"
+
+@register("argmax")
+def argmax(x, axis=None):
+    """Index of the largest value (along ``axis``); no gradient."""
+    return Tensor._wrap(backend.asarray(x.data.argmax(axis=axis)))
+
+
+@register("argmin")
+def argmin(x, axis=None):
+    """Index of the smallest value (along ``axis``); no gradient."""
+    return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis)))

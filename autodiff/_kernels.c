@@ -5,7 +5,7 @@
  * operation.  The operations and their order are NumPy's, and contraction into
  * fused multiply-adds is off (-ffp-contract=off), so both give the same bits.
  *
- * The caller (nn/optimizers.py) checks that every buffer is a C-contiguous
+ * The caller (autodiff/backend.py) checks that every buffer is a C-contiguous
  * float32 array of the same size; here the buffers are only bytes.
  */
 #define PY_SSIZE_T_CLEAN

@@ -1,0 +1,132 @@
+"""The one seam between Rosenblatt and its array library.
+
+autodiff and nn reach NumPy through this module: ``xp(array)`` is the module
+that holds an array, and the few things array libraries spell differently live
+here (selecting against zero fast, scatter-add, random numbers, the fused
+optimizer kernels, what counts as an array).  Another library (CuPy is next)
+slots in by adding its array type to ``_MODULES`` and its spelling of each
+helper below; nothing else needs to change.
+
+Code that is host-only by nature keeps plain NumPy: the datasets and their
+files (nn/datasets), saving and loading weights (nn/module.py), label
+preparation and metrics summaries on host arrays (nn/utils.py, nn/metrics.py),
+weight initializers that sample once on the host (nn/initializers.py), the
+float64 finite differences of gradcheck (autodiff/gradcheck.py) and the value
+summaries printed in graph drawings (autodiff/viz.py).
+"""
+import numbers
+
+import numpy
+
+try:
+    from . import _kernels          # fused optimizer updates in C, built by pip when a compiler is present
+except ImportError:
+    _kernels = None
+
+# array type -> the module whose functions compute on it
+_MODULES = {numpy.ndarray: numpy}
+ARRAY_TYPES = (numpy.ndarray,)
+SCALAR_TYPES = (numbers.Number, numpy.generic)
+
+float32 = numpy.dtype(numpy.float32)
+float64 = numpy.dtype(numpy.float64)
+dtype = numpy.dtype
+result_type = numpy.result_type
+broadcast_shapes = numpy.broadcast_shapes
+errstate = numpy.errstate
+
+
+# Arrays made from nothing live on the host (the default device).
+zeros, ones, full, empty, arange = numpy.zeros, numpy.ones, numpy.full, numpy.empty, numpy.arange
+
+
+def xp(array):
+    """The array module (``numpy``, ``cupy``, ...) whose functions compute on ``array``."""
+    return _MODULES.get(type(array), numpy)
+
+
+def is_array(value):
+    return isinstance(value, ARRAY_TYPES)
+
+
+def asarray(data, dtype=None):
+    """An array from an array (kept as it is, without a copy), numbers or nested lists."""
+    return data if dtype is None and type(data) in _MODULES else numpy.asarray(data, dtype=dtype)
+
+
+def to_host(array):
+    """A NumPy array with the same values (the array itself when it already is one)."""
+    return array if isinstance(array, numpy.ndarray) else array.get()
+
+
+def format_array(array, prefix):
+    """The values of ``array`` as text for a repr (large arrays summarised)."""
+    return numpy.array2string(to_host(array), separator=", ", prefix=prefix, threshold=60, edgeitems=3)
+
+
+def is_zero_scalar(value):
+    return isinstance(value, (int, float)) and value == 0
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b``, as ``numpy.where``.
+
+    Selecting a float array against a scalar zero (the gradient of relu, clip
+    and every mask) is NumPy's slowest case: a product with the mask is ten
+    times faster and equal whenever the array is finite.  A NaN or inf must not
+    leak through a zero of the mask, so the product is checked (one BLAS dot:
+    its square sum is finite exactly when every value is; squares of huge
+    finite values may overflow too, and then np.where runs, which is only slower).
+    """
+    if type(a) is numpy.ndarray and is_zero_scalar(b) and a.dtype.kind == "f" and a.shape == condition.shape:
+        with numpy.errstate(invalid="ignore", over="ignore"):
+            out = numpy.multiply(a, condition)
+            flat = out.reshape(-1)
+            if numpy.isfinite(numpy.dot(flat, flat)):
+                return out
+        return numpy.where(condition, a, a.dtype.type(0))
+    if type(b) is numpy.ndarray and is_zero_scalar(a):
+        return where(~condition, b, 0)
+    return xp(condition).where(condition, a, b)
+
+
+def scatter_add(out, index, values):
+    """``out[index] += values`` where repeated indices accumulate (NumPy's ``add.at``)."""
+    xp(out).add.at(out, index, values)
+
+
+# ------------------------------------------------------------------ random numbers
+_generator = numpy.random.default_rng()
+
+
+def seed(n):
+    """Seed the one generator behind randn, rand, initializers, dropout and shuffling."""
+    global _generator
+    _generator = numpy.random.default_rng(n)
+
+
+def generator(seed=None):
+    """The shared generator, or a fresh one for a per-call ``seed``."""
+    return _generator if seed is None else numpy.random.default_rng(seed)
+
+
+# ------------------------------------------------------- fused optimizer updates
+def fused_available():
+    """Whether the optional C kernels (autodiff/_kernels.c) were built."""
+    return _kernels is not None
+
+
+def fusable(param, grad):
+    """Whether the fused kernels can update ``param`` from ``grad``: C-contiguous float32 arrays."""
+    return (_kernels is not None and type(param) is numpy.ndarray and type(grad) is numpy.ndarray
+            and param.dtype == grad.dtype == float32 and param.flags.c_contiguous and grad.flags.c_contiguous)
+
+
+def rmsprop_update(param, grad, shifted_velocity, rho, epsilon, step):
+    """One pass of RMSprop's update (see nn.optimizers.RMSprop), bit for bit NumPy's order."""
+    _kernels.rmsprop(param, grad, shifted_velocity, rho, epsilon, step)
+
+
+def adam_update(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
+    """One pass of Adam's update (see nn.optimizers.Adam), bit for bit NumPy's order."""
+    _kernels.adam(param, grad, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha)

@@ -1,0 +1,73 @@
+"""Declare an op once: ``@register("exp")`` on a Function subclass (or on a function of Tensors).
+
+From one declaration come the function ``ad.exp`` (and ``autodiff.functional.exp``),
+the method ``Tensor.exp`` and any operators named (``+`` is ``Tensor.__add__``).
+"""
+import inspect
+
+from . import functional
+from .tensor import Tensor, UnsupportedOperand, apply
+
+
+def register(name, methods=None, reflected=(), export=True, prop=False):
+    """Declare the op ``name``.
+
+    - a Function subclass: its inputs are the parameters of ``forward`` (a
+      ``*arrays`` parameter takes a list, as ``concatenate`` does; trailing
+      inputs left out or None are absent); every other argument goes to the
+      class, whose ``__init__`` names the settings and their defaults;
+    - a plain function (a composite of other ops, or an op without gradient):
+      used as it is.
+
+    ``methods``: Tensor attributes that call it (default: ``name``; ``()`` for
+    none); ``reflected``: operators that take the Tensor second (``__radd__``);
+    ``prop``: the methods are properties (``.T``); ``export``: add it to
+    ``autodiff.functional`` and so to ``ad``.
+    """
+    def declare(op):
+        function = _function_of(op) if isinstance(op, type) else op
+        if export:
+            setattr(functional, name, function)
+            functional.__all__.append(name)
+        for attribute in ((name,) if methods is None else methods):
+            setattr(Tensor, attribute, property(function) if prop else
+                    _operator(function) if attribute.startswith("__") else function)
+        for attribute in reflected:
+            setattr(Tensor, attribute, _operator(function, reflected=True))
+        return op
+    return declare
+
+
+def _function_of(cls):
+    parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        def function(tensors, *args, **kwargs):
+            return apply(cls(*args, **kwargs), *tensors)
+    else:
+        arity = len(parameters)
+
+        def function(*args, **kwargs):
+            inputs = args[:arity]
+            while inputs and inputs[-1] is None:       # optional inputs left out (linear's bias)
+                inputs = inputs[:-1]
+            return apply(cls(*args[arity:], **kwargs), *inputs)
+    function.__name__ = function.__qualname__ = cls.__name__.lower()
+    function.__doc__ = cls.__doc__
+    return function
+
+
+def _operator(function, reflected=False):
+    """An operator method: NotImplemented for operands no op takes, so Python tries the other side."""
+    if reflected:
+        def operator(self, other):
+            try:
+                return function(other, self)
+            except UnsupportedOperand:
+                return NotImplemented
+    else:
+        def operator(self, *others):
+            try:
+                return function(self, *others)
+            except UnsupportedOperand:
+                return NotImplemented
+    return operator
