@@ -8,11 +8,14 @@ slots in by adding its array type to ``_MODULES`` and its spelling of each
 helper below; nothing else needs to change.
 
 Code that is host-only by nature keeps plain NumPy: the datasets and their
-files (nn/datasets), saving and loading weights (nn/module.py), label
-preparation and metrics summaries on host arrays (nn/utils.py, nn/metrics.py),
-weight initializers that sample once on the host (nn/initializers.py), the
-float64 finite differences of gradcheck (autodiff/gradcheck.py) and the value
-summaries printed in graph drawings (autodiff/viz.py).
+files (nn/datasets), the data pipeline that slices host batches and sums
+per-batch numbers in fit/evaluate/predict (nn/training.py), saving and
+loading weights (nn/module.py), label preparation and metrics on host arrays
+(nn/utils.py, nn/metrics.py), weight initializers that sample once on the host
+(nn/initializers.py), the float64 finite differences of gradcheck
+(autodiff/gradcheck.py) and the value summaries printed in graph drawings
+(autodiff/viz.py).  Everything that computes on a tensor's data, forward and
+backward, and the optimizers' updates, goes through here.
 """
 import numbers
 
@@ -76,7 +79,7 @@ def where(condition, a, b):
     times faster and equal whenever the array is finite.  A NaN or inf must not
     leak through a zero of the mask, so the product is checked (one BLAS dot:
     its square sum is finite exactly when every value is; squares of huge
-    finite values may overflow too, and then np.where runs, which is only slower).
+    finite values may overflow too, and then numpy.where runs, which is only slower).
     """
     if type(a) is numpy.ndarray and is_zero_scalar(b) and a.dtype.kind == "f" and a.shape == condition.shape:
         with numpy.errstate(invalid="ignore", over="ignore"):

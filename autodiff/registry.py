@@ -43,6 +43,12 @@ def _function_of(cls):
     if any(p.kind == p.VAR_POSITIONAL for p in parameters):
         def function(tensors, *args, **kwargs):
             return apply(cls(*args, **kwargs), *tensors)
+    elif len(parameters) == 1:                          # spelled out: the common cases, for speed
+        def function(x, *args, **kwargs):
+            return apply(cls(*args, **kwargs), x)
+    elif len(parameters) == 2 and all(p.default is p.empty for p in parameters):
+        def function(a, b, *args, **kwargs):
+            return apply(cls(*args, **kwargs), a, b)
     else:
         arity = len(parameters)
 

@@ -263,6 +263,9 @@ def apply(fn, *inputs):
         record = True in needs and _State.grad_enabled
         if record:
             fn.needs_input_grad = needs
+    if fn._output_ref is not None:
+        raise RuntimeError(f"{fn.name}: this Function instance already recorded a call, and running it again "
+                           f"would rewire that graph; make a new instance for each call ({type(fn).__name__}())")
     try:
         out = fn.forward(*arrays)
     except (ValueError, IndexError) as exc:

@@ -1,4 +1,7 @@
-"""Module and Parameter: the spine of nn (as in micrograd and PyTorch)."""
+"""Module and Parameter: the spine of nn (as in micrograd and PyTorch).
+
+Weights are saved and loaded with NumPy's file formats: host-only by nature.
+"""
 import numpy as np
 
 import autodiff as ad
@@ -9,8 +12,8 @@ class Parameter(ad.Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, name=None, dtype=np.float32):
-        super().__init__(np.asarray(data, dtype=dtype), requires_grad=True, name=name)
+    def __init__(self, data, name=None, dtype=ad.DEFAULT_FLOAT):
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
 
 
 class Module:
@@ -74,7 +77,7 @@ class Module:
 
     def save_weights(self, path):
         """Write every parameter to an .npz file, keyed by its attribute path."""
-        weights = {name: p.data for name, p in self.named_parameters()}
+        weights = {name: p.numpy() for name, p in self.named_parameters()}
         if not weights:
             raise ValueError(f"save_weights: {type(self).__name__} has no parameters yet (build it first)")
         with open(path, "wb") as f:

@@ -337,3 +337,21 @@ def test_functions_compute_on_arrays_as_numpy_and_record_on_tensors():
     out = ad.where(a > 0, ad.exp(t), 0)
     assert isinstance(out, ad.Tensor) and out.requires_grad
     np.testing.assert_array_equal(out.data, np.where(a > 0, np.exp(a), 0))
+
+
+def test_a_function_instance_records_one_call_only():
+    class Double(ad.Function):
+        def forward(self, a):
+            return a * 2
+
+        def backward(self, grad):
+            return (grad * 2,)
+
+    fn = Double()
+    x = leaf([1.0, 2.0])
+    y = x.apply(fn)
+    with pytest.raises(RuntimeError, match="already recorded a call.*new instance"):
+        leaf([5.0]).apply(fn)
+    y.sum().backward()                         # the first graph is intact
+    assert x.grad.tolist() == [2.0, 2.0]
+    assert ad.exp(x).grad_fn is not ad.exp(x).grad_fn     # the functions make one per call

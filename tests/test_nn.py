@@ -355,7 +355,9 @@ def test_sparse_labels_and_no_metrics_give_a_float():
     model = models.Sequential([layers.Dense(3, activation="softmax")])     # built on first fit
     model.compile(optimizer=optimizers.SGD(learning_rate=0.5), loss="sparse_categorical_crossentropy")
     model.fit(x, y, epochs=5, verbose=0, validation_data=(x[:100], y[:100]))
-    assert isinstance(model.evaluate(x, y), float)
+    loss = model.evaluate(x, y)
+    assert isinstance(loss, float)
+    assert loss == pytest.approx(losses.SparseCategoricalCrossentropy()(y, model(x)).item(), rel=1e-5)
 
 
 def test_pytorch_style_loop():

@@ -70,6 +70,9 @@ def test_numpy_arrays_on_the_left_defer_to_the_tensor():
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     y = np.array([3.0, 4.0], dtype=np.float32) * x
     assert isinstance(y, ad.Tensor) and y.requires_grad
+    assert y.tolist() == [3.0, 8.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
 
 
 def test_unsupported_operands_raise_type_error():

@@ -3,6 +3,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
+from ..tensor import apply
 
 
 @register("softmax")
@@ -22,6 +23,13 @@ class Softmax(Function):
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
 
 
+def log_softmax(a, axis):
+    """log(softmax(a)) of an array, through the log-sum-exp shift."""
+    xp = backend.xp(a)
+    shifted = a - xp.max(a, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
 @register("log_softmax")
 class LogSoftmax(Function):
     retain_output = True
@@ -30,9 +38,7 @@ class LogSoftmax(Function):
         super().__init__(axis=axis)
 
     def forward(self, a):
-        xp = backend.xp(a)
-        shifted = a - xp.max(a, axis=self.axis, keepdims=True)
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
+        return log_softmax(a, self.axis)
 
     def backward(self, grad, out):
         return (grad - F.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
@@ -42,20 +48,51 @@ class LogSoftmax(Function):
         return "log_softmax"
 
 
-@register("softmax_cross_entropy")
-def softmax_cross_entropy(logits, targets, axis=-1):
+class SoftmaxCrossEntropy(Function):
     """Mean over rows of -sum(targets * log_softmax(logits)) along ``axis``.
 
-    Through log_softmax, so no probability is ever logged after it underflowed;
-    the gradient that reaches the logits is ``(softmax * sum(targets) - targets) / rows``.
-    Targets are cast to the logits' dtype (labels computed in another dtype, as Keras casts them).
+    One op, so that no probability is ever logged after it underflowed and the
+    gradient reaching the logits is the classic ``(softmax * sum(targets) -
+    targets) / rows``.  Targets are cast to the logits' dtype (labels computed
+    in another dtype, as Keras casts them).
     """
-    if logits.shape != targets.shape:
-        raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
-                         f"{targets.shape} must have the same shape")
-    if logits.ndim == 0:
-        raise ValueError("softmax_cross_entropy: logits need a class axis; got a 0-d tensor")
-    if targets.dtype != logits.dtype:
-        targets = F.astype(targets, logits.dtype)
-    rows = max(logits.size // max(logits.shape[axis], 1), 1)
-    return (targets * F.log_softmax(logits, axis)).sum() * (-1.0 / rows)
+
+    retain_inputs = (0, 1)
+
+    def __init__(self, axis=-1):
+        super().__init__(axis=axis)
+
+    def forward(self, logits, targets):
+        if logits.shape != targets.shape or logits.ndim == 0:
+            raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
+                             f"{targets.shape} must have the same shape, with a class axis")
+        log_p = log_softmax(logits, self.axis)
+        return (targets * log_p).sum(dtype=log_p.dtype) * (-1.0 / _rows(logits.shape, self.axis))
+
+    def backward(self, grad, logits, targets):
+        # The log-probabilities again, from the retained logits: arrays here in a
+        # plain backward (a few microseconds on a batch), a graph under create_graph.
+        log_p = F.log_softmax(logits, self.axis)
+        scale = grad * (1.0 / _rows(self.shapes[0], self.axis))
+        need = self.needs_input_grad
+        return ((F.exp(log_p) * targets.sum(axis=self.axis, keepdims=True) - targets) * scale if need[0] else None,
+                log_p * -scale if need[1] else None)
+
+    @property
+    def name(self):
+        return "softmax_cross_entropy"
+
+
+def _rows(shape, axis):
+    """How many distributions a (batch, ..., classes) array holds along ``axis``."""
+    size = 1
+    for n in shape:
+        size *= n
+    return max(size // max(shape[axis], 1), 1)
+
+
+@register("softmax_cross_entropy", methods=())
+def softmax_cross_entropy(logits, targets, axis=-1):
+    """Mean over rows of -sum(targets * log_softmax(logits)); gradient (softmax - targets) / rows."""
+    targets = F.astype(targets if hasattr(targets, "dtype") else backend.asarray(targets), logits.dtype)
+    return apply(SoftmaxCrossEntropy(axis), logits, targets)
