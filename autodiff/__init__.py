@@ -6,10 +6,9 @@
     y.backward()
     x.grad
 """
-from . import backend, ops  # noqa: F401  (importing ops declares every op)
+from . import backend, functional, ops  # noqa: F401  (importing ops declares every op: ad.exp, ad.sum, ...)
 from .engine import grad
 from .function import Function
-from .functional import *  # noqa: F401,F403  (every op's function: ad.exp, ad.sum, ...)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mode import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .tensor import (DEFAULT_FLOAT, Tensor, apply, arange, full, ones, ones_like, rand, randn, seed, tensor, zeros,

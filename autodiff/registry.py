@@ -4,9 +4,12 @@ From one declaration come the function ``ad.exp`` (and ``autodiff.functional.exp
 the method ``Tensor.exp`` and any operators named (``+`` is ``Tensor.__add__``).
 """
 import inspect
+import sys
 
 from . import functional
 from .tensor import Tensor, UnsupportedOperand, apply
+
+_package = sys.modules[__name__.rpartition(".")[0]]      # autodiff itself: ad.exp, and ops declared later too
 
 
 def register(name, methods=None, reflected=(), export=True, prop=False):
@@ -22,12 +25,13 @@ def register(name, methods=None, reflected=(), export=True, prop=False):
     ``methods``: Tensor attributes that call it (default: ``name``; ``()`` for
     none); ``reflected``: operators that take the Tensor second (``__radd__``);
     ``prop``: the methods are properties (``.T``); ``export``: add it to
-    ``autodiff.functional`` and so to ``ad``.
+    ``autodiff.functional`` and to ``ad``.
     """
     def declare(op):
         function = _function_of(op) if isinstance(op, type) else op
         if export:
             setattr(functional, name, function)
+            setattr(_package, name, function)
             functional.__all__.append(name)
         for attribute in ((name,) if methods is None else methods):
             setattr(Tensor, attribute, property(function) if prop else

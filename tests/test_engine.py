@@ -355,3 +355,25 @@ def test_a_function_instance_records_one_call_only():
     y.sum().backward()                         # the first graph is intact
     assert x.grad.tolist() == [2.0, 2.0]
     assert ad.exp(x).grad_fn is not ad.exp(x).grad_fn     # the functions make one per call
+
+
+def test_an_op_declared_in_one_place_is_a_function_a_method_and_differentiable_twice():
+    from autodiff.registry import register
+
+    @register("softsign_declared_in_a_test")
+    class Softsign(ad.Function):
+        retain_inputs = (0,)
+
+        def forward(self, x):
+            return x / (1 + abs(x))
+
+        def backward(self, grad, x):
+            return (grad / (1 + ad.abs(x)) ** 2,)
+
+    x = np.array([-2.0, 0.5, 3.0])
+    t = ad.tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(t.softsign_declared_in_a_test().data, x / (1 + np.abs(x)))
+    np.testing.assert_array_equal(ad.softsign_declared_in_a_test(x), x / (1 + np.abs(x)))   # on arrays: NumPy
+    ad.gradcheck(ad.softsign_declared_in_a_test, [x])
+    ad.gradgradcheck(ad.softsign_declared_in_a_test, [x])
+    assert "softsign_declared_in_a_test" in ad.functional.__all__
