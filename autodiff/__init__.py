@@ -10,7 +10,7 @@ from . import backend, functional, ops  # noqa: F401  (importing ops declares ev
 from .engine import grad
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .mode import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
+from .mode import current_scope, enable_grad, is_grad_enabled, keep_values, name_scope, no_grad, set_grad_enabled
 from .tensor import (DEFAULT_FLOAT, Tensor, apply, arange, full, ones, ones_like, rand, randn, seed, tensor, zeros,
                      zeros_like)
 from .viz import draw_graph

@@ -41,6 +41,7 @@ class Function:
     retained = ()            # the Tensors named by retain_inputs
     output_data = None       # the output array, when retain_output
     saved = None             # constant arrays the forward kept for backward
+    kept_value = None        # the output, kept for drawings under keep_values() (never freed)
     freed = False
     scope = None
     _output_ref = None

@@ -4,6 +4,7 @@ import contextlib
 
 class _State:
     grad_enabled = True
+    keep_values = False  # nodes keep their output values for drawings (keep_values())
     scopes = []          # stack of names pushed by name_scope()
 
 
@@ -61,3 +62,22 @@ class name_scope:
 
 def current_scope():
     return "/".join(_State.scopes) if _State.scopes else None
+
+
+class keep_values(contextlib.ContextDecorator):
+    """Ops recorded inside keep their output values for graph drawings, even after backward.
+
+    A graph normally keeps only what backward needs, and frees that too, so a
+    drawing shows the values of the tensors you still hold and the shapes of
+    the rest.  For a teaching picture (``draw_graph(..., show_data=True)``) of a
+    small graph, build it inside ``with ad.keep_values():``: every intermediate
+    value stays until the graph itself is dropped, at the memory that costs.
+    """
+
+    def __enter__(self):
+        self.previous = _State.keep_values
+        _State.keep_values = True
+
+    def __exit__(self, *exc):
+        _State.keep_values = self.previous
+        return False

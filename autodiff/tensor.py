@@ -297,6 +297,8 @@ def _record(fn, tensors, out):
         fn.retained = tuple([tensors[i] for i in fn.retain_inputs])
     if fn.retain_output:
         fn.output_data = out
+    if _State.keep_values:
+        fn.kept_value = out
     if _State.scopes:
         fn.scope = current_scope()
 

@@ -57,10 +57,11 @@ if graphviz is not None:
 class Freed:
     """Stands in a drawing for a tensor nobody holds any more: the graph keeps its shape, not its values."""
 
-    data = grad = name = None
+    grad = name = None
 
     def __init__(self, node, shape, dtype):
         self._node, self.shape, self.dtype = node, shape, dtype
+        self.data = node.kept_value if node is not None else None
         self.requires_grad = node is not None
         self.scope = node.scope if node is not None else None
         self.size = math.prod(shape)
@@ -71,7 +72,8 @@ def trace(roots):
 
     Returns ``(tensors, inputs_of)`` with ``inputs_of[id(node)]`` the input
     tensors of that op.  A tensor that is no longer held (an intermediate the
-    user dropped, a constant) is drawn from the shape and dtype its op recorded.
+    user dropped, a constant) is drawn from the shape and dtype its op recorded,
+    and with its values if it was made under ``keep_values()``.
     """
     seen = {id(vertex(r)): r for r in roots}
     constants, inputs_of = {}, {}

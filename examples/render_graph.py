@@ -20,7 +20,8 @@ def neuron_graph():
     x = ad.tensor([1.0, 0.0], requires_grad=True, name="x")
     w = ad.tensor([0.1, 0.2], requires_grad=True, name="w")
     b = ad.tensor(-0.2, requires_grad=True, name="b")
-    out = ((x * w).sum() + b).sigmoid()
+    with ad.keep_values():                  # keep the intermediate values for the picture
+        out = ((x * w).sum() + b).sigmoid()
     out.backward()
     return ad.draw_graph(out, show_data=True, show_grad=True, legend=True, title="a sigmoid neuron")
 

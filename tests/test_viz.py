@@ -130,3 +130,17 @@ def test_without_dot_render_says_what_to_install_and_source_still_works(tmp_path
         g.render(tmp_path / "neuron", format="svg")
     with pytest.raises(GraphvizNotFound, match="brew install graphviz"):
         g.pipe(format="png")
+
+
+def test_freed_intermediates_are_drawn_by_shape_unless_values_were_kept():
+    x = ad.tensor([1.0, 0.0], requires_grad=True, name="x")
+    out = (x * 3.0).sum().sigmoid()
+    out.backward()
+    plain = ad.draw_graph(out, show_data=True).source
+    assert "data not kept" in plain and "(2) float32" in plain
+    with ad.keep_values():
+        kept = (x * 3.0).sum().sigmoid()
+    kept.backward()
+    source = ad.draw_graph(kept, show_data=True).source
+    assert "data [3, 0]" in source and "data 3" in source        # x * 3 and its sum, after backward
+    assert ad.is_grad_enabled() and not ad.mode._State.keep_values
