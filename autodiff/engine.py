@@ -5,7 +5,7 @@ grad; a node reaches its inputs through ``parents`` only.  Without
 ``create_graph`` gradients flow as plain arrays and each rule runs on arrays;
 with it they are Tensors and each rule records the ops of the gradient.
 """
-from . import backend
+from . import anomaly, backend
 from .function import Function
 from .mode import set_grad_enabled
 from .registry import register
@@ -59,6 +59,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
     for root, g in zip(roots, grads):
         _accumulate(pending, vertex(root), g if create_graph else g.data, owned=False)
 
+    check_anomaly = anomaly.is_anomaly_enabled()
     with set_grad_enabled(create_graph):
         for v in topological_order([vertex(r) for r in roots]):
             entry = pending.pop(id(v), None)
@@ -80,6 +81,12 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
                 raise RuntimeError(
                     f"backward: the graph through {node.label()} was already freed by an earlier backward; "
                     "pass retain_graph=True to the first backward to differentiate through it again")
+            for i, t in enumerate(node.retained):
+                if t.version != node.versions[i]:
+                    raise RuntimeError(
+                        f"backward: {node.label()} needs input {node.retain_inputs[i]} (shape {t.shape}) as it was in "
+                        f"the forward, but it was changed in place since (version {node.versions[i]} -> {t.version}); "
+                        "write into a copy, or build a new tensor (for example with where())")
             if create_graph:
                 retained = list(node.retained)
                 if node.retain_output:
@@ -89,6 +96,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
                 if node.retain_output:
                     retained.append(node.output_data)
             parent_grads = node.backward(g, *retained)
+            if check_anomaly:
+                anomaly.check_backward(node, g, parent_grads)
             if not retain_graph:
                 node.free()
             returned = []            # ids of gradients already handed to another input

@@ -39,6 +39,7 @@ class Function:
     needs_input_grad = ()
     shapes = dtypes = ()
     retained = ()            # the Tensors named by retain_inputs
+    versions = ()            # their in-place write counts when recorded: backward refuses changed ones
     output_data = None       # the output array, when retain_output
     saved = None             # constant arrays the forward kept for backward
     kept_value = None        # the output, kept for drawings under keep_values() (never freed)
@@ -70,7 +71,7 @@ class Function:
 
     def free(self):
         """Drop what backward needed; the node keeps only its place in the graph."""
-        self.retained = ()
+        self.retained = self.versions = ()
         self.output_data = self.saved = None
         self.freed = True
 

@@ -1,30 +1,58 @@
-"""Global recording state: whether ops build a graph, and the current name scope."""
+"""Recording state, per thread: whether ops build a graph, the current name scope, drawing and anomaly modes.
+
+As in PyTorch, each thread has its own state (``no_grad`` in one thread
+leaves another's backward alone), and the context managers are re-entrant: a
+decorated function that calls itself, or one instance entered twice, restores
+exactly what it found.
+"""
 import contextlib
+import copy
+import threading
 
 
-class _State:
-    grad_enabled = True
-    keep_values = False  # nodes keep their output values for drawings (keep_values())
-    scopes = []          # stack of names pushed by name_scope()
+class _State(threading.local):
+    def __init__(self):
+        self.grad_enabled = True
+        self.keep_values = False   # nodes keep their output values for drawings (keep_values())
+        self.anomaly = False       # nodes remember where they were made and check for NaN (detect_anomaly())
+        self.scopes = []           # stack of names pushed by name_scope()
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return _State.grad_enabled
+    return _state.grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Turn graph recording on or off inside a ``with`` block or a decorated function."""
+class _Switch(contextlib.ContextDecorator):
+    """Set one flag of the thread's state inside a ``with`` block or a decorated function."""
+
+    flag = None
 
     def __init__(self, mode):
         self.mode = bool(mode)
+        self._previous = []
+
+    def _recreate_cm(self):          # a decorated function gets a fresh manager per call
+        fresh = copy.copy(self)
+        fresh._previous = []
+        return fresh
 
     def __enter__(self):
-        self.previous = _State.grad_enabled
-        _State.grad_enabled = self.mode
+        self._previous.append(getattr(_state, self.flag))
+        setattr(_state, self.flag, self.mode)
+        return self
 
     def __exit__(self, *exc):
-        _State.grad_enabled = self.previous
+        setattr(_state, self.flag, self._previous.pop())
         return False
+
+
+class set_grad_enabled(_Switch):
+    """Turn graph recording on or off inside a ``with`` block or a decorated function."""
+
+    flag = "grad_enabled"
 
 
 class no_grad(set_grad_enabled):
@@ -35,6 +63,22 @@ class no_grad(set_grad_enabled):
 
 
 class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)
+
+
+class keep_values(_Switch):
+    """Ops recorded inside keep their output values for graph drawings, even after backward.
+
+    A graph normally keeps only what backward needs, and frees that too, so a
+    drawing shows the values of the tensors you still hold and the shapes of
+    the rest.  For a teaching picture (``draw_graph(..., show_data=True)``) of a
+    small graph, build it inside ``with ad.keep_values():``: every intermediate
+    value stays until the graph itself is dropped, at the memory that costs.
+    """
+
+    flag = "keep_values"
+
     def __init__(self):
         super().__init__(True)
 
@@ -52,32 +96,13 @@ class name_scope:
         self.name = name
 
     def __enter__(self):
-        _State.scopes.append(self.name)
+        _state.scopes.append(self.name)
         return current_scope()
 
     def __exit__(self, *exc):
-        _State.scopes.pop()
+        _state.scopes.pop()
         return False
 
 
 def current_scope():
-    return "/".join(_State.scopes) if _State.scopes else None
-
-
-class keep_values(contextlib.ContextDecorator):
-    """Ops recorded inside keep their output values for graph drawings, even after backward.
-
-    A graph normally keeps only what backward needs, and frees that too, so a
-    drawing shows the values of the tensors you still hold and the shapes of
-    the rest.  For a teaching picture (``draw_graph(..., show_data=True)``) of a
-    small graph, build it inside ``with ad.keep_values():``: every intermediate
-    value stays until the graph itself is dropped, at the memory that costs.
-    """
-
-    def __enter__(self):
-        self.previous = _State.keep_values
-        _State.keep_values = True
-
-    def __exit__(self, *exc):
-        _State.keep_values = self.previous
-        return False
+    return "/".join(_state.scopes) if _state.scopes else None

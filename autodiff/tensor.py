@@ -4,10 +4,11 @@ A Tensor is mostly data.  Its methods that compute (``exp``, ``sum``, ``+``,
 ``backward``, ...) are attached where each op is declared, by
 ``autodiff.registry.register``: an op is declared in one place.
 """
+import operator
 import weakref
 
-from . import backend
-from .mode import _State, current_scope
+from . import anomaly, backend
+from .mode import _state, current_scope
 
 DEFAULT_FLOAT = backend.float32
 
@@ -16,14 +17,17 @@ class UnsupportedOperand(TypeError):
     """An operand no op can take; operators answer NotImplemented to it."""
 
 
-def _to_array(data, dtype=None):
-    """An array from Python numbers, nested lists, arrays or Tensors.
+def _to_array(data, dtype=None, copy=False):
+    """An array from Python numbers, nested lists, arrays or Tensors (copied when ``copy``).
 
     Python floats become float32 (the default float dtype, as in PyTorch and
     Keras); arrays and NumPy scalars keep their dtype unless one is asked for.
     """
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, (list, tuple)) and _holds_graph(data):
+        raise TypeError("tensor: the list holds tensors that require grad, and an array of their values would "
+                        "silently cut them off the graph; use ad.stack([...]) (or ad.concatenate) to keep it")
     array = backend.asarray(data)
     if not backend.is_array(data) and not isinstance(data, backend.SCALAR_TYPES[1]):
         if array.dtype == backend.float64 and dtype is None:
@@ -34,8 +38,15 @@ def _to_array(data, dtype=None):
     if dtype is not None:
         array = array.astype(dtype, copy=False)
     if array.dtype.kind not in "fiub":
-        raise TypeError(f"tensors hold floating, integer or boolean numbers, not {array.dtype}")
-    return array
+        raise TypeError(f"tensors hold floating, integer or boolean numbers, not {array.dtype}"
+                        + (": take the real part (x.real) or the magnitude (abs(x)) first" if array.dtype.kind == "c"
+                           else ""))
+    return array.copy() if copy and array is data else array
+
+
+def _holds_graph(items):
+    return any(isinstance(x, Tensor) and x.requires_grad or isinstance(x, (list, tuple)) and _holds_graph(x)
+               for x in items)
 
 
 def _check_can_require_grad(array, requires_grad):
@@ -55,11 +66,11 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "scope", "logits", "_node", "_retains_grad",
-                 "_in_graph", "__weakref__")
+                 "_versions", "__weakref__")
     __array_ufunc__ = None        # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
 
-    def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        self.data = _to_array(data, dtype)
+    def __init__(self, data, requires_grad=False, dtype=None, name=None, copy=True):
+        self.data = _to_array(data, dtype, copy)
         _check_can_require_grad(self.data, requires_grad)
         self.requires_grad = bool(requires_grad)
         self.grad = None
@@ -68,7 +79,7 @@ class Tensor:
         self.logits = None
         self._node = None
         self._retains_grad = False
-        self._in_graph = False
+        self._versions = None
 
     @classmethod
     def _wrap(cls, array, node=None):
@@ -82,7 +93,7 @@ class Tensor:
         t.logits = None
         t._node = node
         t._retains_grad = False
-        t._in_graph = False
+        t._versions = None
         return t
 
     def apply(self, fn, *others):
@@ -104,7 +115,7 @@ class Tensor:
                 return Tensor._wrap(backend.asarray(other, dtype=DEFAULT_FLOAT))
             return Tensor._wrap(backend.asarray(other))
         if backend.is_array(other) or isinstance(other, (list, tuple)):
-            return Tensor(other)
+            return Tensor(other, copy=False)
         raise UnsupportedOperand(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
     def retain_grad(self):
@@ -124,8 +135,21 @@ class Tensor:
         return self._node
 
     def detach(self):
-        """The same data, cut off from the graph."""
-        return Tensor._wrap(self.data)
+        """The same data, cut off from the graph (writes through it are seen by backward, as in PyTorch)."""
+        t = Tensor._wrap(self.data)
+        t._versions = self._version_counter()
+        return t
+
+    def _version_counter(self):
+        """The counter of in-place writes, shared with detached aliases (made on first need)."""
+        if self._versions is None:
+            self._versions = [0]
+        return self._versions
+
+    @property
+    def version(self):
+        """How many in-place writes (``t[i] = v``) this tensor's data has seen, as PyTorch's ``_version``."""
+        return self._versions[0] if self._versions is not None else 0
 
     def requires_grad_(self, requires_grad=True):
         _check_can_require_grad(self.data, requires_grad)
@@ -190,13 +214,15 @@ class Tensor:
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
 
     def __setitem__(self, index, value):
-        if self.requires_grad or self._in_graph:
+        """Write in place.  Refused on a tensor that requires grad; a graph that kept this
+        tensor for its backward notices the write and refuses to use the changed values."""
+        if self.requires_grad:
             raise RuntimeError(
-                f"cannot assign into a tensor of shape {self.shape} that "
-                f"{'requires grad' if self.requires_grad else 'a recorded graph uses'}: "
-                "it would silently make gradients wrong. Build a new tensor (for example with where()), "
-                "or assign to a copy made with t.detach().numpy().copy()")
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+                f"cannot assign into a tensor of shape {self.shape} that requires grad: it would silently make "
+                "gradients wrong. Build a new tensor (for example with where()), or assign under a copy made "
+                "with t.detach().numpy().copy()")
+        self.data[index_arg(index)] = value.data if isinstance(value, Tensor) else value
+        self._version_counter()[0] += 1
 
     # Comparisons and logic give boolean tensors, outside the graph.
     def _compare(self, name, other):
@@ -235,7 +261,7 @@ def apply(fn, *inputs):
         if not isinstance(x, Tensor):
             return fn.forward(_plain(x))
         tensors, arrays = inputs, (x.data,)
-        record = x.requires_grad and _State.grad_enabled
+        record = x.requires_grad and _state.grad_enabled
         if record:
             fn.needs_input_grad = (True,)
     elif len(inputs) == 2:
@@ -248,7 +274,7 @@ def apply(fn, *inputs):
         elif not b_tensor:
             b = a._operand(b)
         tensors, arrays = (a, b), (a.data, b.data)
-        record = (a.requires_grad or b.requires_grad) and _State.grad_enabled
+        record = (a.requires_grad or b.requires_grad) and _state.grad_enabled
         if record:
             fn.needs_input_grad = (a.requires_grad, b.requires_grad)
     else:
@@ -260,7 +286,7 @@ def apply(fn, *inputs):
         tensors = tuple([first._operand(x) for x in inputs])
         arrays = [t.data for t in tensors]
         needs = tuple([t.requires_grad for t in tensors])
-        record = True in needs and _State.grad_enabled
+        record = True in needs and _state.grad_enabled
         if record:
             fn.needs_input_grad = needs
     if fn._output_ref is not None:
@@ -276,6 +302,10 @@ def apply(fn, *inputs):
         raise type(exc)(message) from None
     if not isinstance(out, backend.ARRAY_TYPES):
         out = backend.asarray(out)
+    if _state.anomaly:
+        anomaly.check_forward(fn, tensors, out)
+        if record:
+            fn.created_at = anomaly.creation_site()
     if not record:
         return Tensor._wrap(out)
     _record(fn, tensors, out)
@@ -291,15 +321,15 @@ def _record(fn, tensors, out):
         parents.append(t._node or (t if t.requires_grad else None))
         shapes.append(t.data.shape)
         dtypes.append(t.data.dtype)
-        t._in_graph = True
     fn.parents, fn.shapes, fn.dtypes = tuple(parents), tuple(shapes), tuple(dtypes)
     if fn.retain_inputs:
         fn.retained = tuple([tensors[i] for i in fn.retain_inputs])
+        fn.versions = tuple([t.version for t in fn.retained])
     if fn.retain_output:
         fn.output_data = out
-    if _State.keep_values:
+    if _state.keep_values:
         fn.kept_value = out
-    if _State.scopes:
+    if _state.scopes:
         fn.scope = current_scope()
 
 
@@ -309,24 +339,52 @@ def _plain(x):
 
 
 # ---------------------------------------------------------------- constructors
-def _shape_arg(args):
-    """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``, as NumPy does."""
+def shape_arg(args, op="shape"):
+    """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``, as NumPy does; entries must be integers."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
-    return tuple(int(n) for n in args)
+    if not all(hasattr(n, "__index__") and not isinstance(n, bool) for n in args):
+        raise TypeError(f"{op}: a shape is made of integers, got {args}")
+    return tuple(operator.index(n) for n in args)
+
+
+def index_arg(index):
+    """A plain NumPy index: Tensors, lists and tuples inside it become arrays.
+
+    ``x[:, (1, 1)]`` and ``x[((0, 0),)]`` pick by integer arrays (NumPy reads a
+    sequence inside an index tuple as an array), so their gradients accumulate;
+    an empty list is an empty integer array, as in NumPy.
+    """
+    if isinstance(index, tuple):
+        return tuple(_index_part(i) for i in index)
+    return _index_part(index)
+
+
+def _index_part(part):
+    if isinstance(part, Tensor):
+        return part.data
+    if isinstance(part, (list, tuple)):
+        array = backend.asarray(part)
+        return array.astype(int) if array.size == 0 else array
+    return part
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):
-    """Make a Tensor: Python floats become float32, arrays keep their dtype."""
+    """Make a Tensor of a copy of ``data`` (as ``torch.tensor``): Python floats become float32, arrays keep their dtype."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
+def as_tensor(data, dtype=None):
+    """A Tensor sharing ``data``'s memory when it is already an array of ``dtype`` (as ``torch.as_tensor``)."""
+    return data if isinstance(data, Tensor) and dtype is None else Tensor(data, dtype=dtype, copy=False)
+
+
 def zeros(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
-    return Tensor(backend.zeros(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(backend.zeros(shape_arg(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def ones(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
-    return Tensor(backend.ones(_shape_arg(shape), dtype=dtype), requires_grad=requires_grad, name=name)
+    return Tensor(backend.ones(shape_arg(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
@@ -338,7 +396,7 @@ def ones_like(t, dtype=None, requires_grad=False):
 
 
 def full(shape, value, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
-    return Tensor(backend.full(_shape_arg((shape,)), value, dtype=dtype), requires_grad=requires_grad,
+    return Tensor(backend.full(shape_arg((shape,)), value, dtype=dtype), requires_grad=requires_grad,
                   name=name)
 
 
@@ -353,11 +411,11 @@ def seed(n):
 
 def randn(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, seed=None, name=None):
     """Standard normal samples; ``seed`` gives a reproducible draw, else ``ad.seed`` governs."""
-    data = backend.generator(seed).standard_normal(_shape_arg(shape), dtype=backend.dtype(dtype).type)
+    data = backend.generator(seed).standard_normal(shape_arg(shape), dtype=backend.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
 def rand(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, seed=None, name=None):
     """Uniform samples in [0, 1)."""
-    data = backend.generator(seed).random(_shape_arg(shape), dtype=backend.dtype(dtype).type)
+    data = backend.generator(seed).random(shape_arg(shape), dtype=backend.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)

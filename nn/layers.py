@@ -25,7 +25,7 @@ def as_tensor(x):
     """Tensors pass as they are; arrays and lists become float32, the dtype layers compute in (as Keras)."""
     if isinstance(x, ad.Tensor):
         return x
-    return ad.tensor(x, dtype=ad.DEFAULT_FLOAT)
+    return ad.as_tensor(x, dtype=ad.DEFAULT_FLOAT)
 
 
 class Layer(Module):

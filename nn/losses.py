@@ -22,7 +22,7 @@ def _tensor(x, like=None):
     array = ad.backend.asarray(x)
     if like is not None and array.dtype.kind in "fiub" and array.dtype != like.dtype and like.dtype.kind == "f":
         array = array.astype(like.dtype)
-    return ad.tensor(array)
+    return ad.as_tensor(array)
 
 
 class Loss:

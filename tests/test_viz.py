@@ -143,4 +143,4 @@ def test_freed_intermediates_are_drawn_by_shape_unless_values_were_kept():
     kept.backward()
     source = ad.draw_graph(kept, show_data=True).source
     assert "data [3, 0]" in source and "data 3" in source        # x * 3 and its sum, after backward
-    assert ad.is_grad_enabled() and not ad.mode._State.keep_values
+    assert ad.is_grad_enabled() and not ad.mode._state.keep_values

@@ -5,20 +5,13 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import Tensor, apply
-
-
-def _shape_arg(args):
-    """Accept both ``reshape(2, 3)`` and ``reshape((2, 3))``, as NumPy does."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    return tuple(int(n) for n in args)
+from ..tensor import apply, index_arg, shape_arg
 
 
 @register("reshape")
 class Reshape(Function):
     def __init__(self, *shape):
-        super().__init__(shape=_shape_arg(shape))
+        super().__init__(shape=shape_arg(shape, self.name))
 
     def forward(self, a):
         try:
@@ -38,7 +31,7 @@ class Transpose(Function):
     def __init__(self, *args, axes=None):
         if args and args != (None,):
             axes = args
-        super().__init__(axes=_shape_arg(axes) if axes is not None else None)
+        super().__init__(axes=shape_arg(axes, "transpose") if axes is not None else None)
 
     def forward(self, a):
         axes = self.axes if self.axes is not None else tuple(range(a.ndim))[::-1]
@@ -78,7 +71,7 @@ def matrix_transpose_last(x):
 @register("broadcast_to")
 class BroadcastTo(Function):
     def __init__(self, *shape):
-        super().__init__(shape=_shape_arg(shape))
+        super().__init__(shape=shape_arg(shape, self.name))
 
     def forward(self, a):
         if len(self.shape) < a.ndim:
@@ -158,18 +151,6 @@ def has_integer_array(index):
     """True when NumPy indexing with ``index`` may pick one element several times."""
     parts = index if isinstance(index, tuple) else (index,)
     return any(backend.is_array(p) and p.dtype.kind in "iu" for p in parts)
-
-
-def index_arg(index):
-    """A plain NumPy index: Tensors and lists inside it become arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else backend.asarray(i) if isinstance(i, list) else i
-                     for i in index)
-    if isinstance(index, list):
-        return backend.asarray(index)
-    return index
 
 
 @register("getitem", methods=("__getitem__",), export=False)
