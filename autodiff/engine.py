@@ -51,7 +51,11 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
     of tensors that called ``retain_grad``); with ``inputs`` they are returned,
     one Tensor per input (None where unused), and no ``.grad`` is touched.
     """
-    wanted = {id(vertex(t)): i for i, t in enumerate(inputs)} if inputs is not None else None
+    wanted = None
+    if inputs is not None:               # vertex id -> positions in inputs (an input may be asked twice)
+        wanted = {}
+        for i, t in enumerate(inputs):
+            wanted.setdefault(id(vertex(t)), []).append(i)
     found = [None] * len(inputs) if inputs is not None else None
     # id -> (gradient, owned): owned means no other gradient shares its buffer,
     # so a leaf may keep it as .grad without a copy.
@@ -67,7 +71,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
                 continue
             g, owned = entry
             if wanted is not None and id(v) in wanted:
-                found[wanted[id(v)]] = _as_tensor(g)
+                for i in wanted[id(v)]:
+                    found[i] = _as_tensor(g)
             if type(v) is not Function and isinstance(v, Tensor):          # a leaf
                 if wanted is None:
                     _deposit(v, g, owned, create_graph)
@@ -198,7 +203,10 @@ def upstream(output, grad, op):
             raise RuntimeError(f"{op}: the output has shape {output.shape}, so its gradient must be given "
                                "(pass grad=..., or reduce it to a scalar first, e.g. with .sum())")
         return Tensor._wrap(backend.ones(output.shape, dtype=output.dtype))
-    grad = grad if isinstance(grad, Tensor) else Tensor(backend.asarray(grad, dtype=output.dtype))
+    if not isinstance(grad, Tensor):
+        grad = Tensor(grad, copy=False)
+        if grad.dtype.kind not in "fiu":
+            raise TypeError(f"{op}: the gradient must be real numbers, got {grad.dtype}")
     if grad.shape != output.shape:
         raise ValueError(f"{op}: the gradient has shape {grad.shape} but the output has shape {output.shape}")
     if grad.dtype != output.dtype:

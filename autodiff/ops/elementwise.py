@@ -70,10 +70,16 @@ class Pow(Function):
         return a ** b
 
     def backward(self, grad, a, b, out):
+        # As PyTorch: d(a**b)/da is 0 where b == 0 (x**0 is 1 everywhere, 0**-1 would
+        # make 0 * inf), and d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0.
         need = self.needs_input_grad
-        return (self.unbroadcast(grad * b * a ** (b - 1), 0) if need[0] else None,
-                # d(a**b)/db = a**b * log(a): defined for a > 0 only.
-                self.unbroadcast(grad * out * F.log(a), 1) if need[1] else None)
+        grad_a = grad_b = None
+        with backend.errstate(divide="ignore", invalid="ignore"):
+            if need[0]:
+                grad_a = self.unbroadcast(F.where(b == 0, 0, grad * b * a ** (b - 1)), 0)
+            if need[1]:
+                grad_b = self.unbroadcast(F.where((a == 0) & (b >= 0), 0, grad * out * F.log(a)), 1)
+        return grad_a, grad_b
 
 
 @register("negative", methods=("__neg__",))
@@ -222,7 +228,9 @@ class Clip(Function):
             if self.max is not None:
                 inside &= a <= self.max
             self.saved = inside
-        return xp.clip(a, self.min, self.max)
+        # Bounds in the tensor's dtype: a NumPy float64 bound must not promote float32.
+        low, high = (None if v is None else backend.asarray(v, dtype=a.dtype) for v in (self.min, self.max))
+        return xp.clip(a, low, high)
 
     def backward(self, grad):
         return (F.where(self.saved, grad, 0),)

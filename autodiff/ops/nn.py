@@ -14,6 +14,9 @@ class Softmax(Function):
         super().__init__(axis=axis)
 
     def forward(self, a):
+        check_axis(a, self.axis, self.name)
+        if a.size == 0:
+            return a.copy()                   # the softmax of nothing is nothing
         xp = backend.xp(a)
         e = xp.exp(a - xp.max(a, axis=self.axis, keepdims=True))
         e /= xp.sum(e, axis=self.axis, keepdims=True)
@@ -21,6 +24,12 @@ class Softmax(Function):
 
     def backward(self, grad, out):
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+def check_axis(a, axis, op):
+    if not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {a.shape}; "
+                         f"{op} runs along an axis of classes, so it needs at least one dimension")
 
 
 def log_softmax(a, axis):
@@ -38,7 +47,8 @@ class LogSoftmax(Function):
         super().__init__(axis=axis)
 
     def forward(self, a):
-        return log_softmax(a, self.axis)
+        check_axis(a, self.axis, self.name)
+        return log_softmax(a, self.axis) if a.size else a.copy()
 
     def backward(self, grad, out):
         return (grad - F.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
@@ -63,9 +73,10 @@ class SoftmaxCrossEntropy(Function):
         super().__init__(axis=axis)
 
     def forward(self, logits, targets):
-        if logits.shape != targets.shape or logits.ndim == 0:
+        if logits.shape != targets.shape:
             raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
-                             f"{targets.shape} must have the same shape, with a class axis")
+                             f"{targets.shape} must have the same shape")
+        check_axis(logits, self.axis, self.name)
         log_p = log_softmax(logits, self.axis)
         return (targets * log_p).sum(dtype=log_p.dtype) * (-1.0 / _rows(logits.shape, self.axis))
 

@@ -29,7 +29,13 @@ def kept_shape(shape, axes):
 
 
 class Reduction(Function):
-    def __init__(self, axis=None, keepdims=False):
+    def __init__(self, axis=None, keepdims=False, dtype=None, out=None):
+        # dtype and out are NumPy's: np.sum(t) and np.mean(t) call t.sum(axis=..., dtype=..., out=...).
+        if out is not None:
+            raise TypeError(f"{self.name}: out= is not supported (tensors are not written in place); "
+                            "use the returned tensor")
+        if dtype is not None:
+            raise TypeError(f"{self.name}: dtype= is not supported; cast first with .astype(dtype)")
         super().__init__(axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
 
     def reduced_axes(self, a):
@@ -104,7 +110,8 @@ class LogSumExp(Reduction):
         xp, axes = backend.xp(a), self.reduced_axes(a)
         shift = xp.max(a, axis=axes, keepdims=True) if a.size else xp.zeros(kept_shape(a.shape, axes), a.dtype)
         shift = xp.where(xp.isfinite(shift), shift, 0)   # all -inf rows stay -inf, not NaN
-        out = xp.log(xp.sum(xp.exp(a - shift), axis=axes, keepdims=True)) + shift
+        with backend.errstate(divide="ignore"):          # an empty axis sums to 0: log gives -inf
+            out = xp.log(xp.sum(xp.exp(a - shift), axis=axes, keepdims=True)) + shift
         return out if self.keepdims else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
     def backward(self, grad, a, out):

@@ -55,6 +55,8 @@ def matrix_transpose(x):
 
 @register("swapaxes")
 def swapaxes(x, axis1, axis2):
+    if not (-x.ndim <= axis1 < x.ndim and -x.ndim <= axis2 < x.ndim):
+        raise ValueError(f"swapaxes: axes {axis1} and {axis2} are out of range for a tensor of shape {x.shape}")
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return F.transpose(x, axes)

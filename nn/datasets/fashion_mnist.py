@@ -1,9 +1,15 @@
 """Fashion-MNIST, as ``keras.datasets.fashion_mnist.load_data()`` returns it.
 
-Sources: the cache; a folder given with ``path=``; Debian's
+Sources, in order: the cache; a folder given with ``path=``; Debian's
 ``dataset-fashion-mnist`` package (/usr/share/datasets/fashion-mnist); the
-canonical mirror.  Shapes and dtypes are checked (no published checksums of
-the arrays are pinned here).
+official files over https (Zalando's GitHub repository, then Keras's mirror),
+each checked against its published MD5.  Every array, whatever its source
+(the cache too), is checked against the SHA-256 below.
+
+The SHA-256s were computed from Debian's package, whose files decompress to
+exactly the published data: their MD5s after gunzip (f4a8712d..., 9018921c...,
+8181f547..., 15d48437...) are the ones published beside the .gz MD5s below
+(Debian recompressed the files, so only the .gz MD5s differ).
 """
 import os
 import tempfile
@@ -12,7 +18,20 @@ from . import fetch, idx
 from .mnist import SHAPES         # a drop-in for MNIST: the same four shapes
 
 DEBIAN_FOLDER = "/usr/share/datasets/fashion-mnist"
-MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+MIRRORS = ("https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+           "https://storage.googleapis.com/tensorflow/tf-keras-datasets/")
+GZ_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+HASHES = {
+    "x_train": "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012",
+    "y_train": "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
+    "x_test": "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a",
+    "y_test": "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9",
+}
 
 
 def load_data(path=None, verbose=True):
@@ -20,9 +39,10 @@ def load_data(path=None, verbose=True):
     sources = []
     if path:
         sources.append((f"folder {path}", lambda: read_folder(path)))
-    sources += [(f"Debian's dataset-fashion-mnist ({DEBIAN_FOLDER})", lambda: read_folder(DEBIAN_FOLDER)),
-                (f"the mirror {MIRROR}", lambda: from_mirror(log))]
-    return fetch.load("Fashion-MNIST", sources, None, SHAPES, "fashion_mnist.npz", log)
+    sources.append((f"Debian's dataset-fashion-mnist ({DEBIAN_FOLDER})", lambda: read_folder(DEBIAN_FOLDER)))
+    sources += [(f"the official files at {mirror}", lambda mirror=mirror: from_mirror(mirror, log))
+                for mirror in MIRRORS]
+    return fetch.load("Fashion-MNIST", sources, HASHES, SHAPES, "fashion_mnist.npz", log)
 
 
 def read_folder(folder):
@@ -30,9 +50,8 @@ def read_folder(folder):
     return x_train, y_train, x_test, y_test
 
 
-def from_mirror(log):
+def from_mirror(mirror, log):
     with tempfile.TemporaryDirectory() as tmp:
-        for pair in idx.MNIST_FILES:
-            for stem in pair:
-                fetch.download(MIRROR + stem + ".gz", os.path.join(tmp, stem + ".gz"), log=log)
+        for name, md5 in GZ_MD5.items():
+            fetch.download(mirror + name, os.path.join(tmp, name), md5=md5, log=log)
         return read_folder(tmp)

@@ -34,11 +34,28 @@ def array_sha256(array):
 
 
 def file_sha256(path):
-    digest = hashlib.sha256()
+    return file_digest(path, "sha256")
+
+
+def file_digest(path, algorithm):
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_limited(stream, size, name):
+    """Exactly ``size`` bytes of ``stream`` (a longer or shorter one is an error), read in blocks."""
+    data = bytearray()
+    while len(data) <= size:
+        block = stream.read(min(1 << 22, size + 1 - len(data)))
+        if not block:
+            break
+        data += block
+    if len(data) != size:
+        raise DataError(f"{name} holds {'more' if len(data) > size else len(data)} bytes, expected {size}")
+    return bytes(data)
 
 
 def verify(arrays, hashes, shapes):
@@ -79,8 +96,10 @@ def write_npz_atomically(path, arrays):
         raise
 
 
-def download(url, dest, sha256=None, timeout=10, log=print):
-    """Fetch ``url`` into ``dest`` with a progress bar, checking its sha256 when given."""
+def download(url, dest, sha256=None, timeout=10, log=print, md5=None):
+    """Fetch ``url`` (https only) into ``dest`` with a progress bar, checking its sha256 or md5 when given."""
+    if not url.startswith("https://"):
+        raise DataError(f"refusing to download {url}: only https:// sources are used")
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
         progress = _DownloadProgress(url, total, log)
@@ -94,6 +113,8 @@ def download(url, dest, sha256=None, timeout=10, log=print):
         progress.done()
     if sha256 and file_sha256(dest) != sha256:
         raise DataError(f"{url} downloaded, but its sha256 is not {sha256}")
+    if md5 and file_digest(dest, "md5") != md5:
+        raise DataError(f"{url} downloaded, but its md5 is not {md5}")
     return dest
 
 
@@ -171,8 +192,7 @@ def load(name, sources, hashes, shapes, cache_name, log=print):
         try:
             arrays = tuple(np.asarray(a) for a in source())
             verify(arrays, hashes, shapes)
-        except (OSError, DataError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError,
-                subprocess.SubprocessError, urllib.error.URLError) as exc:
+        except Exception as exc:        # any failure of one source falls through to the next (Ctrl-C does not)
             failures.append(f"{description}: {exc}")
             if description.startswith("cache") and os.path.exists(cache):
                 log(f"{name}: the cache failed its check ({exc}); rebuilding it")

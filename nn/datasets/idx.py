@@ -5,7 +5,10 @@ as a big-endian uint32, then the data.  Anything that does not add up is an
 error, never a wrong array.
 """
 import gzip
+import io
+import math
 import os
+import zlib
 
 import numpy as np
 
@@ -19,35 +22,52 @@ class IDXError(ValueError):
 
 def parse_idx(raw, name="<bytes>", expected_ndim=None):
     """An ndarray from the bytes of an IDX file."""
-    if len(raw) < 4:
-        raise IDXError(f"{name}: only {len(raw)} bytes, too short for an IDX header")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
-        raise IDXError(f"{name}: bad magic number {raw[:4].hex()}: an IDX file starts with 0000, then a type code "
+    return read_stream(io.BytesIO(raw), name, expected_ndim)
+
+
+def read_stream(stream, name, expected_ndim=None):
+    """An ndarray from an IDX stream, reading no more than its header declares (plus one byte).
+
+    A small gzip file that inflates to gigabytes, or a header that declares
+    more than the file holds, is an error after at most the declared size.
+    """
+    head = stream.read(4)
+    if len(head) < 4:
+        raise IDXError(f"{name}: only {len(head)} bytes, too short for an IDX header")
+    if head[0] != 0 or head[1] != 0 or head[2] not in _TYPES:
+        raise IDXError(f"{name}: bad magic number {head.hex()}: an IDX file starts with 0000, then a type code "
                        f"(08 for unsigned bytes) and the number of dimensions")
-    dtype, ndim = np.dtype(_TYPES[raw[2]]), raw[3]
+    dtype, ndim = np.dtype(_TYPES[head[2]]), head[3]
     if expected_ndim is not None and ndim != expected_ndim:
         raise IDXError(f"{name}: holds {ndim}-dimensional data, expected {expected_ndim} dimensions")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise IDXError(f"{name}: truncated header ({len(raw)} bytes, need {header})")
-    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise IDXError(f"{name}: shape {shape} needs {expected} bytes of data but the file has {len(raw) - header}"
-                       f" ({'truncated' if len(raw) - header < expected else 'trailing bytes'})")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise IDXError(f"{name}: truncated header ({4 + len(dims)} bytes, need {4 + 4 * ndim})")
+    shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+    expected = math.prod(shape) * dtype.itemsize           # Python ints: no overflow
+    data = bytearray()
+    while len(data) <= expected:
+        block = stream.read(min(1 << 22, expected + 1 - len(data)))
+        if not block:
+            break
+        data += block
+    if len(data) != expected:
+        raise IDXError(f"{name}: shape {shape} needs {expected} bytes of data but the file has "
+                       f"{'only ' + str(len(data)) if len(data) < expected else 'more'}"
+                       f" ({'truncated' if len(data) < expected else 'trailing bytes'})")
+    return np.frombuffer(bytes(data), dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def read_idx(path, expected_ndim=None):
-    """Read ``path``; a name ending in .gz is decompressed (a corrupt gzip stream is an error too)."""
+    """Read ``path``, gzipped or not (a corrupt gzip stream is an error too)."""
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise IDXError(f"{path}: corrupt gzip data: {exc}") from None
-    return parse_idx(raw, os.fspath(path), expected_ndim)
+        gzipped = f.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    try:
+        with opener(path, "rb") as stream:
+            return read_stream(stream, os.fspath(path), expected_ndim)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IDXError(f"{path}: corrupt gzip data: {exc}") from None
 
 
 def find(folder, stem):

