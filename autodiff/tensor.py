@@ -158,6 +158,22 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    # ------------------------------------------------------- copy and pickle
+    def __getstate__(self):
+        """A leaf copies (data, grad, name); a tensor made by an op refuses, as in PyTorch."""
+        if self._node is not None:
+            raise RuntimeError("only leaf tensors (made by you, not by an op) can be copied or pickled: "
+                               "detach() the result first, or copy the leaves and recompute")
+        return {"data": self.data, "grad": self.grad, "requires_grad": self.requires_grad, "name": self.name,
+                "scope": self.scope}
+
+    def __setstate__(self, state):
+        for key in Tensor.__slots__[:-1]:
+            object.__setattr__(self, key, None)
+        self._retains_grad = False
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+
     # -------------------------------------------------------- NumPy-like face
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)

@@ -33,6 +33,10 @@ class Layer(Module):
 
     def __init__(self, name=None, input_shape=None):
         self.name = name or _unique_name(_snake(type(self).__name__))
+        if input_shape is not None and not (isinstance(input_shape, (tuple, list)) and
+                                            all(isinstance(n, int) and n > 0 for n in input_shape)):
+            raise ValueError(f"{type(self).__name__}: input_shape must be a tuple of positive sizes without the "
+                             f"batch axis, e.g. input_shape=(784,); got {input_shape!r}")
         self.input_shape = tuple(input_shape) if input_shape is not None else None
         self.built = False
 

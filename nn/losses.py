@@ -29,6 +29,11 @@ class Loss:
     name = "loss"
 
     def __call__(self, y_true, y_pred):
+        if isinstance(y_true, ad.Tensor) and y_true.requires_grad and not (
+                isinstance(y_pred, ad.Tensor) and y_pred.requires_grad):
+            raise ValueError(f"{self.name}: the labels require grad and the predictions do not: the arguments look "
+                             "swapped. Losses take Keras's order, loss(y_true, y_pred) (PyTorch's is "
+                             "loss(input, target))")
         y_pred = _tensor(y_pred)
         return self.call(_tensor(y_true, like=y_pred), y_pred)
 
@@ -40,6 +45,9 @@ class Loss:
         return y_true.astype(y_pred.dtype)
 
     def check_same_shape(self, y_true, y_pred, hint=""):
+        if y_true.shape != y_pred.shape and y_pred.ndim > max(y_true.ndim, 2):
+            hint = (f": the predictions have more axes than the labels; does the model need a Flatten() layer "
+                    f"before its Dense layers (inputs of shape {y_pred.shape[1:-1]} reach them unflattened)?")
         if y_true.shape != y_pred.shape:
             raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not fit predictions of shape "
                              f"{y_pred.shape}{hint}")
@@ -88,7 +96,13 @@ class SparseCategoricalCrossentropy(Loss):
             raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not fit predictions of shape "
                              f"{y_pred.shape}: expected integer labels of shape {y_pred.shape[:-1]}")
         if labels.dtype.kind == "f":
+            whole = xp(labels).isfinite(labels) & (labels == xp(labels).round(labels))
+            if not whole.all():
+                raise ValueError(f"{self.name}: labels must be whole class numbers, got values such as "
+                                 f"{labels[~whole][:3].tolist()} (NaN or fractions)")
             labels = labels.astype(int)
+        elif labels.dtype.kind not in "iub":
+            raise ValueError(f"{self.name}: labels must be integer class numbers, got dtype {labels.dtype}")
         if labels.size and (labels.min() < 0 or labels.max() >= y_pred.shape[-1]):
             raise ValueError(f"{self.name}: labels must be in 0..{y_pred.shape[-1] - 1}, got "
                              f"{int(labels.min())}..{int(labels.max())}")

@@ -28,6 +28,15 @@ class Sequential(Model):
                 layer.build(shape)
             shape = layer.compute_output_shape(layer.input_shape)
 
+    @property
+    def input_shape(self):
+        return self.layers[0].input_shape if self.layers else None
+
+    def _prepare(self, *args, **kwargs):
+        if not self.layers:
+            raise ValueError(f"{kwargs.get('what', 'fit')}: the model has no layers yet; add some with model.add(...)")
+        return super()._prepare(*args, **kwargs)
+
     def build_for(self, x):
         if self.layers and not self.layers[0].built:
             self.layers[0].build(x.shape[1:])

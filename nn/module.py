@@ -2,6 +2,10 @@
 
 Weights are saved and loaded with NumPy's file formats: host-only by nature.
 """
+import os
+import tempfile
+import zipfile
+
 import numpy as np
 
 import autodiff as ad
@@ -76,26 +80,59 @@ class Module:
         return int(sum(p.size for p in self.parameters()))
 
     def save_weights(self, path):
-        """Write every parameter to an .npz file, keyed by its attribute path."""
+        """Write every parameter to an .npz file, keyed by its attribute path.
+
+        Written whole or not at all: into a temporary file beside ``path``, then
+        renamed over it, so a failed write (a full disk) leaves an old file intact.
+        """
         weights = {name: p.numpy() for name, p in self.named_parameters()}
         if not weights:
             raise ValueError(f"save_weights: {type(self).__name__} has no parameters yet (build it first)")
-        with open(path, "wb") as f:
-            np.savez(f, **weights)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **weights)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
     def load_weights(self, path):
-        """Read parameters saved by ``save_weights``; names and shapes must match exactly."""
+        """Read parameters saved by ``save_weights``; names, shapes and values must all fit.
+
+        Every array is checked and converted before the first parameter is
+        written: a file that does not fit leaves the model as it was.
+        """
         own = dict(self.named_parameters())
-        with np.load(path) as stored:
+        not_ours = f"load_weights: {path} is not a weights file written by save_weights (an .npz archive)"
+        try:
+            stored = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+            raise ValueError(f"{not_ours}: {exc}") from None
+        if not isinstance(stored, np.lib.npyio.NpzFile):
+            raise ValueError(f"{not_ours}: it holds a single array")
+        with stored:
             missing = sorted(set(own) - set(stored.files))
             unexpected = sorted(set(stored.files) - set(own))
             if missing or unexpected:
                 raise ValueError(f"load_weights: {path} does not match this model: missing {missing}, "
                                  f"unexpected {unexpected}")
             arrays = {name: stored[name] for name in own}
+        converted = {}
         for name, p in own.items():
-            if arrays[name].shape != p.shape:
+            array = arrays[name]
+            if array.shape != p.shape:
                 raise ValueError(f"load_weights: parameter {name!r} has shape {p.shape} in the model but "
-                                 f"{arrays[name].shape} in {path}")
+                                 f"{array.shape} in {path}")
+            if array.dtype.kind not in "fiub":
+                raise ValueError(f"load_weights: parameter {name!r} is {array.dtype} in {path}, not real numbers")
+            with np.errstate(over="ignore"):
+                value = array.astype(p.dtype)
+            if array.dtype.kind == "f" and not np.array_equal(np.isfinite(value), np.isfinite(array)):
+                raise ValueError(f"load_weights: parameter {name!r} holds values too large for {p.dtype} in {path}")
+            converted[name] = value
         for name, p in own.items():         # only after every check passed: no half-loaded model
-            p.data[...] = arrays[name]
+            p.data[...] = converted[name]

@@ -50,6 +50,8 @@ class Optimizer:
             if not isinstance(p, ad.Tensor) or not p.requires_grad or p.dtype.kind != "f":
                 raise TypeError(f"{type(self).__name__}: parameters must be float Tensors that require grad, "
                                 f"got {p!r:.80}")
+        if [id(p) for p in params] != [id(p) for p in self.params]:
+            self.state = {}           # state is kept by position in params: new parameters, new state
         self.params = params
         return self
 
@@ -63,16 +65,22 @@ class Optimizer:
             raise RuntimeError(f"{type(self).__name__}.step: no parameters: pass model.parameters() to the "
                                "optimizer, or compile() a model with it")
         self.iterations += 1
-        for p in self.params:
+        # State is keyed by the parameter's position, not its id(): a deep copy or a
+        # pickle of a model and its optimizer keeps each parameter's own state.
+        for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
             grad = p.grad.data
             if grad.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}: gradient of shape {grad.shape} for a parameter of "
                                  f"shape {p.shape}")
-            state = self.state.get(id(p))
+            if not p.data.flags.writeable:
+                raise ValueError(f"{type(self).__name__}: parameter {i} ({p.name or 'unnamed'}, shape {p.shape}) "
+                                 "is read-only, so it cannot be updated in place; give it a writeable copy "
+                                 "(p.data = p.data.copy())")
+            state = self.state.get(i)
             if state is None:
-                state = self.state[id(p)] = self.init_state(p.data)
+                state = self.state[i] = self.init_state(p.data)
             self.update(p.data, grad, state)
 
 
@@ -244,6 +252,12 @@ class Adam(Optimizer):
 
     def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, fused=None):
         super().__init__(params, learning_rate)
+        for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"Adam: {name} must be in [0, 1), got {beta} (1 would divide by zero at the "
+                                 "first step)")
+        if not epsilon > 0:
+            raise ValueError(f"Adam: epsilon must be positive, got {epsilon}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self._set_fused(fused, plain=True)
 
