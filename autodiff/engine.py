@@ -6,7 +6,6 @@ grad; a node reaches its inputs through ``parents`` only.  Without
 with it they are Tensors and each rule records the ops of the gradient.
 """
 from . import anomaly, backend
-from .function import Function
 from .mode import set_grad_enabled
 from .registry import register
 from .tensor import Tensor
@@ -26,7 +25,7 @@ def topological_order(roots):
         seen = state.get(id(v))
         if seen is None:
             state[id(v)] = 1
-            if type(v) is not Tensor and isinstance(v, Function):
+            if not isinstance(v, Tensor):            # a node: visit its inputs
                 for parent in v.parents:
                     if parent is not None and id(parent) not in state:
                         stack.append(parent)
@@ -73,7 +72,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
             if wanted is not None and id(v) in wanted:
                 for i in wanted[id(v)]:
                     found[i] = _as_tensor(g)
-            if type(v) is not Function and isinstance(v, Tensor):          # a leaf
+            if isinstance(v, Tensor):          # a leaf
                 if wanted is None:
                     _deposit(v, g, owned, create_graph)
                 continue
@@ -82,25 +81,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
                 out = node.output
                 if out is not None and out._retains_grad:
                     _deposit(out, g, False, create_graph)
-            if node.freed:
-                raise RuntimeError(
-                    f"backward: the graph through {node.label()} was already freed by an earlier backward; "
-                    "pass retain_graph=True to the first backward to differentiate through it again")
-            for i, t in enumerate(node.retained):
-                if t.version != node.versions[i]:
-                    raise RuntimeError(
-                        f"backward: {node.label()} needs input {node.retain_inputs[i]} (shape {t.shape}) as it was in "
-                        f"the forward, but it was changed in place since (version {node.versions[i]} -> {t.version}); "
-                        "write into a copy, or build a new tensor (for example with where())")
-            if create_graph:
-                retained = list(node.retained)
-                if node.retain_output:
-                    retained.append(Tensor._wrap(node.output_data, node))
-            else:
-                retained = [t.data for t in node.retained]
-                if node.retain_output:
-                    retained.append(node.output_data)
-            parent_grads = node.backward(g, *retained)
+            parent_grads = node.backward(g, *_retained(node, create_graph))
             if check_anomaly:
                 anomaly.check_backward(node, g, parent_grads)
             if not retain_graph:
@@ -117,6 +98,29 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
                 returned.append(id(pg))
                 _accumulate(pending, parent, pg, owned)
     return found
+
+
+def _retained(node, create_graph):
+    """What the node's rule reads (its retained inputs, then its output): arrays, or Tensors under create_graph."""
+    if node.freed:
+        raise RuntimeError(
+            f"backward: the graph through {node.label()} was already freed by an earlier backward; "
+            "pass retain_graph=True to the first backward to differentiate through it again")
+    for i, t in enumerate(node.retained):
+        if t.version != node.versions[i]:
+            raise RuntimeError(
+                f"backward: {node.label()} needs input {node.retain_inputs[i]} (shape {t.shape}) as it was in "
+                f"the forward, but it was changed in place since (version {node.versions[i]} -> {t.version}); "
+                "write into a copy, or build a new tensor (for example with where())")
+    if create_graph:
+        values = list(node.retained)
+        if node.retain_output:       # a new Tensor at the same place in the graph: differentiable again
+            values.append(Tensor._wrap(node.output_data, node))
+    else:
+        values = [t.data for t in node.retained]
+        if node.retain_output:
+            values.append(node.output_data)
+    return values
 
 
 def _base(g):
