@@ -268,7 +268,7 @@ def main(argv=None):
           f"taking turns every {args.segment} batches; median of epochs 2-{args.epochs}")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; "
           f"BLAS: {blas_info()}")
-    print(f"RMSprop's fused C kernel (nn/_kernels.c): {'built' if optimizers.fused_available() else 'not built'}")
+    print(f"RMSprop's fused C kernel (autodiff/_kernels.c): {'built' if optimizers.fused_available() else 'not built'}")
     reference = statistics.median(times[NumpyReference.name][1:])
     ref_memory = memory[NumpyReference.name]
     print()
