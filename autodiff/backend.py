@@ -17,6 +17,7 @@ loading weights (nn/module.py), label preparation and metrics on host arrays
 (autodiff/viz.py).  Everything that computes on a tensor's data, forward and
 backward, and the optimizers' updates, goes through here.
 """
+import math
 import numbers
 
 import numpy
@@ -91,6 +92,14 @@ def where(condition, a, b):
     if type(b) is numpy.ndarray and is_zero_scalar(a):
         return where(~condition, b, 0)
     return xp(condition).where(condition, a, b)
+
+
+_erf = numpy.frompyfunc(math.erf, 1, 1)
+
+
+def erf(array):
+    """The error function, exact (NumPy has none: math.erf per element, in Python)."""
+    return _erf(array).astype(array.dtype if array.dtype.kind == "f" else float64)
 
 
 def scatter_add(out, index, values):

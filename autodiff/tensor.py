@@ -7,7 +7,7 @@ A Tensor is mostly data.  Its methods that compute (``exp``, ``sum``, ``+``,
 import operator
 import weakref
 
-from . import anomaly, backend
+from . import anomaly, backend, numpy_protocol
 from .mode import _state, current_scope
 
 DEFAULT_FLOAT = backend.float32
@@ -67,7 +67,14 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "name", "scope", "logits", "_node", "_retains_grad",
                  "_versions", "__weakref__")
-    __array_ufunc__ = None        # make NumPy defer: ndarray * Tensor calls Tensor.__rmul__
+    # ------------------------------------------------- NumPy's own functions
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(t)``, ``ndarray * t``: NumPy's ufuncs on Tensors run the op of the same name and record."""
+        return numpy_protocol.call_ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(t, axis=0)``, ``np.concatenate([a, b])``: NumPy's functions on Tensors run autodiff's."""
+        return numpy_protocol.call_function(self, func, args, kwargs)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None, copy=True):
         self.data = _to_array(data, dtype, copy)

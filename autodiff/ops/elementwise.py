@@ -166,9 +166,11 @@ class Sigmoid(Function):
     retain_output = True
 
     def forward(self, a):
-        # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows.
-        half = a.dtype.type(0.5) if a.dtype.kind == "f" else 0.5
-        return half * (1 + backend.xp(a).tanh(half * a))
+        # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with e = exp(-|x|): never
+        # overflows, and exact in both tails (sigmoid(-40) is 4.25e-18, not 1 - (1 - tiny)).
+        xp = backend.xp(a)
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1, e) / (1 + e)
 
     def backward(self, grad, out):
         return (grad * out * (1 - out),)

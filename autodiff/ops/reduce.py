@@ -128,3 +128,119 @@ def argmax(x, axis=None):
 def argmin(x, axis=None):
     """Index of the smallest value (along ``axis``); no gradient."""
     return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis)))
+
+
+def _count(shape, axes):
+    count = 1
+    for i in axes:
+        count *= shape[i]
+    return count
+
+
+@register("var")
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1)."""
+    axes = normalize_axes(axis, x.ndim, "var")
+    n = _count(x.shape, axes)
+    if n - ddof <= 0:
+        raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} values")
+    centered = x - F.mean(x, axes, keepdims=True)
+    return F.sum(centered * centered, axes, keepdims=keepdims) * (1.0 / (n - ddof))
+
+
+@register("std")
+def std(x, axis=None, keepdims=False, ddof=0):
+    """Standard deviation: sqrt of var (its gradient is infinite where every value is equal)."""
+    return F.sqrt(var(x, axis, keepdims, ddof))
+
+
+@register("norm")
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector norms (ord 2 by default, 1, inf) over ``axis``, and the Frobenius norm of all values.
+
+    The 2-norm has gradient 0 at 0, as PyTorch.  Matrix norms other than
+    Frobenius ('fro', or ord None over two axes) are not defined here.
+    """
+    axes = normalize_axes(axis, x.ndim, "norm")
+    if ord in (None, 2, "fro") and (ord != 2 or len(axes) == 1):
+        return F.sqrt_of_sum_of_squares(x, axes, keepdims) if axes else abs(x)
+    if len(axes) != 1:
+        raise ValueError(f"norm: ord={ord!r} over {len(axes)} axes is a matrix norm; vector norms (ord 1, 2, inf) "
+                         "take one axis, and the Frobenius norm (ord None or 'fro') any")
+    if ord == 1:
+        return F.sum(abs(x), axes, keepdims=keepdims)
+    if ord in (float("inf"), "inf"):
+        return F.max(abs(x), axes, keepdims=keepdims)
+    raise ValueError(f"norm: ord must be None, 'fro', 1, 2 or inf, got {ord!r}")
+
+
+@register("sqrt_of_sum_of_squares", methods=())
+class SqrtOfSumOfSquares(Reduction):
+    """sqrt(sum(x**2)) over axes: the Euclidean norm, with gradient 0 where it is 0 (as PyTorch)."""
+
+    retain_inputs = (0,)
+    retain_output = True
+
+    def forward(self, a):
+        axes = self.reduced_axes(a)
+        return backend.xp(a).sqrt((a * a).sum(axis=axes, keepdims=self.keepdims))
+
+    def backward(self, grad, a, out):
+        out = self.spread(out)
+        with backend.errstate(divide="ignore", invalid="ignore"):
+            return (F.where(out == 0, 0, self.spread(grad) * a / out),)
+
+
+@register("prod")
+class Prod(Reduction):
+    """Product over ``axis``.  The gradient of each value is the product of the others, computed
+    as such (never as product / value), so zeros, one or several, are exact."""
+
+    retain_inputs = (0,)
+
+    def forward(self, a):
+        self.saved = a[:0]                  # an empty array of a's kind: the module to make masks with
+        return a.prod(axis=self.reduced_axes(a), keepdims=self.keepdims)
+
+    def backward(self, grad, a):
+        shape, axes = self.shapes[0], self.axes
+        kept = [i for i in range(len(shape)) if i not in axes]
+        order = kept + list(axes)
+        n = _count(shape, axes)
+        rows = F.transpose(a, order).reshape([shape[i] for i in kept] + [1, n])
+        others_mask = backend.xp(self.saved).eye(n, dtype=bool)            # row i leaves value i out
+        others = F.prod(F.where(others_mask, 1, rows), axis=-1)           # (kept..., n)
+        others = others.reshape([shape[i] for i in order])
+        inverse = [order.index(i) for i in range(len(shape))]
+        return (F.transpose(others, inverse) * self.spread(grad),)
+
+
+@register("cumsum")
+class Cumsum(Function):
+    """Running sum along ``axis`` (None: of the flattened values, as NumPy)."""
+
+    def __init__(self, axis=None):
+        super().__init__(axis=axis)
+
+    def forward(self, a):
+        if self.axis is None:
+            a = a.reshape(-1)
+        self.along = normalize_axes(0 if self.axis is None else self.axis, a.ndim, "cumsum")[0]
+        return backend.xp(a).cumsum(a, axis=self.along)
+
+    def backward(self, grad):
+        # Each value reaches every later sum: the reversed running sum of the gradient.
+        later = F.sum(grad, self.along, keepdims=True) - F.cumsum(grad, self.along) + grad
+        return (later.reshape(self.shapes[0]),)
+
+
+@register("all")
+def all_(x, axis=None, keepdims=False):
+    """Whether every value (along ``axis``) is true; no gradient."""
+    return Tensor._wrap(backend.asarray(x.data.all(axis=axis, keepdims=keepdims)))
+
+
+@register("any")
+def any_(x, axis=None, keepdims=False):
+    """Whether some value (along ``axis``) is true; no gradient."""
+    return Tensor._wrap(backend.asarray(x.data.any(axis=axis, keepdims=keepdims)))

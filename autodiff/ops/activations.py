@@ -1,0 +1,140 @@
+"""Activation functions beyond relu, sigmoid and tanh, with PyTorch's names and defaults.
+
+Primitives (softplus, leaky_relu, elu, relu6, erf) have forwards that stay
+exact in both tails and rules written with ``autodiff.functional``; the rest
+are compositions of ops, so their gradients of every order come from the
+rules of their parts.  ``nn.activations`` gives them Keras's defaults.
+"""
+import math
+
+from .. import backend
+from .. import functional as F
+from ..function import Function
+from ..registry import register
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@register("softplus")
+class Softplus(Function):
+    """log(1 + exp(x)), exact in both tails (NumPy's logaddexp(0, x))."""
+
+    retain_inputs = (0,)
+
+    def forward(self, a):
+        return backend.xp(a).logaddexp(0, a).astype(a.dtype, copy=False)
+
+    def backward(self, grad, a):
+        return (grad * F.sigmoid(a),)
+
+
+@register("log_sigmoid")
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x): exact in both tails."""
+    return -F.softplus(-x)
+
+
+@register("leaky_relu")
+class LeakyRelu(Function):
+    """x where x > 0, else negative_slope * x (PyTorch's default slope 0.01; gradient at 0: the slope)."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__(negative_slope=negative_slope)
+
+    def forward(self, a):
+        self.saved = positive = a > 0
+        return backend.where(positive, a, a * self.negative_slope)
+
+    def backward(self, grad):
+        return (F.where(self.saved, grad, grad * self.negative_slope),)
+
+
+@register("elu")
+class Elu(Function):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+
+    retain_output = True
+
+    def __init__(self, alpha=1.0):
+        super().__init__(alpha=alpha)
+
+    def forward(self, a):
+        self.saved = positive = a > 0
+        with backend.errstate(over="ignore"):               # exp of large x is not taken
+            negative = self.alpha * backend.xp(a).expm1(backend.xp(a).minimum(a, 0))
+        return backend.where(positive, a, negative.astype(a.dtype, copy=False))
+
+    def backward(self, grad, out):
+        return (F.where(self.saved, grad, grad * (out + self.alpha)),)
+
+
+@register("selu")
+def selu(x):
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
+    return F.elu(x, SELU_ALPHA) * SELU_SCALE
+
+
+@register("relu6")
+class Relu6(Function):
+    """min(max(x, 0), 6); the gradient is 1 strictly between 0 and 6 (PyTorch's hardtanh rule)."""
+
+    def forward(self, a):
+        self.saved = (a > 0) & (a < 6)
+        return backend.xp(a).clip(a, 0, 6).astype(a.dtype, copy=False)
+
+    def backward(self, grad):
+        return (F.where(self.saved, grad, 0),)
+
+
+@register("hard_sigmoid")
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6 (PyTorch's hardsigmoid and Keras 3's hard_sigmoid)."""
+    return F.relu6(x + 3.0) * (1.0 / 6.0)
+
+
+@register("hard_swish")
+def hard_swish(x):
+    """x * hard_sigmoid(x)."""
+    return x * hard_sigmoid(x)
+
+
+@register("silu")
+def silu(x):
+    """x * sigmoid(x) (also called swish)."""
+    return x * F.sigmoid(x)
+
+
+@register("swish")
+def swish(x):
+    """x * sigmoid(x) (also called silu)."""
+    return silu(x)
+
+
+@register("mish")
+def mish(x):
+    """x * tanh(softplus(x))."""
+    return x * F.tanh(F.softplus(x))
+
+
+@register("erf")
+class Erf(Function):
+    """The error function (exact; on NumPy computed per element, since NumPy has no erf)."""
+
+    retain_inputs = (0,)
+
+    def forward(self, a):
+        return backend.erf(a)
+
+    def backward(self, grad, a):
+        return (grad * (2 / math.sqrt(math.pi)) * F.exp(-a * a),)
+
+
+@register("gelu")
+def gelu(x, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF; ``approximate="tanh"`` uses the tanh formula (as PyTorch)."""
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + F.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1.0 + F.erf(x * (1 / math.sqrt(2))))
