@@ -99,7 +99,7 @@ _erf = numpy.frompyfunc(math.erf, 1, 1)
 
 def erf(array):
     """The error function, exact (NumPy has none: math.erf per element, in Python)."""
-    return _erf(array).astype(array.dtype if array.dtype.kind == "f" else float64)
+    return numpy.asarray(_erf(array)).astype(array.dtype if array.dtype.kind == "f" else float64)
 
 
 def scatter_add(out, index, values):

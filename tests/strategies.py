@@ -13,6 +13,10 @@ DOMAINS = {
     # "even" array have no ties.
     "odd": st.integers(-40, 39).map(lambda k: (2 * k + 1) * 0.025),
     "even": st.integers(-40, 40).map(lambda k: 2 * k * 0.025),
+    # Inside (-1, 1), away from the poles of arcsin, arccos and arctanh.
+    "unit": st.floats(-0.9, 0.9),
+    # Divisors whose ratio to an "odd" value is never a whole number: mod is smooth there.
+    "divisor": st.sampled_from([0.7, 1.3, -2.9]),
     # Away from clip's bounds (-0.5, 0.7).
     "clip": st.sampled_from([-1.3, -0.9, -0.45, -0.1, 0.0, 0.3, 0.65, 0.8, 1.5]).flatmap(
         lambda c: st.floats(c - 0.04, c + 0.04)),

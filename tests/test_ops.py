@@ -1,5 +1,7 @@
 """One table of ops drives both the value tests (against NumPy) and the gradient tests
 (against float64 central differences with a random upstream gradient)."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -38,6 +40,43 @@ UNARY = {
     "log_softmax": (lambda x: x.log_softmax(), _np_log_softmax, "real"),
     "softmax_axis0": (lambda x: ad.softmax(x, axis=0), lambda x: np.exp(_np_log_softmax(x, 0)), "real"),
     "flatten": (lambda x: x.flatten(), lambda x: x.reshape(-1), "real"),
+    "pow_negative_integer": (lambda x: x ** -2, lambda x: x ** -2.0, "nonzero"),     # negative bases too
+    "sin": (ad.sin, np.sin, "real"),
+    "cos": (lambda x: x.cos(), np.cos, "real"),
+    "tan": (ad.tan, np.tan, "unit"),
+    "arcsin": (ad.arcsin, np.arcsin, "unit"),
+    "arccos": (ad.arccos, np.arccos, "unit"),
+    "arctan": (ad.arctan, np.arctan, "real"),
+    "sinh": (ad.sinh, np.sinh, "real"),
+    "cosh": (ad.cosh, np.cosh, "real"),
+    "arctanh": (ad.arctanh, np.arctanh, "unit"),
+    "log1p": (ad.log1p, np.log1p, "positive"),
+    "expm1": (ad.expm1, np.expm1, "real"),
+    "log2": (ad.log2, np.log2, "positive"),
+    "log10": (ad.log10, np.log10, "positive"),
+    "exp2": (ad.exp2, np.exp2, "real"),
+    "square": (ad.square, np.square, "real"),
+    "reciprocal": (ad.reciprocal, np.reciprocal, "nonzero"),
+    "sign": (ad.sign, np.sign, "nonzero"),
+    "floor": (ad.floor, np.floor, "odd"),
+    "ceil": (ad.ceil, np.ceil, "odd"),
+    "round": (ad.round, np.round, "odd"),
+    "softplus": (ad.softplus, lambda x: np.logaddexp(0, x), "real"),
+    "log_sigmoid": (ad.log_sigmoid, lambda x: -np.logaddexp(0, -x), "real"),
+    "leaky_relu": (ad.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x), "nonzero"),
+    "elu": (ad.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), "nonzero"),
+    "selu": (ad.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0))),
+             "nonzero"),
+    "relu6": (lambda x: ad.relu6(x * 4), lambda x: np.clip(x * 4, 0, 6), "odd"),
+    "hard_sigmoid": (lambda x: ad.hard_sigmoid(x * 4), lambda x: np.clip(x * 4 + 3, 0, 6) / 6, "odd"),
+    "hard_swish": (lambda x: ad.hard_swish(x * 4), lambda x: x * 4 * np.clip(x * 4 + 3, 0, 6) / 6, "odd"),
+    "silu": (ad.silu, lambda x: x * _np_sigmoid(x), "real"),
+    "swish": (ad.swish, lambda x: x * _np_sigmoid(x), "real"),
+    "mish": (ad.mish, lambda x: x * np.tanh(np.logaddexp(0, x)), "real"),
+    "erf": (ad.erf, np.vectorize(math.erf), "real"),
+    "gelu": (ad.gelu, lambda x: 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2))), "real"),
+    "gelu_tanh": (lambda x: ad.gelu(x, approximate="tanh"),
+                  lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))), "real"),
     "transpose": (lambda x: x.T, lambda x: x.T, "real"),
 }
 NEEDS_AXIS = {"softmax", "log_softmax", "softmax_axis0"}
@@ -51,6 +90,10 @@ BINARY = {
     "maximum": (ad.maximum, np.maximum, ("odd", "even")),
     "minimum": (ad.minimum, np.minimum, ("odd", "even")),
     "where": (lambda a, b: ad.where(a.data > 0, a, b), lambda a, b: np.where(a > 0, a, b), ("nonzero", "real")),
+    "mod": (lambda a, b: a % b, np.mod, ("odd", "divisor")),
+    "floor_divide": (lambda a, b: a // b, np.floor_divide, ("odd", "divisor")),
+    "arctan2": (ad.arctan2, np.arctan2, ("nonzero", "nonzero")),
+    "hypot": (ad.hypot, np.hypot, ("nonzero", "nonzero")),
 }
 
 REDUCTIONS = {
@@ -60,7 +103,23 @@ REDUCTIONS = {
     "min": (lambda x, axis, keep: ad.min(x, axis=axis, keepdims=keep), np.min, True),
     "logsumexp": (lambda x, axis, keep: x.logsumexp(axis=axis, keepdims=keep),
                   lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), False),
+    "var": (lambda x, axis, keep: ad.var(x, axis=axis, keepdims=keep), np.var, False),
+    "var_ddof1": (lambda x, axis, keep: ad.var(x, axis=axis, keepdims=keep, ddof=1) if _count(x, axis) > 1
+                  else ad.var(x, axis=axis, keepdims=keep),
+                  lambda x, axis, keepdims: np.var(x, axis=axis, keepdims=keepdims, ddof=1 if _count(x, axis) > 1 else 0),
+                  False),
+    "std": (lambda x, axis, keep: x.std(axis=axis, keepdims=keep), np.std, True),
+    "norm": (lambda x, axis, keep: ad.norm(x, axis=axis, keepdims=keep),
+             lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)), True),
+    "prod": (lambda x, axis, keep: x.prod(axis=axis, keepdims=keep), np.prod, False),
 }
+
+
+def _count(x, axis):
+    """How many values a reduction over ``axis`` combines (x may be an array or a Tensor)."""
+    shape = np.shape(x)
+    axes = range(len(shape)) if axis is None else [axis] if isinstance(axis, int) else axis
+    return int(np.prod([shape[a] for a in axes]))
 
 
 def _check_value(out, expected, dtype):
@@ -97,6 +156,7 @@ def test_binary_values_and_gradients_across_broadcasting(name, data):
 def test_reductions_over_every_axis_and_keepdims(name, data):
     fn, reference, unique = REDUCTIONS[name]
     x, axis, keepdims = data.draw(array_and_axis("odd" if unique else "real", unique=unique))
+    assume(name != "std" or _count(x, axis) > 1)      # the std of one value has no derivative (0 / 0)
     _check_value(fn(ad.tensor(x), axis, keepdims), np.asarray(reference(x, axis=axis, keepdims=keepdims)),
                  np.float64)
     ad.gradcheck(lambda t: fn(t, axis, keepdims), [x])
@@ -213,6 +273,7 @@ def test_second_order_unary(name, data):
 def test_second_order_reductions(name, data):
     fn, _, unique = REDUCTIONS[name]
     x, axis, keepdims = data.draw(array_and_axis("odd" if unique else "real", unique=unique))
+    assume(name != "std" or _count(x, axis) > 1)
     ad.gradgradcheck(lambda t: fn(t, axis, keepdims) * fn(t, axis, keepdims), [x])
 
 
@@ -285,3 +346,68 @@ def test_linear_gradient_without_a_graph_equals_the_differentiable_rule(x_dtype,
         assert plain.dtype == graph.dtype == leaf.dtype and plain.shape == leaf.shape
         np.testing.assert_allclose(plain.data, graph.data, rtol=1e-6)
     assert not results[0][0].requires_grad
+
+
+def test_prod_gradient_is_exact_with_one_or_several_zeros():
+    x = ad.tensor([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.5, 2.0, 4.0]], requires_grad=True)
+    x.prod(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 6.0, 3.0]])
+    ad.gradcheck(lambda t: t.prod(axis=1), [x.data])
+    ad.gradgradcheck(lambda t: t.prod(axis=1), [x.data])     # d2/dx0dx2 of [2, 0, 3] is 0, of others not
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_cumsum_along_every_axis(data):
+    x = data.draw(arrays(data.draw(nonscalar_shapes)))
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
+    _check_value(ad.cumsum(ad.tensor(x), axis), np.cumsum(x, axis), np.float64)
+    ad.gradcheck(lambda t: ad.cumsum(t, axis), [x])
+    ad.gradgradcheck(lambda t: ad.cumsum(t, axis) ** 2, [x])
+
+
+def test_all_and_any_like_numpy_without_gradient():
+    x = ad.tensor([[1.0, 0.0], [2.0, 3.0]], requires_grad=True)
+    assert ad.all(x).item() is False and ad.any(x).item() is True
+    assert ad.all(x, axis=1).tolist() == [False, True] and not ad.any(x, axis=0).requires_grad
+
+
+def test_stable_in_both_tails():
+    x = ad.tensor(np.array([-40.0, -745.0, 40.0, 1e-20]))
+    exact_sigmoid = [4.248354255291589e-18, math.exp(-745.0), 1.0, 0.5]      # 5e-324: not rounded to 0
+    np.testing.assert_allclose(x.sigmoid().data[:3], exact_sigmoid[:3], rtol=1e-12)
+    # log(sigmoid(x)) = -log1p(exp(-x)): exact at -40 and 40, where 1 - tiny would round away.
+    np.testing.assert_allclose(ad.log_sigmoid(x).data[:3], [-40.0 - math.log1p(math.exp(-40.0)), -745.0,
+                                                             -math.log1p(math.exp(-40.0))], rtol=1e-12)
+    np.testing.assert_allclose(ad.softplus(x).data[:3], [math.log1p(math.exp(-40.0)), 0.0, 40.0], rtol=1e-12,
+                               atol=1e-320)
+    np.testing.assert_allclose(ad.log1p(x).data[3], 1e-20, rtol=1e-12)
+    np.testing.assert_allclose(ad.expm1(x).data[3], 1e-20, rtol=1e-12)
+    np.testing.assert_allclose(ad.tensor([-1000.0, -1001.0]).logsumexp().item(),
+                               -1000.0 + math.log1p(math.exp(-1.0)), rtol=1e-12)
+    z = ad.tensor([-40.0, 40.0], dtype=np.float64, requires_grad=True)
+    ad.log_sigmoid(z).sum().backward()                      # gradient sigmoid(-x): exact in the tails too
+    np.testing.assert_allclose(z.grad.data, [1.0, math.exp(-40.0) / (1 + math.exp(-40.0))], rtol=1e-12)
+
+
+def test_plain_numpy_code_runs_on_tensors_and_is_differentiated():
+    def numpy_loss(w, x, y):
+        """A NumPy program written for arrays: a logistic regression's mean cross-entropy."""
+        z = np.dot(x, w)
+        p = 1 / (1 + np.exp(-z))
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)) + 0.01 * np.sum(np.square(w))
+
+    rng = np.random.default_rng(0)
+    x, y, w = rng.normal(size=(6, 3)), (rng.random(6) > 0.5).astype(float), rng.normal(size=3)
+    on_arrays = numpy_loss(w, x, y)
+    on_tensor = numpy_loss(ad.tensor(w, requires_grad=True), x, y)
+    assert isinstance(on_tensor, ad.Tensor) and on_tensor.item() == pytest.approx(on_arrays, rel=1e-12)
+    ad.gradcheck(lambda t: numpy_loss(t, x, y), [w])
+    t = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert np.asarray(t) is t.data                          # the data, as before
+    np.testing.assert_array_equal(np.concatenate([t, t.data]).data, np.concatenate([t.data, t.data]))
+    np.testing.assert_allclose(np.linalg.norm(t).item(), np.linalg.norm(t.data))
+    for unsupported, name in ((lambda: np.fft.fft(t), "np.fft.fft"), (lambda: np.linalg.inv(t), "np.linalg.inv"),
+                              (lambda: np.add.reduce(t), "np.add.reduce"), (lambda: np.exp(t, out=t.data), "out=")):
+        with pytest.raises(TypeError, match=name.replace(".", r"\.")):
+            unsupported()

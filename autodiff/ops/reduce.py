@@ -199,7 +199,7 @@ class Prod(Reduction):
     retain_inputs = (0,)
 
     def forward(self, a):
-        self.saved = a[:0]                  # an empty array of a's kind: the module to make masks with
+        self.saved = a.reshape(-1)[:0]      # an empty array of a's kind: the module to make masks with
         return a.prod(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
     def backward(self, grad, a):
