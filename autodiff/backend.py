@@ -40,7 +40,8 @@ broadcast_shapes = numpy.broadcast_shapes
 errstate = numpy.errstate
 
 
-# Arrays made from nothing live on the host (the default device).
+# Arrays made from nothing live on the host (the default device), as do index arrays computed
+# from shapes (pad's, triangles' masks): numpy itself, for code that works on the host by nature.
 zeros, ones, full, empty, arange = numpy.zeros, numpy.ones, numpy.full, numpy.empty, numpy.arange
 
 

@@ -242,7 +242,8 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError(
                 f"cannot assign into a tensor of shape {self.shape} that requires grad: it would silently make "
-                "gradients wrong. Build a new tensor (for example with where()), or assign under a copy made "
+                "gradients wrong. Build a new tensor instead: ad.where(mask, values, t) or "
+                "ad.put_along_axis(t, indices, values, axis) record the update; or assign into a copy made "
                 "with t.detach().numpy().copy()")
         self.data[index_arg(index)] = value.data if isinstance(value, Tensor) else value
         self._version_counter()[0] += 1

@@ -105,3 +105,109 @@ def dot(a, b):
     b_axes = (b.ndim - 2,) + tuple(range(b.ndim - 2)) + (b.ndim - 1,)
     b_matrix = b.transpose(b_axes).reshape(k, -1)
     return (a.reshape(-1, k) @ b_matrix).reshape(a.shape[:-1] + rest)
+
+
+@register("outer")
+def outer(a, b):
+    """Every product of a value of ``a`` with a value of ``b`` (both flattened), as NumPy's outer."""
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+@register("tensordot")
+def tensordot(a, b, axes=2):
+    """Sum of products over ``axes`` (the last n of a and first n of b, or two lists), as NumPy's tensordot."""
+    if isinstance(axes, int):
+        a_axes, b_axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        a_axes, b_axes = ([x] if isinstance(x, int) else list(x) for x in axes)
+    a_axes, b_axes = [i % a.ndim for i in a_axes], [i % b.ndim for i in b_axes]
+    if [a.shape[i] for i in a_axes] != [b.shape[i] for i in b_axes]:
+        raise ValueError(f"tensordot: shapes {a.shape} and {b.shape} do not match over axes {a_axes} and {b_axes}")
+    a_free = [i for i in range(a.ndim) if i not in a_axes]
+    b_free = [i for i in range(b.ndim) if i not in b_axes]
+    size = 1
+    for i in a_axes:
+        size *= a.shape[i]
+    left = F.transpose(a, a_free + a_axes).reshape(-1, size)
+    right = F.transpose(b, b_axes + b_free).reshape(size, -1)
+    return (left @ right).reshape([a.shape[i] for i in a_free] + [b.shape[i] for i in b_free])
+
+
+@register("inner")
+def inner(a, b):
+    """Sum of products over the last axes of a and b (NumPy's inner); a product when either is 0-d."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+@register("einsum")
+def einsum(subscripts, *operands):
+    """Einstein summation with NumPy's subscripts: implicit or explicit output, ellipsis, and
+    repeated letters in one operand (diagonals, traces).  Built from diagonal, transpose,
+    broadcasting products and sums, so its gradient is theirs."""
+    inputs, output = _parse_einsum(subscripts.replace(" ", ""), operands)
+    letters = sorted({c for term in inputs for c in term} | set(output), key=lambda c: (c not in output, c))
+    aligned = []
+    for term, x in zip(inputs, operands):
+        x, term = _take_repeated_diagonals(x, term)
+        order = sorted(range(len(term)), key=lambda i: letters.index(term[i]))
+        x = F.transpose(x, order) if len(term) > 1 else x
+        present = [term[i] for i in order]
+        shape, position = [], 0
+        for c in letters:
+            if position < len(present) and present[position] == c:
+                shape.append(x.shape[position])
+                position += 1
+            else:
+                shape.append(1)
+        aligned.append(x.reshape(shape))
+    product = aligned[0]
+    for x in aligned[1:]:
+        product = product * x
+    summed = tuple(i for i, c in enumerate(letters) if c not in output)
+    if summed:
+        product = product.sum(axis=summed)
+    kept = [c for c in letters if c in output]
+    return F.transpose(product, [kept.index(c) for c in output]) if len(output) > 1 else product
+
+
+def _parse_einsum(subscripts, operands):
+    if "->" in subscripts:
+        left, output = subscripts.split("->")
+    else:
+        left, output = subscripts, None
+    inputs = left.split(",")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: {len(inputs)} terms in {subscripts!r} but {len(operands)} operands")
+    used = {c for term in inputs for c in term if c.isalpha()}
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    ellipsis_dims = max((x.ndim - len(term.replace("...", "")) for term, x in zip(inputs, operands)
+                         if "..." in term), default=0)
+    dots = "".join(spare[:ellipsis_dims])
+    expanded = []
+    for term, x in zip(inputs, operands):
+        if "..." in term:
+            own = x.ndim - len(term.replace("...", ""))
+            term = term.replace("...", dots[ellipsis_dims - own:] if own else "")
+        if len(term) != x.ndim:
+            raise ValueError(f"einsum: term {term!r} has {len(term)} letters for an operand of shape {x.shape}")
+        expanded.append(term)
+    if output is None:
+        counts = {}
+        for c in "".join(expanded):
+            counts[c] = counts.get(c, 0) + 1
+        output = dots + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in dots))
+    else:
+        output = output.replace("...", dots)
+    return expanded, output
+
+
+def _take_repeated_diagonals(x, term):
+    """A letter twice in one term means its diagonal: ``ii->`` is a trace."""
+    while len(set(term)) < len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        first, second = term.index(c), term.index(c, term.index(c) + 1)
+        x = F.diagonal(x, 0, first, second)               # the diagonal becomes the last axis
+        term = "".join(t for i, t in enumerate(term) if i not in (first, second)) + c
+    return x, term

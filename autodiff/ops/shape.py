@@ -210,3 +210,251 @@ def _index_text(index):
         else:
             text.append(str(p))
     return ", ".join(text)
+
+
+# ---------------------------------------------------------------- NumPy's vocabulary of moves
+# Compositions of the ops above: their gradients come from reshape, transpose,
+# broadcast_to, concatenate and indexing (whose adjoint scatter-adds repeats).
+def _axis(axis, ndim, op):
+    if not -ndim <= axis < max(ndim, 1):
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return axis % max(ndim, 1)
+
+
+def _along(axis, ndim, index):
+    """An index that applies ``index`` along ``axis`` and takes everything elsewhere."""
+    return (slice(None),) * axis + (index,)
+
+
+@register("ravel")
+def ravel(x):
+    """All values in one axis (NumPy's C order)."""
+    return x.reshape(-1)
+
+
+@register("moveaxis")
+def moveaxis(x, source, destination):
+    """Move axes to new positions, the others keeping their order (NumPy's moveaxis)."""
+    sources = [source] if isinstance(source, int) else list(source)
+    destinations = [destination] if isinstance(destination, int) else list(destination)
+    if len(sources) != len(destinations):
+        raise ValueError(f"moveaxis: {len(sources)} source axes but {len(destinations)} destinations")
+    sources = [_axis(a, x.ndim, "moveaxis") for a in sources]
+    destinations = [_axis(a, x.ndim, "moveaxis") for a in destinations]
+    order = [a for a in range(x.ndim) if a not in sources]
+    for dest, src in sorted(zip(destinations, sources)):
+        order.insert(dest, src)
+    return F.transpose(x, order)
+
+
+@register("flip")
+def flip(x, axis=None):
+    """Reverse the order of values along ``axis`` (all axes when None)."""
+    axes = range(x.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
+    axes = {_axis(a, x.ndim, "flip") for a in axes}
+    return x[tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))]
+
+
+@register("roll")
+def roll(x, shift, axis=None):
+    """Shift values along ``axis`` cyclically (of the flattened values when None, then reshaped)."""
+    if axis is None:
+        return roll(x.reshape(-1), shift, 0).reshape(x.shape)
+    shifts = [shift] if isinstance(shift, int) else list(shift)
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    out = x
+    for s, a in zip(shifts, axes):
+        a = _axis(a, x.ndim, "roll")
+        n = x.shape[a]
+        if n:
+            start = -s % n
+            out = F.concatenate([out[_along(a, x.ndim, slice(start, None))],
+                                 out[_along(a, x.ndim, slice(None, start))]], axis=a)
+    return out
+
+
+@register("take")
+def take(x, indices, axis=None):
+    """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate."""
+    indices = backend.asarray(indices.data if hasattr(indices, "requires_grad") else indices)
+    if axis is None:
+        return x.reshape(-1)[indices]
+    return x[_along(_axis(axis, x.ndim, "take"), x.ndim, indices)]
+
+
+@register("repeat")
+def repeat(x, repeats, axis=None):
+    """Each value ``repeats`` times along ``axis`` (NumPy's repeat, flattened when None)."""
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = _axis(axis, x.ndim, "repeat")
+    xp = backend.xp(x.data if hasattr(x, "requires_grad") else x)
+    return take(x, xp.repeat(xp.arange(x.shape[axis]), repeats), axis)
+
+
+@register("tile")
+def tile(x, reps):
+    """The whole tensor repeated ``reps`` times along each axis (NumPy's tile)."""
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    ndim = max(x.ndim, len(reps))
+    shape = (1,) * (ndim - x.ndim) + tuple(x.shape)
+    reps = (1,) * (ndim - len(reps)) + reps
+    spread = [n for pair in zip((1,) * ndim, shape) for n in pair]          # (1, n0, 1, n1, ...)
+    target = [n for pair in zip(reps, shape) for n in pair]                 # (r0, n0, r1, n1, ...)
+    tiled = F.broadcast_to(x.reshape(spread), target)
+    return tiled.reshape([r * n for r, n in zip(reps, shape)])
+
+
+@register("array_split")
+def array_split(x, indices_or_sections, axis=0):
+    """A list of tensors, each a slice of ``x`` along ``axis`` (NumPy's array_split: sections may differ by one)."""
+    axis = _axis(axis, x.ndim, "array_split")
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if indices_or_sections <= 0:
+            raise ValueError("array_split: the number of sections must be positive")
+        size, extra = divmod(n, indices_or_sections)
+        bounds = [0]
+        for i in range(indices_or_sections):
+            bounds.append(bounds[-1] + size + (1 if i < extra else 0))
+    else:
+        bounds = [0] + [min(int(i), n) for i in indices_or_sections] + [n]
+    return [x[_along(axis, x.ndim, slice(start, stop))] for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+@register("split")
+def split(x, indices_or_sections, axis=0):
+    """A list of equal slices along ``axis`` (or cut at the given indices), as NumPy's split."""
+    if isinstance(indices_or_sections, int) and x.shape[_axis(axis, x.ndim, "split")] % indices_or_sections:
+        raise ValueError(f"split: an axis of {x.shape[axis]} does not split into {indices_or_sections} equal "
+                         "sections; use array_split")
+    return array_split(x, indices_or_sections, axis)
+
+
+@register("pad")
+def pad(x, pad_width, mode="constant", constant_values=0):
+    """NumPy's pad with mode "constant", "edge" or "reflect".
+
+    "edge" and "reflect" gather values by index (their gradients accumulate where
+    a value is copied); "constant" surrounds the tensor with constants.
+    """
+    widths = [tuple(int(w) for w in p) for p in
+              backend.numpy.broadcast_to(backend.asarray(pad_width), (x.ndim, 2)).tolist()]
+    if mode == "constant":
+        out = x
+        for axis, (before, after) in enumerate(widths):
+            if before or after:
+                shape = list(out.shape)
+                parts = []
+                for width in (before, after):
+                    shape[axis] = width
+                    parts.append(backend.full(tuple(shape), constant_values, dtype=x.dtype))
+                out = F.concatenate([parts[0], out, parts[1]], axis=axis)
+        return out
+    if mode not in ("edge", "reflect"):
+        raise ValueError(f"pad: mode must be 'constant', 'edge' or 'reflect', got {mode!r}")
+    out = x
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            index = backend.numpy.pad(backend.numpy.arange(x.shape[axis]), (before, after), mode=mode)
+            out = take(out, index, axis)
+    return out
+
+
+@register("take_along_axis")
+def take_along_axis(x, indices, axis):
+    """NumPy's take_along_axis: ``indices`` (same dimensions as x) picks along ``axis``."""
+    indices = backend.asarray(indices.data if hasattr(indices, "requires_grad") else indices)
+    axis = _axis(axis, x.ndim, "take_along_axis")
+    if indices.ndim != x.ndim:
+        raise ValueError(f"take_along_axis: indices have {indices.ndim} dimensions, x has {x.ndim}")
+    return x[_open_index(indices, axis)]
+
+
+def _open_index(indices, axis):
+    """The fancy index that picks ``indices`` along ``axis`` and walks every other axis in step."""
+    xp = backend.xp(indices)
+    grids = []
+    for a, n in enumerate(indices.shape):
+        if a == axis:
+            grids.append(indices)
+        else:
+            shape = [1] * indices.ndim
+            shape[a] = n
+            grids.append(xp.arange(n).reshape(shape))
+    return tuple(grids)
+
+
+@register("put_along_axis")
+def put_along_axis(x, indices, values, axis):
+    """A new tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis,
+    without writing in place).  The gradient of x is zero where values were put; values get theirs."""
+    indices = backend.asarray(indices.data if hasattr(indices, "requires_grad") else indices)
+    axis = _axis(axis, x.ndim, "put_along_axis")
+    index = _open_index(indices, axis)
+    mask = backend.xp(indices).zeros(x.shape, dtype=bool)
+    mask[index] = True
+    values = F.broadcast_to(values, indices.shape) if hasattr(values, "requires_grad") else \
+        backend.numpy.broadcast_to(backend.asarray(values, dtype=x.dtype), indices.shape)
+    return F.where(mask, apply(Unindex(tuple(x.shape), index), values), x)
+
+
+@register("sort")
+def sort(x, axis=-1):
+    """Values sorted along ``axis``; the gradient follows the permutation (ties in a stable order)."""
+    data = x.data if hasattr(x, "requires_grad") else x
+    return take_along_axis(x, backend.xp(data).argsort(data, axis=axis, kind="stable"), axis)
+
+
+@register("diagonal")
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal of the (axis1, axis2) planes, as the last axis (NumPy's diagonal)."""
+    a1, a2 = _axis(axis1, x.ndim, "diagonal"), _axis(axis2, x.ndim, "diagonal")
+    if a1 == a2:
+        raise ValueError("diagonal: axis1 and axis2 must differ")
+    moved = moveaxis(x, [a1, a2], [-2, -1])
+    rows, cols = moved.shape[-2], moved.shape[-1]
+    start_row, start_col = max(-offset, 0), max(offset, 0)
+    length = max(min(rows - start_row, cols - start_col), 0)
+    xp = backend.xp(x.data if hasattr(x, "requires_grad") else x)
+    r = xp.arange(length) + start_row
+    return moved[(Ellipsis, r, r - start_row + start_col)]
+
+
+@register("trace")
+def trace(x, offset=0, axis1=0, axis2=1):
+    """The sum of a diagonal (NumPy's trace)."""
+    return diagonal(x, offset, axis1, axis2).sum(axis=-1)
+
+
+@register("diag")
+def diag(x, k=0):
+    """A 1-D tensor's values on the k-th diagonal of a square matrix, or a 2-D tensor's k-th diagonal."""
+    if x.ndim == 2:
+        return diagonal(x, k)
+    if x.ndim != 1:
+        raise ValueError(f"diag: takes a 1-D or 2-D tensor, got shape {x.shape}")
+    n = x.shape[0] + abs(k)
+    xp = backend.xp(x.data if hasattr(x, "requires_grad") else x)
+    i = xp.arange(x.shape[0])
+    return apply(Unindex((n, n), (i + max(-k, 0), i + max(k, 0))), x)
+
+
+def _triangle(x, k, lower):
+    if x.ndim < 2:
+        raise ValueError(f"{'tril' if lower else 'triu'}: needs at least 2 dimensions, got shape {x.shape}")
+    ones = backend.ones(x.shape[-2:], dtype=bool)
+    mask = backend.numpy.tril(ones, k) if lower else backend.numpy.triu(ones, k)
+    return F.where(mask, x, 0)
+
+
+@register("triu")
+def triu(x, k=0):
+    """Values on and above the k-th diagonal of the last two axes; zero below."""
+    return _triangle(x, k, lower=False)
+
+
+@register("tril")
+def tril(x, k=0):
+    """Values on and below the k-th diagonal of the last two axes; zero above."""
+    return _triangle(x, k, lower=True)
