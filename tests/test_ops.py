@@ -414,14 +414,18 @@ def test_prod_gradient_is_exact_with_one_or_several_zeros():
     ad.gradgradcheck(lambda t: t.prod(axis=1), [x.data])     # d2/dx0dx2 of [2, 0, 3] is 0, of others not
 
 
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
 @settings(max_examples=30)
 @given(data=st.data())
-def test_cumsum_along_every_axis(data):
+def test_running_sums_and_products_along_every_axis(name, data):
     x = data.draw(arrays(data.draw(nonscalar_shapes)))
+    if name == "cumprod" and data.draw(st.booleans()):
+        x = x * (data.draw(arrays(x.shape, "odd")) > 0)         # zeros, one or several: still exact
     axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
-    _check_value(ad.cumsum(ad.tensor(x), axis), np.cumsum(x, axis), np.float64)
-    ad.gradcheck(lambda t: ad.cumsum(t, axis), [x])
-    ad.gradgradcheck(lambda t: ad.cumsum(t, axis) ** 2, [x])
+    fn = getattr(ad, name)
+    _check_value(fn(ad.tensor(x), axis), getattr(np, name)(x, axis), np.float64)
+    ad.gradcheck(lambda t: fn(t, axis), [x])
+    ad.gradgradcheck(lambda t: fn(t, axis) ** 2, [x])
 
 
 def test_all_and_any_like_numpy_without_gradient():

@@ -244,3 +244,40 @@ def all_(x, axis=None, keepdims=False):
 def any_(x, axis=None, keepdims=False):
     """Whether some value (along ``axis``) is true; no gradient."""
     return Tensor._wrap(backend.asarray(x.data.any(axis=axis, keepdims=keepdims)))
+
+
+@register("cumprod")
+class Cumprod(Function):
+    """Running product along ``axis`` (None: of the flattened values, as NumPy).
+
+    Value i reaches every later product y_k through the product of the others,
+    (x_0 ... x_{i-1}) * (x_{i+1} ... x_k), computed as such (never y_k / x_i):
+    exact with zeros, at the cost of an n x n intermediate per row of length n.
+    """
+
+    retain_inputs = (0,)
+
+    def __init__(self, axis=None):
+        super().__init__(axis=axis)
+
+    def forward(self, a):
+        if self.axis is None:
+            a = a.reshape(-1)
+        self.along = normalize_axes(0 if self.axis is None else self.axis, a.ndim, "cumprod")[0]
+        self.saved = a.reshape(-1)[:0]          # an empty array of a's kind: the module to make masks with
+        return backend.xp(a).cumprod(a, axis=self.along)
+
+    def backward(self, grad, a):
+        if self.axis is None:
+            a = a.reshape(-1)
+        last = a.ndim - 1
+        x, g = F.moveaxis(a, self.along, last), F.moveaxis(grad, self.along, last)
+        n = x.shape[-1]
+        xp = backend.xp(self.saved)
+        before = F.concatenate([xp.ones(x.shape[:-1] + (1,), dtype=self.dtypes[0]),
+                                F.cumprod(x, -1)[..., :-1]], axis=-1)          # x_0 ... x_{i-1}
+        after_i = xp.arange(n)[None, :] > xp.arange(n)[:, None]               # row i keeps x_j for j > i
+        between = F.cumprod(F.where(after_i, x[..., None, :], 1), -1)          # [i, k]: x_{i+1} ... x_k
+        later = xp.arange(n)[None, :] >= xp.arange(n)[:, None]                 # k >= i
+        total = F.where(later, g[..., None, :] * between, 0).sum(axis=-1)
+        return (F.moveaxis(before * total, last, self.along).reshape(self.shapes[0]),)
