@@ -473,3 +473,27 @@ def test_plain_numpy_code_runs_on_tensors_and_is_differentiated():
                               (lambda: np.add.reduce(t), "np.add.reduce"), (lambda: np.exp(t, out=t.data), "out=")):
         with pytest.raises(TypeError, match=name.replace(".", r"\.")):
             unsupported()
+
+
+def test_the_readmes_conventions_at_kinks_and_ties():
+    def grad_of(fn, values):
+        x = ad.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+        fn(x).sum().backward()
+        return x.grad.tolist()
+
+    assert grad_of(ad.relu6, [0.0, 3.0, 6.0]) == [0.0, 1.0, 0.0]                  # 0 at the corners
+    assert grad_of(ad.hard_sigmoid, [-3.0, 0.0, 3.0]) == [0.0, 1 / 6, 0.0]
+    assert grad_of(ad.leaky_relu, [0.0, -1.0]) == [0.01, 0.01]                     # the slope at 0
+    assert grad_of(lambda t: ad.norm(t), [0.0, 0.0]) == [0.0, 0.0]                 # 2-norm: 0 at 0
+    for op in (ad.floor, ad.ceil, ad.round, ad.sign):
+        assert grad_of(op, [-1.0, 0.0, 0.5, 2.0]) == [0.0] * 4                     # zero everywhere
+    a, b = ad.tensor([5.5], requires_grad=True), ad.tensor([-2.0], requires_grad=True)
+    (a % b).sum().backward()
+    assert a.grad.tolist() == [1.0] and b.grad.tolist() == [3.0]                   # -floor(5.5 / -2) = 3
+    assert grad_of(lambda t: ad.sort(t) * ad.tensor([1.0, 2.0, 3.0], dtype=np.float64),
+                   [2.0, 1.0, 2.0]) == [2.0, 1.0, 3.0]                            # ties in a stable order
+    np.testing.assert_allclose(ad.gelu(ad.tensor([1.0], dtype=np.float64), approximate="tanh").item(),
+                               0.5 * (1 + math.tanh(math.sqrt(2 / math.pi) * 1.044715)), rtol=1e-12)
+    np.testing.assert_allclose(ad.gelu(ad.tensor([1.0], dtype=np.float64)).item(),
+                               0.5 * (1 + math.erf(1 / math.sqrt(2))), rtol=1e-12)
+    assert ad.var(ad.tensor([1.0, 3.0])).item() == 1.0 and ad.var(ad.tensor([1.0, 3.0]), ddof=1).item() == 2.0
