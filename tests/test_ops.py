@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autodiff as ad
 from strategies import array_and_axis, arrays, broadcast_pair, matmul_pair, nonscalar_shapes, shapes
@@ -497,3 +498,14 @@ def test_the_readmes_conventions_at_kinks_and_ties():
     np.testing.assert_allclose(ad.gelu(ad.tensor([1.0], dtype=np.float64)).item(),
                                0.5 * (1 + math.erf(1 / math.sqrt(2))), rtol=1e-12)
     assert ad.var(ad.tensor([1.0, 3.0])).item() == 1.0 and ad.var(ad.tensor([1.0, 3.0]), ddof=1).item() == 2.0
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_where_broadcasts_its_condition_and_both_branches(data):
+    shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3))
+    condition = data.draw(hnp.arrays(bool, shapes.input_shapes[0]))
+    a, b = data.draw(arrays(shapes.input_shapes[1])), data.draw(arrays(shapes.input_shapes[2]))
+    _check_value(ad.where(condition, ad.tensor(a), ad.tensor(b)), np.where(condition, a, b), np.float64)
+    ad.gradcheck(lambda x, y: ad.where(condition, x, y), [a, b])
+    ad.gradgradcheck(lambda x, y: ad.where(condition, x * y, y), [a, b])
