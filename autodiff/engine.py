@@ -107,10 +107,11 @@ def _retained(node, create_graph):
             f"backward: the graph through {node.label()} was already freed by an earlier backward; "
             "pass retain_graph=True to the first backward to differentiate through it again")
     for i, t in enumerate(node.retained):
-        if t.version != node.versions[i]:
+        recorded = node.versions[i] if node.versions else 0
+        if t._versions is not None and t.version != recorded:
             raise RuntimeError(
                 f"backward: {node.label()} needs input {node.retain_inputs[i]} (shape {t.shape}) as it was in "
-                f"the forward, but it was changed in place since (version {node.versions[i]} -> {t.version}); "
+                f"the forward, but it was changed in place since (version {recorded} -> {t.version}); "
                 "write into a copy, or build a new tensor (for example with where())")
     if create_graph:
         values = list(node.retained)

@@ -31,7 +31,7 @@ class Function:
     gradient input i's shape and dtype.
     """
 
-    retain_inputs = ()       # indices of the inputs backward reads
+    retain_inputs = ()       # indices of the inputs backward reads, in order
     retain_output = False    # whether backward reads the output
 
     # Set when the op is recorded in a graph.
@@ -39,7 +39,7 @@ class Function:
     needs_input_grad = ()
     shapes = dtypes = ()
     retained = ()            # the Tensors named by retain_inputs
-    versions = ()            # their in-place write counts when recorded: backward refuses changed ones
+    versions = ()            # their in-place write counts when recorded (none: all 0); backward refuses changes
     output_data = None       # the output array, when retain_output
     saved = None             # constant arrays the forward kept for backward
     kept_value = None        # the output, kept for drawings under keep_values() (never freed)

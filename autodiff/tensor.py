@@ -340,15 +340,18 @@ def apply(fn, *inputs):
 
 def _record(fn, tensors, out):
     """Make ``fn`` a node: its edges to the inputs' nodes (or leaves), their shapes, what backward keeps."""
-    parents, shapes, dtypes = [], [], []
-    for t in tensors:
-        parents.append(t._node or (t if t.requires_grad else None))
-        shapes.append(t.data.shape)
-        dtypes.append(t.data.dtype)
-    fn.parents, fn.shapes, fn.dtypes = tuple(parents), tuple(shapes), tuple(dtypes)
-    if fn.retain_inputs:
-        fn.retained = tuple([tensors[i] for i in fn.retain_inputs])
-        fn.versions = tuple([t.version for t in fn.retained])
+    if len(tensors) == 1:                 # spelled out: this runs for every recorded op
+        (t,) = tensors
+        fn.parents, fn.shapes, fn.dtypes = (t._node or t,), (t.data.shape,), (t.data.dtype,)
+    else:
+        fn.parents = tuple([t._node or (t if t.requires_grad else None) for t in tensors])
+        fn.shapes = tuple([t.data.shape for t in tensors])
+        fn.dtypes = tuple([t.data.dtype for t in tensors])
+    keep = fn.retain_inputs
+    if keep:
+        fn.retained = retained = tensors if len(keep) == len(tensors) else tuple([tensors[i] for i in keep])
+        if any([t._versions is not None for t in retained]):      # else every version is 0
+            fn.versions = tuple([t.version for t in retained])
     if fn.retain_output:
         fn.output_data = out
     if _state.keep_values:
