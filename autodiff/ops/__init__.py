@@ -2,4 +2,4 @@
 
 Importing the families declares their ops on Tensor and in ``autodiff.functional``.
 """
-from . import activations, elementwise, linalg, nn, reduce, shape, special  # noqa: F401  (declares the ops)
+from . import activations, conv, elementwise, linalg, nn, reduce, shape, special  # noqa: F401  (declares the ops)

@@ -1,0 +1,274 @@
+"""2-D convolution and pooling, channels-last (Keras's layout) with channels-first accepted.
+
+A convolution is one matrix product per layer (im2col): a strided window view
+of the padded input, copied once into a matrix of patches, times the kernel.
+Its gradients are two more such ops, and the three are one trilinear form
+<conv(x, w), g> seen from each side:
+
+    Conv2d(x, w)            -> y     gradients: InputGrad(g, w), KernelGrad(x, g)
+    Conv2dInputGrad(g, w)   -> dx    gradients: Conv2d(h, w),    KernelGrad(h, g)
+    Conv2dKernelGrad(x, g)  -> dw    gradients: InputGrad(g, h), Conv2d(x, h)
+
+so each rule is one line and derivatives of every order come from the same three
+forwards.  The input gradient scatters the patches back with one slice-add per
+kernel offset (kh * kw of them): no Python loop over pixels or batch items.
+Pooling is a gather of the chosen values (max: the first arg-max of each window,
+as PyTorch) or a sum of strided slices (average), so its gradients are those of
+indexing.
+"""
+import math
+
+from .. import backend
+from .. import functional as F
+from ..function import Function
+from ..registry import register
+from ..tensor import apply
+
+
+class Geometry:
+    """Kernel size, strides, dilation, padding and groups of one convolution, with the output size."""
+
+    def __init__(self, x_shape, kernel_hw, strides, dilation, padding, groups, op):
+        self.kh, self.kw = kernel_hw
+        self.sh, self.sw = _pair(strides, "strides", op)
+        self.dh, self.dw = _pair(dilation, "dilation", op)
+        self.groups = groups
+        n, h, w, c = x_shape
+        span_h, span_w = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
+        self.pads = _pads(padding, (h, w), (span_h, span_w), (self.sh, self.sw), op)
+        (top, bottom), (left, right) = self.pads
+        self.ho = (h + top + bottom - span_h) // self.sh + 1
+        self.wo = (w + left + right - span_w) // self.sw + 1
+        if self.ho < 1 or self.wo < 1:
+            raise ValueError(f"{op}: a {self.kh}x{self.kw} window (dilation {self.dh}, {self.dw}) does not fit an "
+                             f"input of {h}x{w} with padding {padding!r}")
+        self.x_shape = tuple(x_shape)
+
+    def __repr__(self):
+        return f"{self.kh}x{self.kw}/{self.sh}"
+
+    def pad(self, x, value=0):
+        (top, bottom), (left, right) = self.pads
+        if not (top or bottom or left or right):
+            return x
+        return backend.xp(x).pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+    def windows(self, padded):
+        """A view (N, Ho, Wo, kh, kw, C) of every window, no copy."""
+        xp = backend.xp(padded)
+        span_h, span_w = (self.kh - 1) * self.dh + 1, (self.kw - 1) * self.dw + 1
+        view = xp.lib.stride_tricks.sliding_window_view(padded, (span_h, span_w), axis=(1, 2))
+        view = view[:, :(self.ho - 1) * self.sh + 1:self.sh, :(self.wo - 1) * self.sw + 1:self.sw, :,
+                    ::self.dh, ::self.dw]
+        return view.transpose(0, 1, 2, 4, 5, 3)
+
+    def patches(self, x):
+        """im2col: (groups, N*Ho*Wo, kh*kw*C/groups), each row one window of one group."""
+        n, c = x.shape[0], x.shape[3]
+        view = self.windows(self.pad(x))
+        g = self.groups
+        view = view.reshape(n, self.ho, self.wo, self.kh, self.kw, g, c // g)
+        return view.transpose(5, 0, 1, 2, 3, 4, 6).reshape(g, n * self.ho * self.wo, -1)
+
+    def kernel_matrix(self, kernel):
+        """(groups, kh*kw*C/groups, Cout/groups) from a (kh, kw, C/groups, Cout) kernel."""
+        g = self.groups
+        return kernel.reshape(-1, g, kernel.shape[3] // g).transpose(1, 0, 2)
+
+    def rows(self, y):
+        """(groups, N*Ho*Wo, Cout/groups) from an output-shaped (N, Ho, Wo, Cout) array."""
+        g = self.groups
+        return y.reshape(-1, g, y.shape[3] // g).transpose(1, 0, 2)
+
+
+def _pair(value, name, op):
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v >= 1 for v in pair):
+        raise ValueError(f"{op}: {name} must be a positive integer or a pair of them, got {value!r}")
+    return pair
+
+
+def _pads(padding, size, span, strides, op):
+    """((top, bottom), (left, right)) for "valid", "same" (TensorFlow's split: the extra one after) or numbers."""
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        pads = []
+        for n, k, s in zip(size, span, strides):
+            total = max((math.ceil(n / s) - 1) * s + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return tuple(pads)
+    if isinstance(padding, int):
+        return ((padding, padding), (padding, padding))
+    try:
+        pads = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+        if len(pads) == 2 and all(len(p) == 2 and min(p) >= 0 for p in pads):
+            return pads
+    except TypeError:
+        pass
+    raise ValueError(f"{op}: padding must be 'valid', 'same', an integer, (h, w) or ((top, bottom), (left, right)), "
+                     f"got {padding!r}")
+
+
+class Conv2d(Function):
+    retain_inputs = (0, 1)
+
+    def __init__(self, geometry):
+        super().__init__(geometry=geometry)
+
+    def forward(self, x, kernel):
+        geo = self.geometry
+        patches = geo.patches(x)
+        if any(self.needs_input_grad):
+            self.saved = patches                  # the kernel's gradient multiplies the same patches
+        out = backend.xp(x).matmul(patches, geo.kernel_matrix(kernel))          # (g, M, Cout/g)
+        return out.transpose(1, 0, 2).reshape(x.shape[0], geo.ho, geo.wo, kernel.shape[3])
+
+    def backward(self, grad, x, kernel):
+        need = self.needs_input_grad
+        return (apply(Conv2dInputGrad(self.geometry), grad, kernel) if need[0] else None,
+                apply(Conv2dKernelGrad(self.geometry, self.shapes[1], self.saved), x, grad) if need[1] else None)
+
+    def label(self):
+        return f"conv2d({self.geometry!r})"
+
+
+class Conv2dInputGrad(Function):
+    """The adjoint of Conv2d in its input: patches of the gradient scattered back into the input's shape."""
+
+    retain_inputs = (0, 1)
+
+    def __init__(self, geometry):
+        super().__init__(geometry=geometry)
+
+    def forward(self, grad, kernel):
+        geo, xp = self.geometry, backend.xp(grad)
+        n, h, w, c = geo.x_shape
+        patches = xp.matmul(geo.rows(grad), geo.kernel_matrix(kernel).transpose(0, 2, 1))   # (g, M, K)
+        g = geo.groups
+        patches = patches.reshape(g, n, geo.ho, geo.wo, geo.kh, geo.kw, c // g)
+        (top, bottom), (left, right) = geo.pads
+        padded = xp.zeros((n, h + top + bottom, w + left + right, c), dtype=patches.dtype)
+        for i in range(geo.kh):
+            for j in range(geo.kw):
+                rows = slice(i * geo.dh, i * geo.dh + (geo.ho - 1) * geo.sh + 1, geo.sh)
+                cols = slice(j * geo.dw, j * geo.dw + (geo.wo - 1) * geo.sw + 1, geo.sw)
+                padded[:, rows, cols, :] += patches[:, :, :, :, i, j, :].transpose(1, 2, 3, 0, 4).reshape(
+                    n, geo.ho, geo.wo, c)
+        return padded[:, top:top + h, left:left + w, :]
+
+    def backward(self, h, grad, kernel):
+        need = self.needs_input_grad
+        return (apply(Conv2d(self.geometry), h, kernel) if need[0] else None,
+                apply(Conv2dKernelGrad(self.geometry, self.shapes[1]), h, grad) if need[1] else None)
+
+
+class Conv2dKernelGrad(Function):
+    """The adjoint of Conv2d in its kernel: the patches of x times the output gradient."""
+
+    retain_inputs = (0, 1)
+
+    def __init__(self, geometry, kernel_shape, patches=None):
+        super().__init__(geometry=geometry, kernel_shape=tuple(kernel_shape))
+        self.patches = patches                # im2col of x, when the forward already made it
+
+    def forward(self, x, grad):
+        geo = self.geometry
+        patches = self.patches if self.patches is not None else geo.patches(x)
+        self.patches = None
+        dk = backend.xp(x).matmul(patches.transpose(0, 2, 1), geo.rows(grad))   # (g, K, Cout/g)
+        return dk.transpose(1, 0, 2).reshape(self.kernel_shape)
+
+    def backward(self, h, x, grad):
+        need = self.needs_input_grad
+        return (apply(Conv2dInputGrad(self.geometry), grad, h) if need[0] else None,
+                apply(Conv2d(self.geometry), x, h) if need[1] else None)
+
+
+def _channels_last(x, data_format, op):
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expects a batch of images (N, H, W, C) ({data_format}: "
+                         f"{'(N, C, H, W)' if data_format == 'channels_first' else '(N, H, W, C)'}), got shape {x.shape}")
+    return F.transpose(x, (0, 2, 3, 1)) if data_format == "channels_first" else x
+
+
+@register("conv2d")
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1, data_format="channels_last"):
+    """2-D convolution (cross-correlation, as every framework), Keras's layout by default.
+
+    channels_last: x (N, H, W, C), kernel (kh, kw, C / groups, filters) as Keras.
+    channels_first: x (N, C, H, W), kernel (filters, C / groups, kh, kw) as PyTorch.
+    padding: "valid", "same", an integer, (h, w) or ((top, bottom), (left, right)).
+    ``groups == C`` with ``filters == C * m`` is a depthwise convolution.
+    """
+    x = _channels_last(x, data_format, "conv2d")
+    if kernel.ndim != 4:
+        raise ValueError(f"conv2d: the kernel must have 4 dimensions, got shape {kernel.shape}")
+    if data_format == "channels_first":
+        kernel = F.transpose(kernel, (2, 3, 1, 0))
+    c, filters = x.shape[3], kernel.shape[3]
+    if not isinstance(groups, int) or groups < 1 or c % groups or filters % groups or kernel.shape[2] * groups != c:
+        raise ValueError(f"conv2d: an input of {c} channels, a kernel of shape {tuple(kernel.shape)} (kh, kw, "
+                         f"in / groups, filters) and groups={groups} do not fit: in / groups must be "
+                         f"{c // groups if isinstance(groups, int) and groups else '?'} and filters a multiple of groups")
+    geometry = Geometry(x.shape, kernel.shape[:2], strides, dilation, padding, groups, "conv2d")
+    out = apply(Conv2d(geometry), x, kernel)
+    if bias is not None:
+        out = out + bias
+    return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
+
+
+@register("conv1d")
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1, data_format="channels_last"):
+    """1-D convolution: conv2d over a height of 1.  x (N, L, C), kernel (k, C / groups, filters)."""
+    if data_format == "channels_first":
+        x, kernel = F.transpose(x, (0, 2, 1)), F.transpose(kernel, (2, 1, 0))
+    pads = padding if isinstance(padding, str) else ((0, 0), (padding, padding) if isinstance(padding, int)
+                                                     else tuple(padding))
+    out = conv2d(F.expand_dims(x, 1), F.expand_dims(kernel, 0), bias, (1, strides), pads, (1, dilation), groups)
+    out = F.squeeze(out, 1)
+    return F.transpose(out, (0, 2, 1)) if data_format == "channels_first" else out
+
+
+def _pool_geometry(x, pool_size, strides, padding, op):
+    pool = _pair(pool_size, "pool_size", op)
+    return Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
+
+
+@register("max_pool2d")
+def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
+    """The largest value of each window; its gradient goes to the first arg-max of the window (as PyTorch)."""
+    x = _channels_last(x, data_format, "max_pool2d")
+    geo = _pool_geometry(x, pool_size, strides, padding, "max_pool2d")
+    data = x.data if hasattr(x, "requires_grad") else x
+    xp = backend.xp(data)
+    padded = geo.pad(data, -xp.inf if data.dtype.kind == "f" else data.min())
+    n, c = data.shape[0], data.shape[3]
+    windows = geo.windows(padded).reshape(n, geo.ho, geo.wo, geo.kh * geo.kw, c)
+    first = windows.argmax(axis=3)                                  # (N, Ho, Wo, C): first maximum
+    rows = xp.arange(geo.ho).reshape(1, -1, 1, 1) * geo.sh + first // geo.kw
+    cols = xp.arange(geo.wo).reshape(1, 1, -1, 1) * geo.sw + first % geo.kw
+    index = (xp.arange(n).reshape(-1, 1, 1, 1), rows, cols, xp.arange(c).reshape(1, 1, 1, -1))
+    source = x if not any(p for pair in geo.pads for p in pair) else F.pad(
+        x, ((0, 0),) + geo.pads + ((0, 0),), constant_values=-math.inf)
+    out = source[index]
+    return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
+
+
+@register("avg_pool2d")
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
+    """The mean of each window; with "same" padding the padded cells are not counted (as Keras)."""
+    x = _channels_last(x, data_format, "avg_pool2d")
+    geo = _pool_geometry(x, pool_size, strides, padding, "avg_pool2d")
+    padded = F.pad(x, ((0, 0),) + geo.pads + ((0, 0),)) if any(p for pair in geo.pads for p in pair) else x
+    total = None
+    for i in range(geo.kh):
+        for j in range(geo.kw):
+            part = padded[:, i:i + (geo.ho - 1) * geo.sh + 1:geo.sh, j:j + (geo.wo - 1) * geo.sw + 1:geo.sw, :]
+            total = part if total is None else total + part
+    ones = backend.ones((1,) + tuple(x.shape[1:3]) + (1,), dtype=x.dtype)
+    counts = geo.windows(geo.pad(ones)).sum(axis=(3, 4))               # (1, Ho, Wo, 1): cells inside
+    out = total / counts
+    return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
