@@ -18,7 +18,9 @@ def _unique_name(base):
 
 
 def _snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """Keras's snake case: Dense -> dense, Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def as_tensor(x):
@@ -133,3 +135,218 @@ class Dropout(Layer):
             return x
         keep = (self.rng or ad.backend.generator()).random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / x.dtype.type(1 - self.rate))
+
+
+# ------------------------------------------------------------------ images
+def _pair(value, name, layer):
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+        raise ValueError(f"{layer}: {name} must be a positive integer or a pair of them, got {value!r}")
+    return pair
+
+
+def _conv_output_size(size, window, stride, dilation, padding):
+    """One spatial size after a window, as Keras computes it ("valid", "same")."""
+    span = (window - 1) * dilation + 1
+    if padding == "same":
+        return -(-size // stride)
+    return (size - span) // stride + 1
+
+
+def _check_images(layer, x):
+    if x.ndim != 4:
+        raise ValueError(f"{layer.name}: expects a batch of images (batch, height, width, channels), got shape "
+                         f"{x.shape}; add a Reshape((28, 28, 1)) layer (or x[..., None]) for grey images")
+
+
+class Conv2D(Layer):
+    """Keras's Conv2D: ``activation(conv2d(x, kernel) + bias)``, channels last; kernel (kh, kw, in / groups, filters)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", input_shape=None, name=None):
+        if not isinstance(filters, int) or filters < 1:
+            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError("Conv2D: nn's layers compute channels last (Keras's default); for channels-first "
+                             "tensors call ad.conv2d(x, kernel, data_format='channels_first') directly")
+        super().__init__(name, input_shape)
+        self.filters, self.groups, self.padding = filters, groups, padding
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = _pair(strides, "strides", "Conv2D")
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate", "Conv2D")
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        if input_shape is not None:
+            self.build(self.input_shape)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        super().build(input_shape)
+        channels = input_shape[-1]
+        if channels % self.groups or self.filters % self.groups:
+            raise ValueError(f"{self.name}: {channels} input channels and {self.filters} filters must both divide "
+                             f"into groups={self.groups}")
+        with ad.name_scope(self.name):
+            shape = self.kernel_size + (channels // self.groups, self.filters)
+            self.kernel = Parameter(self.kernel_initializer(shape), name="kernel")
+            self.bias = Parameter(self.bias_initializer((self.filters,)), name="bias") if self.use_bias else None
+
+    def compute_output_shape(self, input_shape):
+        h, w, _ = input_shape
+        return (_conv_output_size(h, self.kernel_size[0], self.strides[0], self.dilation_rate[0], self.padding),
+                _conv_output_size(w, self.kernel_size[1], self.strides[1], self.dilation_rate[1], self.padding),
+                self.filters)
+
+    def forward(self, x):
+        _check_images(self, x)
+        fused = self.activation is activations.relu          # one op, one buffer, as Dense
+        out = ad.conv2d(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate, self.groups,
+                        activation="relu" if fused else None)
+        return out if fused else self.activation(out)
+
+
+class _Pooling2D(Layer):
+    pool = None
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, input_shape=None,
+                 name=None):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same', got {padding!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__}: nn's layers compute channels last (Keras's default)")
+        super().__init__(name, input_shape)
+        self.pool_size = _pair(pool_size, "pool_size", type(self).__name__)
+        self.strides = self.pool_size if strides is None else _pair(strides, "strides", type(self).__name__)
+        self.padding = padding
+        if input_shape is not None:
+            self.build(self.input_shape)
+
+    def compute_output_shape(self, input_shape):
+        h, w, c = input_shape
+        return (_conv_output_size(h, self.pool_size[0], self.strides[0], 1, self.padding),
+                _conv_output_size(w, self.pool_size[1], self.strides[1], 1, self.padding), c)
+
+    def forward(self, x):
+        _check_images(self, x)
+        return type(self).pool(x, self.pool_size, self.strides, self.padding)
+
+
+class MaxPooling2D(_Pooling2D):
+    """The largest value of each window (gradient to its first arg-max)."""
+
+    pool = staticmethod(ad.max_pool2d)
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each window ("same" padding counts only the cells inside)."""
+
+    pool = staticmethod(ad.avg_pool2d)
+
+
+class GlobalAveragePooling2D(Layer):
+    """The mean over height and width: (batch, channels)."""
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[-1],)
+
+    def forward(self, x):
+        _check_images(self, x)
+        return x.mean(axis=(1, 2))
+
+
+class ZeroPadding2D(Layer):
+    """Zeros around each image: an int, (rows, cols) or ((top, bottom), (left, right))."""
+
+    def __init__(self, padding=(1, 1), input_shape=None, name=None):
+        super().__init__(name, input_shape)
+        if isinstance(padding, int):
+            padding = ((padding, padding), (padding, padding))
+        padding = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+        if len(padding) != 2 or not all(len(p) == 2 and min(p) >= 0 for p in padding):
+            raise ValueError(f"ZeroPadding2D: padding must be an int, (rows, cols) or ((top, bottom), (left, right)), "
+                             f"got {padding!r}")
+        self.padding = padding
+        if input_shape is not None:
+            self.build(self.input_shape)
+
+    def compute_output_shape(self, input_shape):
+        (t, b), (l, r) = self.padding
+        h, w, c = input_shape
+        return (h + t + b, w + l + r, c)
+
+    def forward(self, x):
+        _check_images(self, x)
+        return ad.pad(x, ((0, 0),) + self.padding + ((0, 0),))
+
+
+class Reshape(Layer):
+    """Each sample reshaped to ``target_shape`` (one entry may be -1)."""
+
+    def __init__(self, target_shape, input_shape=None, name=None):
+        super().__init__(name, input_shape)
+        self.target_shape = tuple(target_shape)
+        if input_shape is not None:
+            self.build(self.input_shape)
+
+    def compute_output_shape(self, input_shape):
+        known = math.prod(n for n in self.target_shape if n != -1)
+        size = math.prod(input_shape)
+        shape = tuple(size // known if n == -1 else n for n in self.target_shape)
+        if math.prod(shape) != size:
+            raise ValueError(f"{self.name}: cannot reshape samples of shape {tuple(input_shape)} ({size} values) "
+                             f"into {self.target_shape}")
+        return shape
+
+    def forward(self, x):
+        return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
+
+
+class BatchNormalization(Layer):
+    """Keras's BatchNormalization over the last axis.
+
+    Training: normalise with the batch's mean and (biased) variance, and move
+    ``moving_mean``/``moving_variance`` towards them by ``1 - momentum``.
+    Inference (``model.eval()``, evaluate, predict): normalise with the moving
+    statistics.  gamma and beta are trained; the moving statistics are not.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None):
+        if axis != -1:
+            raise ValueError("BatchNormalization: nn normalises the last axis (channels last); axis must be -1")
+        super().__init__(name, input_shape)
+        self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), center, scale
+        if input_shape is not None:
+            self.build(self.input_shape)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        n = input_shape[-1]
+        with ad.name_scope(self.name):
+            self.gamma = Parameter(ad.backend.numpy.ones(n), name="gamma") if self.scale else None
+            self.beta = Parameter(ad.backend.numpy.zeros(n), name="beta") if self.center else None
+            self.moving_mean = Parameter(ad.backend.numpy.zeros(n), name="moving_mean", trainable=False)
+            self.moving_variance = Parameter(ad.backend.numpy.ones(n), name="moving_variance", trainable=False)
+
+    def forward(self, x):
+        axes = tuple(range(x.ndim - 1))
+        if self.training:
+            mean = x.mean(axis=axes)
+            variance = ad.var(x, axis=axes)
+            with ad.no_grad():
+                for stat, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+                    stat.data *= self.momentum
+                    stat.data += (1 - self.momentum) * batch.data
+        else:
+            mean, variance = self.moving_mean.detach(), self.moving_variance.detach()
+        out = (x - mean) * (variance + self.epsilon) ** -0.5
+        if self.gamma is not None:
+            out = out * self.gamma
+        if self.beta is not None:
+            out = out + self.beta
+        return out

@@ -72,6 +72,8 @@ class Sequential(Model):
             lines.append("".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
             lines.append(rule if i == 0 else "-" * sum(widths) if i < len(rows) - 1 else rule)
         total = self.count_params()
-        lines += [f"Total params: {total:,}", f"Trainable params: {total:,}", "Non-trainable params: 0"]
+        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+                  f"Non-trainable params: {total - trainable:,}"]
         print_fn("\n".join(lines))
         return total

@@ -12,12 +12,18 @@ import autodiff as ad
 
 
 class Parameter(ad.Tensor):
-    """A named float tensor that requires grad: a weight an optimizer updates in place."""
+    """A named float tensor of a model's state: a weight an optimizer updates in place (trainable, it
+    requires grad), or a statistic a layer updates itself (``trainable=False``, as BatchNormalization's)."""
 
     __slots__ = ()
 
-    def __init__(self, data, name=None, dtype=ad.DEFAULT_FLOAT):
-        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
+    def __init__(self, data, name=None, dtype=ad.DEFAULT_FLOAT, trainable=True):
+        super().__init__(data, requires_grad=trainable, dtype=dtype, name=name)
+
+    @property
+    def trainable(self):
+        """Whether optimizers update it (moving statistics are parameters that are not trained)."""
+        return self.requires_grad
 
 
 class Module:

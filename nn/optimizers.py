@@ -47,9 +47,9 @@ class Optimizer:
         """Set the parameters this optimizer updates."""
         params = list(params)
         for p in params:
-            if not isinstance(p, ad.Tensor) or not p.requires_grad or p.dtype.kind != "f":
-                raise TypeError(f"{type(self).__name__}: parameters must be float Tensors that require grad, "
-                                f"got {p!r:.80}")
+            if not isinstance(p, ad.Tensor) or p.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: parameters must be float Tensors, got {p!r:.80}")
+        params = [p for p in params if p.requires_grad]      # as PyTorch: the others get no gradient
         if [id(p) for p in params] != [id(p) for p in self.params]:
             self.state = {}           # state is kept by position in params: new parameters, new state
         self.params = params

@@ -111,26 +111,38 @@ def _pads(padding, size, span, strides, op):
 
 
 class Conv2d(Function):
+    """conv(x, kernel) (+ bias, then relu when asked): as Linear, the bias is added and the ReLU applied
+    in the output's own buffer, one node for a whole convolutional layer."""
+
     retain_inputs = (0, 1)
 
-    def __init__(self, geometry):
-        super().__init__(geometry=geometry)
+    def __init__(self, geometry, activation=None):
+        super().__init__(geometry=geometry, activation=activation)
+        self.retain_output = activation == "relu"
 
-    def forward(self, x, kernel):
-        geo = self.geometry
+    def forward(self, x, kernel, bias=None):
+        geo, xp = self.geometry, backend.xp(x)
         patches = geo.patches(x)
-        if any(self.needs_input_grad):
+        if any(self.needs_input_grad[1:2]):
             self.saved = patches                  # the kernel's gradient multiplies the same patches
-        out = backend.xp(x).matmul(patches, geo.kernel_matrix(kernel))          # (g, M, Cout/g)
-        return out.transpose(1, 0, 2).reshape(x.shape[0], geo.ho, geo.wo, kernel.shape[3])
+        out = xp.matmul(patches, geo.kernel_matrix(kernel))                     # (g, M, Cout/g)
+        out = out.transpose(1, 0, 2).reshape(x.shape[0], geo.ho, geo.wo, kernel.shape[3])
+        if bias is not None:
+            out = out + bias if backend.result_type(out, bias) != out.dtype else xp.add(out, bias, out=out)
+        if self.activation == "relu":
+            xp.maximum(out, 0, out=out)
+        return out
 
-    def backward(self, grad, x, kernel):
+    def backward(self, grad, x, kernel, *out):
+        if self.activation == "relu":
+            grad = F.where(out[0] > 0, grad, 0)         # as Relu's rule: 0 at the kink
         need = self.needs_input_grad
         return (apply(Conv2dInputGrad(self.geometry), grad, kernel) if need[0] else None,
-                apply(Conv2dKernelGrad(self.geometry, self.shapes[1], self.saved), x, grad) if need[1] else None)
+                apply(Conv2dKernelGrad(self.geometry, self.shapes[1], self.saved), x, grad) if need[1] else None,
+                self.unbroadcast(grad.sum(axis=(0, 1, 2)), 2) if len(need) > 2 and need[2] else None)
 
     def label(self):
-        return f"conv2d({self.geometry!r})"
+        return f"conv2d({self.geometry!r}{', relu' if self.activation else ''})"
 
 
 class Conv2dInputGrad(Function):
@@ -148,14 +160,14 @@ class Conv2dInputGrad(Function):
         g = geo.groups
         patches = patches.reshape(g, n, geo.ho, geo.wo, geo.kh, geo.kw, c // g)
         (top, bottom), (left, right) = geo.pads
-        padded = xp.zeros((n, h + top + bottom, w + left + right, c), dtype=patches.dtype)
+        padded = xp.zeros((n, h + top + bottom, w + left + right, g, c // g), dtype=patches.dtype)
+        by_offset = patches.transpose(4, 5, 1, 2, 3, 0, 6)         # (kh, kw, N, Ho, Wo, g, C/g): views, no copy
         for i in range(geo.kh):
             for j in range(geo.kw):
                 rows = slice(i * geo.dh, i * geo.dh + (geo.ho - 1) * geo.sh + 1, geo.sh)
                 cols = slice(j * geo.dw, j * geo.dw + (geo.wo - 1) * geo.sw + 1, geo.sw)
-                padded[:, rows, cols, :] += patches[:, :, :, :, i, j, :].transpose(1, 2, 3, 0, 4).reshape(
-                    n, geo.ho, geo.wo, c)
-        return padded[:, top:top + h, left:left + w, :]
+                padded[:, rows, cols] += by_offset[i, j]
+        return padded.reshape(n, h + top + bottom, w + left + right, c)[:, top:top + h, left:left + w, :]
 
     def backward(self, h, grad, kernel):
         need = self.needs_input_grad
@@ -195,13 +207,15 @@ def _channels_last(x, data_format, op):
 
 
 @register("conv2d")
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1, data_format="channels_last"):
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1, data_format="channels_last",
+           activation=None):
     """2-D convolution (cross-correlation, as every framework), Keras's layout by default.
 
     channels_last: x (N, H, W, C), kernel (kh, kw, C / groups, filters) as Keras.
     channels_first: x (N, C, H, W), kernel (filters, C / groups, kh, kw) as PyTorch.
     padding: "valid", "same", an integer, (h, w) or ((top, bottom), (left, right)).
     ``groups == C`` with ``filters == C * m`` is a depthwise convolution.
+    ``activation="relu"`` applies the ReLU in the same op and buffer (as ``linear``).
     """
     x = _channels_last(x, data_format, "conv2d")
     if kernel.ndim != 4:
@@ -213,10 +227,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=
         raise ValueError(f"conv2d: an input of {c} channels, a kernel of shape {tuple(kernel.shape)} (kh, kw, "
                          f"in / groups, filters) and groups={groups} do not fit: in / groups must be "
                          f"{c // groups if isinstance(groups, int) and groups else '?'} and filters a multiple of groups")
+    if activation not in (None, "relu"):
+        raise ValueError(f"conv2d: activation must be None or 'relu', got {activation!r}")
+    if bias is not None and tuple(bias.shape) != (filters,):
+        raise ValueError(f"conv2d: the bias must have shape ({filters},), got {tuple(bias.shape)}")
     geometry = Geometry(x.shape, kernel.shape[:2], strides, dilation, padding, groups, "conv2d")
-    out = apply(Conv2d(geometry), x, kernel)
-    if bias is not None:
-        out = out + bias
+    fn = Conv2d(geometry, activation)
+    out = apply(fn, x, kernel) if bias is None else apply(fn, x, kernel, bias)
     return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
 
 
@@ -237,23 +254,73 @@ def _pool_geometry(x, pool_size, strides, padding, op):
     return Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
 
 
+class PoolGather(Function):
+    """Each window's chosen value: sum over window offsets of the offset's slice where it was chosen.
+
+    ``chosen[i, j]`` (constant masks, one per offset) marks the windows whose
+    pick sits at offset (i, j).  Linear in x; its adjoint is PoolScatter.
+    """
+
+    def __init__(self, geometry, chosen):
+        super().__init__(geometry=geometry, chosen=chosen)
+
+    def forward(self, x):
+        geo, out = self.geometry, None
+        for (i, j), mask in self.chosen.items():
+            part = backend.where(mask, _window_slice(x, geo, i, j), 0)
+            out = part if out is None else backend.xp(x).add(out, part, out=out)
+        return out
+
+    def backward(self, grad):
+        return (apply(PoolScatter(self.geometry, self.chosen, self.shapes[0]), grad),)
+
+    def label(self):
+        return f"max_pool2d({self.geometry!r})"
+
+
+class PoolScatter(Function):
+    """The adjoint of PoolGather: each window's gradient added back at its chosen position."""
+
+    def __init__(self, geometry, chosen, shape):
+        super().__init__(geometry=geometry, chosen=chosen, shape=tuple(shape))
+
+    def forward(self, grad):
+        out = backend.xp(grad).zeros(self.shape, dtype=grad.dtype)
+        for (i, j), mask in self.chosen.items():
+            target = _window_slice(out, self.geometry, i, j)
+            target += backend.where(mask, grad, 0)
+        return out
+
+    def backward(self, grad):
+        return (apply(PoolGather(self.geometry, self.chosen), grad),)
+
+
+def _window_slice(x, geo, i, j):
+    """The (N, Ho, Wo, C) view of the values at offset (i, j) of every window."""
+    return x[:, i:i + (geo.ho - 1) * geo.sh + 1:geo.sh, j:j + (geo.wo - 1) * geo.sw + 1:geo.sw, :]
+
+
 @register("max_pool2d")
 def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
     """The largest value of each window; its gradient goes to the first arg-max of the window (as PyTorch)."""
     x = _channels_last(x, data_format, "max_pool2d")
     geo = _pool_geometry(x, pool_size, strides, padding, "max_pool2d")
-    data = x.data if hasattr(x, "requires_grad") else x
-    xp = backend.xp(data)
-    padded = geo.pad(data, -xp.inf if data.dtype.kind == "f" else data.min())
-    n, c = data.shape[0], data.shape[3]
-    windows = geo.windows(padded).reshape(n, geo.ho, geo.wo, geo.kh * geo.kw, c)
-    first = windows.argmax(axis=3)                                  # (N, Ho, Wo, C): first maximum
-    rows = xp.arange(geo.ho).reshape(1, -1, 1, 1) * geo.sh + first // geo.kw
-    cols = xp.arange(geo.wo).reshape(1, 1, -1, 1) * geo.sw + first % geo.kw
-    index = (xp.arange(n).reshape(-1, 1, 1, 1), rows, cols, xp.arange(c).reshape(1, 1, 1, -1))
-    source = x if not any(p for pair in geo.pads for p in pair) else F.pad(
+    padded = x if not any(p for pair in geo.pads for p in pair) else F.pad(
         x, ((0, 0),) + geo.pads + ((0, 0),), constant_values=-math.inf)
-    out = source[index]
+    data = padded.data if hasattr(padded, "requires_grad") else padded
+    xp = backend.xp(data)
+    best = None
+    for i in range(geo.kh):                       # the maximum, offset by offset
+        for j in range(geo.kw):
+            part = _window_slice(data, geo, i, j)
+            best = part.copy() if best is None else xp.maximum(best, part, out=best)
+    chosen, taken = {}, xp.zeros(best.shape, dtype=bool)
+    for i in range(geo.kh):                       # the first offset holding it, in window order
+        for j in range(geo.kw):
+            mask = (_window_slice(data, geo, i, j) == best) & ~taken
+            taken |= mask
+            chosen[i, j] = mask
+    out = apply(PoolGather(geo, chosen), padded)
     return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
 
 
