@@ -1,0 +1,202 @@
+"""Convolutions and pooling: against direct loops, by gradient checks of first and second order,
+and the book's convnet learning on a slice of MNIST."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import autodiff as ad
+import nn
+from nn import layers, models
+from strategies import arrays
+
+
+def loop_conv2d(x, kernel, strides, pads, dilation, groups):
+    """The definition, one output value at a time (channels last, Keras's kernel layout)."""
+    n, h, w, c = x.shape
+    kh, kw, cg, filters = kernel.shape
+    (top, bottom), (left, right) = pads
+    padded = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    ho = (h + top + bottom - (kh - 1) * dilation[0] - 1) // strides[0] + 1
+    wo = (w + left + right - (kw - 1) * dilation[1] - 1) // strides[1] + 1
+    out = np.zeros((n, ho, wo, filters))
+    per_group = filters // groups
+    for b, i, j, o in itertools.product(range(n), range(ho), range(wo), range(filters)):
+        g = o // per_group
+        for a, e, ci in itertools.product(range(kh), range(kw), range(cg)):
+            out[b, i, j, o] += padded[b, i * strides[0] + a * dilation[0], j * strides[1] + e * dilation[1],
+                                      g * cg + ci] * kernel[a, e, ci, o]
+    return out
+
+
+def same_pads(size, window, stride, dilation):
+    span = (window - 1) * dilation + 1
+    total = max((math.ceil(size / stride) - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+@st.composite
+def convolutions(draw):
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c, filters = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    strides = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h = draw(st.integers((kh - 1) * dilation[0] + 1, 6))
+    w = draw(st.integers((kw - 1) * dilation[1] + 1, 6))
+    padding = draw(st.sampled_from(["valid", "same", 1, ((0, 1), (2, 0))]))
+    x = draw(arrays((draw(st.integers(1, 2)), h, w, c)))
+    kernel = draw(arrays((kh, kw, c // groups, filters)))
+    return x, kernel, strides, padding, dilation, groups
+
+
+def pads_of(padding, x, kernel, strides, dilation):
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        return tuple(same_pads(x.shape[1 + i], kernel.shape[i], strides[i], dilation[i]) for i in range(2))
+    if isinstance(padding, int):
+        return ((padding, padding), (padding, padding))
+    return padding
+
+
+@settings(max_examples=40)
+@given(convolutions())
+def test_conv2d_against_a_direct_loop_and_finite_differences(case):
+    x, kernel, strides, padding, dilation, groups = case
+    expected = loop_conv2d(x, kernel, strides, pads_of(padding, x, kernel, strides, dilation), dilation, groups)
+    out = ad.conv2d(ad.tensor(x), ad.tensor(kernel), strides=strides, padding=padding, dilation=dilation,
+                    groups=groups)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+
+    def fn(a, k):
+        return ad.conv2d(a, k, strides=strides, padding=padding, dilation=dilation, groups=groups)
+
+    ad.gradcheck(fn, [x, kernel])
+    ad.gradgradcheck(fn, [x, kernel])
+
+
+@settings(max_examples=20)
+@given(st.data())
+def test_conv2d_bias_relu_and_channels_first(data):
+    x, kernel, bias = data.draw(arrays((2, 5, 5, 2))), data.draw(arrays((3, 3, 2, 3))), data.draw(arrays((3,)))
+    expected = np.maximum(loop_conv2d(x, kernel, (1, 1), ((1, 1), (1, 1)), (1, 1), 1) + bias, 0)
+    np.testing.assert_allclose(ad.conv2d(ad.tensor(x), ad.tensor(kernel), ad.tensor(bias), padding="same",
+                                         activation="relu").data, expected, atol=1e-12)
+    first = ad.conv2d(ad.tensor(x.transpose(0, 3, 1, 2)), ad.tensor(kernel.transpose(3, 2, 0, 1)),
+                      data_format="channels_first")                            # PyTorch's layouts
+    np.testing.assert_allclose(first.data.transpose(0, 2, 3, 1), loop_conv2d(x, kernel, (1, 1), ((0, 0), (0, 0)),
+                                                                           (1, 1), 1), atol=1e-12)
+    ad.gradcheck(lambda a, k, b: ad.conv2d(a, k, b, padding="same") ** 2, [x, kernel, bias])
+    ad.gradgradcheck(lambda a, k, b: ad.conv2d(a, k, b, padding="same"), [x, kernel, bias])
+
+
+def test_depthwise_and_conv1d():
+    rng = np.random.default_rng(0)
+    x, kernel = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 1, 6))      # groups == channels
+    out = ad.conv2d(ad.tensor(x), ad.tensor(kernel), groups=3)
+    np.testing.assert_allclose(out.data, loop_conv2d(x, kernel, (1, 1), ((0, 0), (0, 0)), (1, 1), 3), atol=1e-12)
+    signal, taps = rng.normal(size=(2, 9, 2)), rng.normal(size=(3, 2, 4))
+    out = ad.conv1d(ad.tensor(signal), ad.tensor(taps), strides=2, padding="same")
+    expected = loop_conv2d(signal[:, None], taps[None], (1, 2), ((0, 0), same_pads(9, 3, 2, 1)), (1, 1), 1)[:, 0]
+    np.testing.assert_allclose(out.data, expected, atol=1e-12)
+    ad.gradcheck(lambda a, k: ad.conv1d(a, k, strides=2, padding="same"), [signal, taps])
+
+
+def loop_pool(x, size, stride, pads, reduce, fill):
+    n, h, w, c = x.shape
+    padded = np.pad(x, ((0, 0),) + pads + ((0, 0),), constant_values=fill)
+    valid = np.pad(np.ones_like(x), ((0, 0),) + pads + ((0, 0),))
+    ho = (padded.shape[1] - size[0]) // stride[0] + 1
+    wo = (padded.shape[2] - size[1]) // stride[1] + 1
+    out = np.zeros((n, ho, wo, c))
+    for i, j in itertools.product(range(ho), range(wo)):
+        rows, cols = slice(i * stride[0], i * stride[0] + size[0]), slice(j * stride[1], j * stride[1] + size[1])
+        out[:, i, j] = reduce(padded[:, rows, cols], valid[:, rows, cols])
+    return out
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@settings(max_examples=30)
+@given(data=st.data())
+def test_pooling_against_a_direct_loop_and_finite_differences(kind, data):
+    size = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    padding = data.draw(st.sampled_from(["valid", "same"]))
+    x = data.draw(arrays((2, data.draw(st.integers(size[0], 6)), data.draw(st.integers(size[1], 6)), 2), "odd",
+                         unique=True))                                      # unique: no ties at the maximum
+    pads = ((0, 0), (0, 0)) if padding == "valid" else tuple(
+        same_pads(x.shape[1 + i], size[i], stride[i], 1) for i in range(2))
+    if kind == "max":
+        fn = lambda t: ad.max_pool2d(t, size, stride, padding)            # noqa: E731
+        expected = loop_pool(x, size, stride, pads, lambda v, m: v.max(axis=(1, 2)), -np.inf)
+    else:
+        fn = lambda t: ad.avg_pool2d(t, size, stride, padding)            # noqa: E731
+        expected = loop_pool(x, size, stride, pads, lambda v, m: v.sum(axis=(1, 2)) / m.sum(axis=(1, 2)), 0)
+    np.testing.assert_allclose(fn(ad.tensor(x)).data, expected, atol=1e-12)
+    ad.gradcheck(fn, [x])
+    ad.gradgradcheck(lambda t: fn(t) ** 2, [x])
+
+
+def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch():
+    x = ad.tensor(np.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0]]).reshape(1, 2, 4, 1), requires_grad=True)
+    ad.max_pool2d(x, 2).sum().backward()
+    assert x.grad.data.reshape(2, 4).tolist() == [[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+
+
+def book_convnet():
+    return models.Sequential([
+        layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.Flatten(),
+        layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+
+
+def test_the_books_convnet_has_kerass_shapes_and_parameter_count():
+    lines = []
+    total = book_convnet().summary(print_fn=lines.append)
+    text = lines[0]
+    assert total == 93_322 and "Total params: 93,322" in text
+    for row in ("conv2d (Conv2D)", "(None, 26, 26, 32)", "max_pooling2d (MaxPooling2D)", "(None, 13, 13, 32)",
+                "(None, 11, 11, 64)", "(None, 5, 5, 64)", "(None, 3, 3, 64)", "(None, 576)", "36,928"):
+        assert row in text
+
+
+def test_image_layers_and_batch_normalization():
+    nn.set_seed(0)
+    model = models.Sequential([layers.Reshape((4, 4, 1), input_shape=(16,)), layers.ZeroPadding2D(1),
+                               layers.Conv2D(3, 3, padding="same", activation="relu"), layers.BatchNormalization(),
+                               layers.AveragePooling2D(), layers.GlobalAveragePooling2D()])
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "(None, 6, 6, 1)" in lines[0] and "(None, 3, 3, 3)" in lines[0] and "Non-trainable params: 6" in lines[0]
+    bn = model.layers[3]
+    x = np.random.default_rng(0).normal(size=(8, 16)).astype(np.float32) * 3 + 1
+    model.train()
+    features = model.layers[2](model.layers[1](model.layers[0](x)))
+    normalised = bn(features).data
+    np.testing.assert_allclose(normalised.mean(axis=(0, 1, 2)), 0, atol=1e-5)         # the batch's statistics
+    batch_mean = features.data.mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(bn.moving_mean.data, 0.01 * batch_mean, rtol=1e-5)      # momentum 0.99
+    model.eval()
+    inference = bn(features).data                                                       # the moving statistics
+    expected = (features.data - bn.moving_mean.data) / np.sqrt(bn.moving_variance.data + 1e-3)
+    np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-5)
+    ad.gradcheck(lambda t: layers.BatchNormalization(input_shape=(3,))(t), [x[:, :3].astype(np.float64)])
+
+
+@pytest.mark.slow
+def test_the_books_convnet_learns_mnist_on_a_slice():
+    from nn.datasets import mnist
+    from nn.utils import to_categorical
+    nn.set_seed(0)
+    (x, y), (xt, yt) = mnist.load_data(verbose=False)
+    x, xt = x[:6400, :, :, None].astype(np.float32) / 255, xt[:2000, :, :, None].astype(np.float32) / 255
+    model = book_convnet()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, to_categorical(y[:6400], 10), epochs=2, batch_size=64, verbose=0)        # 200 steps
+    _, accuracy = model.evaluate(xt, to_categorical(yt[:2000], 10))
+    assert accuracy > 0.93, accuracy                                                     # chance is 0.1
