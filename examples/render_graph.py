@@ -42,6 +42,22 @@ def mlp_step_graphs(batch_size=128, seed=0):
             ad.draw_graph(loss, show_grad=True, names=names, legend=True, title=title))
 
 
+def convnet_step_graph(batch_size=64, seed=0):
+    """One step of the book's convnet, each layer collapsed to a box."""
+    from mnist_convnet import build_network
+
+    nn.set_seed(seed)
+    network = build_network()
+    rng = np.random.default_rng(seed)
+    images = rng.random((batch_size, 28, 28, 1), dtype=np.float32)
+    labels = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch_size)]
+    loss = losses.CategoricalCrossentropy()(labels, network(images))
+    loss.backward()
+    title = f"one training step of the book's convnet (batch {batch_size})"
+    return ad.draw_graph(loss, show_grad=True, names=dict(network.named_parameters()), collapse=True,
+                         legend=True, title=title, rankdir="TB")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", help="where to write the SVG files")
@@ -50,7 +66,8 @@ def main(argv=None):
     os.makedirs(args.folder, exist_ok=True)
     collapsed, expanded = mlp_step_graphs()
     written = []
-    for name, graph in (("neuron", neuron_graph()), ("mlp_step_collapsed", collapsed), ("mlp_step", expanded)):
+    for name, graph in (("neuron", neuron_graph()), ("mlp_step_collapsed", collapsed), ("mlp_step", expanded),
+                        ("convnet_step_collapsed", convnet_step_graph())):
         written.append(graph.render(os.path.join(args.folder, name), format=args.format, cleanup=True))
     for path in written:
         print(f"wrote {path}")

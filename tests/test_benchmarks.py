@@ -40,3 +40,15 @@ def test_step_phases_benchmark_quick(capsys):
         assert len(result[name]) == 4 and (result[name] > 0).all()
     optimizer_row = next(line for line in out.splitlines() if line.startswith("| optimizer update |"))
     assert optimizer_row.split("|")[2].strip() == f"{result['NumPy reference'][3]:.0f}"
+
+
+def test_convnet_epoch_benchmark_quick(capsys):
+    import convnet_epoch
+
+    result = convnet_epoch.main(["--quick", "--no-torch"])
+    out = capsys.readouterr().out
+    assert set(result["ratios"]) == {"NumPy reference", "Rosenblatt"}
+    assert "| Rosenblatt |" in out and "| NumPy reference |" in out and "BLAS:" in out
+    # The same network from the same weights on the same batches: the same learning, up to float32 rounding.
+    losses = result["losses"]
+    assert losses["Rosenblatt"] < 1.5 and abs(losses["Rosenblatt"] - losses["NumPy reference"]) < 0.05

@@ -50,7 +50,8 @@ def test_render_graph_example_writes_svgs_with_the_layers(tmp_path):
     import render_graph
 
     written = render_graph.main([str(tmp_path)])
-    assert [Path(p).name for p in written] == ["neuron.svg", "mlp_step_collapsed.svg", "mlp_step.svg"]
+    assert [Path(p).name for p in written] == ["neuron.svg", "mlp_step_collapsed.svg", "mlp_step.svg",
+                                               "convnet_step_collapsed.svg"]
     texts = {}
     for path in written:
         root = ET.parse(path).getroot()
@@ -58,3 +59,7 @@ def test_render_graph_example_writes_svgs_with_the_layers(tmp_path):
     assert "sigmoid" in texts["neuron.svg"] and "grad 0.2494" in texts["neuron.svg"]
     assert "2 parameters (401,920)" in texts["mlp_step_collapsed.svg"]
     assert "layers.0.kernel" in texts["mlp_step.svg"] and "relu" in texts["mlp_step.svg"]
+    convnet = texts["convnet_step_collapsed.svg"]
+    for box in ("conv2d", "max_pooling2d", "flatten", "2 parameters (320)", "2 parameters (650)",
+                "2 parameters (18,496)"):
+        assert box in convnet
