@@ -16,7 +16,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -25,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "examples"))
 sys.path.insert(0, HERE)
 
 import nn  # noqa: E402
-from mnist_epoch import batches_of, blas_info, peak_memory  # noqa: E402
+from mnist_epoch import batches_of, blas_info, peak_memory, take_turns  # noqa: E402
 
 LR, RHO, EPS = 0.001, 0.9, 1e-7
 SHAPES = [(3, 3, 1, 32), (32,), (3, 3, 32, 64), (64,), (3, 3, 64, 64), (64,), (576, 64), (64,), (64, 10), (10,)]
@@ -237,20 +236,7 @@ def main(argv=None):
         except ImportError:
             pass
     rng = np.random.default_rng(0)
-    times = {impl.name: [] for impl in impls}
-    losses = {impl.name: [] for impl in impls}
-    for epoch in range(args.epochs):
-        batches = batches_of(rng.permutation(len(x)), args.batch_size)
-        spent, total = dict.fromkeys(times, 0.0), dict.fromkeys(times, 0.0)
-        for turn, segment in enumerate(range(0, len(batches), args.segment)):
-            shift = turn % len(impls)
-            for impl in impls[shift:] + impls[:shift]:
-                start = time.perf_counter()
-                total[impl.name] += impl.train_batches(x, labels[impl.name], batches[segment:segment + args.segment])
-                spent[impl.name] += time.perf_counter() - start
-        for name in times:
-            times[name].append(spent[name])
-            losses[name].append(total[name] / len(x))
+    times, losses = take_turns(impls, x, labels, args.epochs, args.batch_size, args.segment, rng)
 
     memory_batches = batches_of(rng.permutation(len(x))[:64 * 20], args.batch_size)
     memory = {impl.name: peak_memory(impl, x, labels[impl.name], memory_batches) for impl in impls

@@ -206,6 +206,31 @@ def peak_memory(impl, x, y, batches):
     return peak
 
 
+def take_turns(impls, x, labels, epochs, batch_size, segment, rng):
+    """Train every implementation for ``epochs`` on the same shuffled batches; seconds and mean loss per epoch.
+
+    Each epoch is cut into segments of batches, and the implementations take
+    turns segment by segment: a slow spell of this shared machine then hits
+    them alike instead of whichever epoch it fell on.  The order rotates, so
+    none always follows another (whose threads may still be spinning).
+    """
+    times = {impl.name: [] for impl in impls}
+    losses = {impl.name: [] for impl in impls}
+    for epoch in range(epochs):
+        batches = batches_of(rng.permutation(len(x)), batch_size)
+        spent, total = dict.fromkeys(times, 0.0), dict.fromkeys(times, 0.0)
+        for turn, start_batch in enumerate(range(0, len(batches), segment)):
+            shift = turn % len(impls)
+            for impl in impls[shift:] + impls[:shift]:
+                start = time.perf_counter()
+                total[impl.name] += impl.train_batches(x, labels[impl.name], batches[start_batch:start_batch + segment])
+                spent[impl.name] += time.perf_counter() - start
+        for name in times:
+            times[name].append(spent[name])
+            losses[name].append(total[name] / len(x))
+    return times, losses
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=5)
@@ -238,28 +263,9 @@ def main(argv=None):
             y_sparse = train_labels.astype(np.int64)
         except ImportError:
             pass
-    # Each epoch is cut into segments of batches, and the implementations take
-    # turns segment by segment: a slow spell of this shared machine then hits
-    # them alike instead of whichever epoch it fell on.  The order rotates, so
-    # none always follows another (whose threads may still be spinning).
     rng = np.random.default_rng(0)
-    times = {impl.name: [] for impl in impls}
-    losses = {impl.name: [] for impl in impls}
     labels = {impl.name: y_sparse if impl.name == "PyTorch" else y for impl in impls}
-    for epoch in range(args.epochs):
-        batches = batches_of(rng.permutation(len(x)), args.batch_size)
-        spent = dict.fromkeys(times, 0.0)
-        total = dict.fromkeys(times, 0.0)
-        for turn, segment in enumerate(range(0, len(batches), args.segment)):
-            shift = turn % len(impls)
-            for impl in impls[shift:] + impls[:shift]:
-                start = time.perf_counter()
-                total[impl.name] += impl.train_batches(x, labels[impl.name], batches[segment:segment + args.segment])
-                spent[impl.name] += time.perf_counter() - start
-        for name in times:
-            times[name].append(spent[name])
-            losses[name].append(total[name] / len(x))
-
+    times, losses = take_turns(impls, x, labels, args.epochs, args.batch_size, args.segment, rng)
     batches = batches_of(rng.permutation(len(x)), args.batch_size)
     memory = {impl.name: peak_memory(impl, x, labels[impl.name], batches) for impl in impls
               if impl.name != "PyTorch"}

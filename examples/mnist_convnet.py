@@ -4,13 +4,8 @@
     python examples/mnist_convnet.py --fashion       # Fashion-MNIST instead
     python examples/mnist_convnet.py --plots out/    # also write PNG pictures (needs matplotlib)
 """
-import argparse
-import os
-import time
-
-import nn
+from mnist_mlp import run
 from nn import layers, models
-from nn.datasets import fashion_mnist, mnist
 from nn.utils import to_categorical
 
 
@@ -35,52 +30,7 @@ def prepare(images, labels):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=None, help="seed for initial weights and shuffling")
-    parser.add_argument("--train-samples", type=int, default=None, help="train on the first N images only")
-    parser.add_argument("--fashion", action="store_true", help="train on Fashion-MNIST instead")
-    parser.add_argument("--plots", metavar="DIR", help="write PNG pictures into DIR (needs matplotlib)")
-    args = parser.parse_args(argv)
-
-    if args.plots:
-        try:
-            import plots  # noqa: F401  (examples/plots.py, which needs matplotlib)
-        except ImportError as exc:
-            parser.exit(2, f"--plots needs matplotlib ({exc}): pip install -e '.[plot]'\n")
-    if args.seed is not None:
-        nn.set_seed(args.seed)
-
-    dataset = fashion_mnist if args.fashion else mnist
-    (train_images, train_labels), (test_images, test_labels) = dataset.load_data()
-    if args.train_samples:
-        train_images, train_labels = train_images[:args.train_samples], train_labels[:args.train_samples]
-    train_x, train_y = prepare(train_images, train_labels)
-    test_x, test_y = prepare(test_images, test_labels)
-
-    network = build_network()
-    network.summary()
-    start = time.perf_counter()
-    history = network.fit(train_x, train_y, epochs=args.epochs, batch_size=args.batch_size)
-    seconds = time.perf_counter() - start
-    test_loss, test_acc = network.evaluate(test_x, test_y, batch_size=256)
-    print(f"trained {args.epochs} epochs in {seconds:.1f}s ({seconds / max(args.epochs, 1):.2f} s/epoch)")
-    print(f"test_loss: {test_loss:.4f}")
-    print(f"test_acc: {test_acc:.4f}")
-
-    if args.plots:
-        import plots
-        os.makedirs(args.plots, exist_ok=True)
-        predicted = network.predict(test_x, batch_size=256).argmax(axis=1)
-        written = [
-            plots.plot_digits(train_images[:100], os.path.join(args.plots, "digits.png")),
-            plots.plot_history(history, os.path.join(args.plots, "history.png")),
-            plots.plot_misclassified(test_images, test_labels, predicted,
-                                     os.path.join(args.plots, "misclassified.png")),
-        ]
-        print("wrote " + ", ".join(written))
-    return test_acc
+    return run(__doc__, build_network, prepare, batch_size=64, argv=argv)
 
 
 if __name__ == "__main__":

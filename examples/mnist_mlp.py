@@ -29,10 +29,16 @@ def prepare(images, labels):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return run(__doc__, build_network, prepare, batch_size=128, argv=argv)
+
+
+def run(doc, build_network, prepare, batch_size, argv=None):
+    """The command line the MNIST examples share: load, train, evaluate, print, and draw with --plots."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument("--seed", type=int, default=None, help="seed for initial weights and shuffling")
+    parser.add_argument("--train-samples", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--fashion", action="store_true", help="train on Fashion-MNIST instead")
     parser.add_argument("--plots", metavar="DIR", help="write PNG pictures into DIR (needs matplotlib)")
     args = parser.parse_args(argv)
@@ -48,6 +54,8 @@ def main(argv=None):
 
     dataset = fashion_mnist if args.fashion else mnist
     (train_images, train_labels), (test_images, test_labels) = dataset.load_data()
+    if args.train_samples:
+        train_images, train_labels = train_images[:args.train_samples], train_labels[:args.train_samples]
     train_x, train_y = prepare(train_images, train_labels)
     test_x, test_y = prepare(test_images, test_labels)
 
@@ -56,14 +64,14 @@ def main(argv=None):
     start = time.perf_counter()
     history = network.fit(train_x, train_y, epochs=args.epochs, batch_size=args.batch_size)
     seconds = time.perf_counter() - start
-    test_loss, test_acc = network.evaluate(test_x, test_y)
+    test_loss, test_acc = network.evaluate(test_x, test_y, batch_size=256)
     print(f"trained {args.epochs} epochs in {seconds:.1f}s ({seconds / max(args.epochs, 1):.2f} s/epoch)")
     print(f"test_loss: {test_loss:.4f}")
     print(f"test_acc: {test_acc:.4f}")
 
     if args.plots:
         os.makedirs(args.plots, exist_ok=True)
-        predicted = network.predict(test_x, batch_size=1024).argmax(axis=1)
+        predicted = network.predict(test_x, batch_size=256).argmax(axis=1)
         written = [
             plots.plot_digits(train_images[:100], os.path.join(args.plots, "digits.png")),
             plots.plot_history(history, os.path.join(args.plots, "history.png")),

@@ -23,6 +23,7 @@ from .. import functional as F
 from ..function import Function
 from ..registry import register
 from ..tensor import apply
+from .linalg import add_bias_and_relu
 
 
 class Geometry:
@@ -127,11 +128,7 @@ class Conv2d(Function):
             self.saved = patches                  # the kernel's gradient multiplies the same patches
         out = xp.matmul(patches, geo.kernel_matrix(kernel))                     # (g, M, Cout/g)
         out = out.transpose(1, 0, 2).reshape(x.shape[0], geo.ho, geo.wo, kernel.shape[3])
-        if bias is not None:
-            out = out + bias if backend.result_type(out, bias) != out.dtype else xp.add(out, bias, out=out)
-        if self.activation == "relu":
-            xp.maximum(out, 0, out=out)
-        return out
+        return add_bias_and_relu(out, bias, self.activation)
 
     def backward(self, grad, x, kernel, *out):
         if self.activation == "relu":

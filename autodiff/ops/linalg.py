@@ -36,6 +36,16 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+def add_bias_and_relu(out, bias, activation):
+    """``out + bias`` then the ReLU, in ``out``'s own buffer (a new one only when bias promotes the dtype)."""
+    xp = backend.xp(out)
+    if bias is not None:
+        out = out + bias if backend.result_type(out, bias) != out.dtype else xp.add(out, bias, out=out)
+    if activation == "relu":
+        xp.maximum(out, 0, out=out)
+    return out
+
+
 @register("linear")
 class Linear(Function):
     """``x @ weight + bias`` as one op (PyTorch's addmm): one output buffer, the bias added in place.
@@ -59,16 +69,7 @@ class Linear(Function):
             raise ValueError(f"linear: x of shape {x.shape}, weight of shape {weight.shape}"
                              f"{'' if bias is None else f' and bias of shape {bias.shape}'} do not fit: "
                              "expected (..., in), (in, out) and (out,)")
-        xp = backend.xp(x)
-        out = xp.matmul(x, weight)
-        if bias is not None:
-            if backend.result_type(out, bias) != out.dtype:
-                out = out + bias
-            else:
-                out += bias
-        if self.activation == "relu":
-            xp.maximum(out, 0, out=out)
-        return out
+        return add_bias_and_relu(backend.xp(x).matmul(x, weight), bias, self.activation)
 
     def backward(self, grad, x, weight, *out):
         if self.activation == "relu":

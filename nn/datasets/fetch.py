@@ -45,17 +45,23 @@ def file_digest(path, algorithm):
     return digest.hexdigest()
 
 
-def read_limited(stream, size, name):
-    """Exactly ``size`` bytes of ``stream`` (a longer or shorter one is an error), read in blocks."""
+def read_at_most(stream, size):
+    """Up to ``size + 1`` bytes of ``stream``, read in blocks: enough to tell a longer stream, never more."""
     data = bytearray()
     while len(data) <= size:
         block = stream.read(min(1 << 22, size + 1 - len(data)))
         if not block:
             break
         data += block
+    return bytes(data)
+
+
+def read_limited(stream, size, name):
+    """Exactly ``size`` bytes of ``stream`` (a longer or shorter one is an error)."""
+    data = read_at_most(stream, size)
     if len(data) != size:
         raise DataError(f"{name} holds {'more' if len(data) > size else len(data)} bytes, expected {size}")
-    return bytes(data)
+    return data
 
 
 def verify(arrays, hashes, shapes):

@@ -12,6 +12,8 @@ import zlib
 
 import numpy as np
 
+from .fetch import read_at_most
+
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
           0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
@@ -45,17 +47,12 @@ def read_stream(stream, name, expected_ndim=None):
         raise IDXError(f"{name}: truncated header ({4 + len(dims)} bytes, need {4 + 4 * ndim})")
     shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
     expected = math.prod(shape) * dtype.itemsize           # Python ints: no overflow
-    data = bytearray()
-    while len(data) <= expected:
-        block = stream.read(min(1 << 22, expected + 1 - len(data)))
-        if not block:
-            break
-        data += block
+    data = read_at_most(stream, expected)
     if len(data) != expected:
         raise IDXError(f"{name}: shape {shape} needs {expected} bytes of data but the file has "
                        f"{'only ' + str(len(data)) if len(data) < expected else 'more'}"
                        f" ({'truncated' if len(data) < expected else 'trailing bytes'})")
-    return np.frombuffer(bytes(data), dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def read_idx(path, expected_ndim=None):
