@@ -45,6 +45,17 @@ errstate = numpy.errstate
 zeros, ones, full, empty, arange = numpy.zeros, numpy.ones, numpy.full, numpy.empty, numpy.arange
 
 
+def pad_index(n, before, after, mode):
+    """Indices 0..n-1 padded as numpy.pad pads values ("edge", "reflect"): the gather that pads."""
+    return numpy.pad(numpy.arange(n), (before, after), mode=mode)
+
+
+def triangle(shape, k, lower):
+    """A boolean mask of the lower (tril) or upper (triu) triangle from the k-th diagonal."""
+    ones = numpy.ones(shape, dtype=bool)
+    return numpy.tril(ones, k) if lower else numpy.triu(ones, k)
+
+
 def xp(array):
     """The array module (``numpy``, ``cupy``, ...) whose functions compute on ``array``."""
     return _MODULES.get(type(array), numpy)

@@ -328,10 +328,10 @@ class BatchNormalization(Layer):
         super().build(input_shape)
         n = input_shape[-1]
         with ad.name_scope(self.name):
-            self.gamma = Parameter(ad.backend.numpy.ones(n), name="gamma") if self.scale else None
-            self.beta = Parameter(ad.backend.numpy.zeros(n), name="beta") if self.center else None
-            self.moving_mean = Parameter(ad.backend.numpy.zeros(n), name="moving_mean", trainable=False)
-            self.moving_variance = Parameter(ad.backend.numpy.ones(n), name="moving_variance", trainable=False)
+            self.gamma = Parameter(ad.backend.ones(n), name="gamma") if self.scale else None
+            self.beta = Parameter(ad.backend.zeros(n), name="beta") if self.center else None
+            self.moving_mean = Parameter(ad.backend.zeros(n), name="moving_mean", trainable=False)
+            self.moving_variance = Parameter(ad.backend.ones(n), name="moving_variance", trainable=False)
 
     def forward(self, x):
         axes = tuple(range(x.ndim - 1))

@@ -331,6 +331,21 @@ def split(x, indices_or_sections, axis=0):
     return array_split(x, indices_or_sections, axis)
 
 
+def _pad_widths(pad_width, ndim):
+    """NumPy's pad_width forms (n, (before, after), or one pair per axis) as one pair per axis."""
+    if isinstance(pad_width, int):
+        return [(pad_width, pad_width)] * ndim
+    pairs = [(tuple(p) * 2)[:2] if isinstance(p, (tuple, list)) and len(p) == 1 else
+             tuple(p) if isinstance(p, (tuple, list)) else p for p in pad_width]
+    if all(isinstance(p, int) for p in pairs):
+        pairs = [tuple(pairs)] * ndim if len(pairs) == 2 else [(pairs[0], pairs[0])] * ndim
+    if len(pairs) == 1:
+        pairs = pairs * ndim
+    if len(pairs) != ndim or not all(len(p) == 2 and min(p) >= 0 for p in pairs):
+        raise ValueError(f"pad: pad_width {pad_width!r} does not give (before, after) for {ndim} axes")
+    return [(int(a), int(b)) for a, b in pairs]
+
+
 @register("pad")
 def pad(x, pad_width, mode="constant", constant_values=0):
     """NumPy's pad with mode "constant", "edge" or "reflect".
@@ -338,8 +353,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     "edge" and "reflect" gather values by index (their gradients accumulate where
     a value is copied); "constant" surrounds the tensor with constants.
     """
-    widths = [tuple(int(w) for w in p) for p in
-              backend.numpy.broadcast_to(backend.asarray(pad_width), (x.ndim, 2)).tolist()]
+    widths = _pad_widths(pad_width, x.ndim)
     if mode == "constant":
         out = x
         for axis, (before, after) in enumerate(widths):
@@ -356,7 +370,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     out = x
     for axis, (before, after) in enumerate(widths):
         if before or after:
-            index = backend.numpy.pad(backend.numpy.arange(x.shape[axis]), (before, after), mode=mode)
+            index = backend.pad_index(x.shape[axis], before, after, mode)
             out = take(out, index, axis)
     return out
 
@@ -394,8 +408,9 @@ def put_along_axis(x, indices, values, axis):
     index = _open_index(indices, axis)
     mask = backend.xp(indices).zeros(x.shape, dtype=bool)
     mask[index] = True
-    values = F.broadcast_to(values, indices.shape) if hasattr(values, "requires_grad") else \
-        backend.numpy.broadcast_to(backend.asarray(values, dtype=x.dtype), indices.shape)
+    if not hasattr(values, "requires_grad"):
+        values = backend.asarray(values, dtype=x.dtype)
+    values = F.broadcast_to(values, indices.shape)
     return F.where(mask, apply(Unindex(tuple(x.shape), index), values), x)
 
 
@@ -443,9 +458,7 @@ def diag(x, k=0):
 def _triangle(x, k, lower):
     if x.ndim < 2:
         raise ValueError(f"{'tril' if lower else 'triu'}: needs at least 2 dimensions, got shape {x.shape}")
-    ones = backend.ones(x.shape[-2:], dtype=bool)
-    mask = backend.numpy.tril(ones, k) if lower else backend.numpy.triu(ones, k)
-    return F.where(mask, x, 0)
+    return F.where(backend.triangle(x.shape[-2:], k, lower), x, 0)
 
 
 @register("triu")
