@@ -258,7 +258,7 @@ def main(argv=None):
         try:
             import torch
 
-            torch.set_num_threads(os.cpu_count() or 1)
+            torch.set_num_threads(len(os.sched_getaffinity(0)))      # the cores this process may use
             impls.append(Torch(weights))
             y_sparse = train_labels.astype(np.int64)
         except ImportError:
@@ -272,7 +272,7 @@ def main(argv=None):
 
     print(f"MNIST epoch benchmark: {len(x)} images, batch {args.batch_size}, {args.epochs} epochs each, "
           f"taking turns every {args.segment} batches; median of epochs 2-{args.epochs}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numpy {np.__version__}; "
+    print(f"machine: {platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores; numpy {np.__version__}; "
           f"BLAS: {blas_info()}")
     print(f"RMSprop's fused C kernel (autodiff/_kernels.c): {'built' if optimizers.fused_available() else 'not built'}")
     reference = statistics.median(times[NumpyReference.name][1:])
