@@ -360,6 +360,11 @@ def _record(fn, tensors, out):
         fn.scope = current_scope()
 
 
+def array_of(x):
+    """The array behind a Tensor, or ``x`` itself (composite ops look at values through it)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
 def _plain(x):
     """An input of an op run on arrays: lists become arrays; numbers stay numbers (they never promote)."""
     return backend.asarray(x) if isinstance(x, (list, tuple)) else x

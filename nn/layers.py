@@ -61,7 +61,27 @@ class Layer(Module):
         return f"<{type(self).__name__} {self.name}>"
 
 
-class Dense(Layer):
+class _KernelLayer(Layer):
+    """A layer with a kernel, an optional bias and an activation (Dense, Conv2D): Keras's shared arguments."""
+
+    def _set_weights_arguments(self, activation, use_bias, kernel_initializer, bias_initializer):
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+
+    def _make_weights(self, kernel_shape, units):
+        with ad.name_scope(self.name):
+            self.kernel = Parameter(self.kernel_initializer(kernel_shape), name="kernel")
+            self.bias = Parameter(self.bias_initializer((units,)), name="bias") if self.use_bias else None
+
+    @property
+    def fuses_relu(self):
+        """A ReLU activation runs inside the layer's op, in its output buffer."""
+        return self.activation is activations.relu
+
+
+class Dense(_KernelLayer):
     """``activation(inputs @ kernel + bias)``: kernel (features, units), bias (units,)."""
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -70,26 +90,20 @@ class Dense(Layer):
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         super().__init__(name, input_shape)
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self._set_weights_arguments(activation, use_bias, kernel_initializer, bias_initializer)
         if input_shape is not None:
             self.build(self.input_shape)
 
     def build(self, input_shape):
         super().build(input_shape)
-        features = self.input_shape[-1]
-        with ad.name_scope(self.name):
-            self.kernel = Parameter(self.kernel_initializer((features, self.units)), name="kernel")
-            self.bias = Parameter(self.bias_initializer((self.units,)), name="bias") if self.use_bias else None
+        self._make_weights((self.input_shape[-1], self.units), self.units)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def forward(self, x):
         self.check_features(x)
-        if self.activation is activations.relu:          # one fused op, one buffer
+        if self.fuses_relu:
             return ad.linear(x, self.kernel, self.bias, activation="relu")
         return self.activation(ad.linear(x, self.kernel, self.bias))
 
@@ -159,7 +173,7 @@ def _check_images(layer, x):
                          f"{x.shape}; add a Reshape((28, 28, 1)) layer (or x[..., None]) for grey images")
 
 
-class Conv2D(Layer):
+class Conv2D(_KernelLayer):
     """Keras's Conv2D: ``activation(conv2d(x, kernel) + bias)``, channels last; kernel (kh, kw, in / groups, filters)."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
@@ -177,10 +191,7 @@ class Conv2D(Layer):
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
         self.strides = _pair(strides, "strides", "Conv2D")
         self.dilation_rate = _pair(dilation_rate, "dilation_rate", "Conv2D")
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        self._set_weights_arguments(activation, use_bias, kernel_initializer, bias_initializer)
         if input_shape is not None:
             self.build(self.input_shape)
 
@@ -192,10 +203,7 @@ class Conv2D(Layer):
         if channels % self.groups or self.filters % self.groups:
             raise ValueError(f"{self.name}: {channels} input channels and {self.filters} filters must both divide "
                              f"into groups={self.groups}")
-        with ad.name_scope(self.name):
-            shape = self.kernel_size + (channels // self.groups, self.filters)
-            self.kernel = Parameter(self.kernel_initializer(shape), name="kernel")
-            self.bias = Parameter(self.bias_initializer((self.filters,)), name="bias") if self.use_bias else None
+        self._make_weights(self.kernel_size + (channels // self.groups, self.filters), self.filters)
 
     def compute_output_shape(self, input_shape):
         h, w, _ = input_shape
@@ -205,10 +213,9 @@ class Conv2D(Layer):
 
     def forward(self, x):
         _check_images(self, x)
-        fused = self.activation is activations.relu          # one op, one buffer, as Dense
         out = ad.conv2d(x, self.kernel, self.bias, self.strides, self.padding, self.dilation_rate, self.groups,
-                        activation="relu" if fused else None)
-        return out if fused else self.activation(out)
+                        activation="relu" if self.fuses_relu else None)
+        return out if self.fuses_relu else self.activation(out)
 
 
 class _Pooling2D(Layer):

@@ -22,7 +22,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import apply
+from ..tensor import apply, array_of
 from .linalg import add_bias_and_relu
 
 
@@ -308,7 +308,7 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="chann
     geo = _pool_geometry(x, pool_size, strides, padding, "max_pool2d")
     padded = x if not any(p for pair in geo.pads for p in pair) else F.pad(
         x, ((0, 0),) + geo.pads + ((0, 0),), constant_values=-math.inf)
-    data = padded.data if hasattr(padded, "requires_grad") else padded
+    data = array_of(padded)
     xp = backend.xp(data)
     best = None
     for i in range(geo.kh):                       # the maximum, offset by offset

@@ -3,7 +3,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 
 
 def normalize_axes(axis, ndim, op):
@@ -199,7 +199,6 @@ class Prod(Reduction):
     retain_inputs = (0,)
 
     def forward(self, a):
-        self.saved = a.reshape(-1)[:0]      # an empty array of a's kind: the module to make masks with
         return a.prod(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
     def backward(self, grad, a):
@@ -208,7 +207,7 @@ class Prod(Reduction):
         order = kept + list(axes)
         n = _count(shape, axes)
         rows = F.transpose(a, order).reshape([shape[i] for i in kept] + [1, n])
-        others_mask = backend.xp(self.saved).eye(n, dtype=bool)            # row i leaves value i out
+        others_mask = backend.xp(array_of(a)).eye(n, dtype=bool)           # row i leaves value i out
         others = F.prod(F.where(others_mask, 1, rows), axis=-1)           # (kept..., n)
         others = others.reshape([shape[i] for i in order])
         inverse = [order.index(i) for i in range(len(shape))]
@@ -264,7 +263,6 @@ class Cumprod(Function):
         if self.axis is None:
             a = a.reshape(-1)
         self.along = normalize_axes(0 if self.axis is None else self.axis, a.ndim, "cumprod")[0]
-        self.saved = a.reshape(-1)[:0]          # an empty array of a's kind: the module to make masks with
         return backend.xp(a).cumprod(a, axis=self.along)
 
     def backward(self, grad, a):
@@ -273,7 +271,7 @@ class Cumprod(Function):
         last = a.ndim - 1
         x, g = F.moveaxis(a, self.along, last), F.moveaxis(grad, self.along, last)
         n = x.shape[-1]
-        xp = backend.xp(self.saved)
+        xp = backend.xp(array_of(a))
         before = F.concatenate([xp.ones(x.shape[:-1] + (1,), dtype=self.dtypes[0]),
                                 F.cumprod(x, -1)[..., :-1]], axis=-1)          # x_0 ... x_{i-1}
         after_i = xp.arange(n)[None, :] > xp.arange(n)[:, None]               # row i keeps x_j for j > i

@@ -5,7 +5,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import apply, index_arg, shape_arg
+from ..tensor import Tensor, apply, array_of, index_arg, shape_arg
 
 
 @register("reshape")
@@ -276,7 +276,7 @@ def roll(x, shift, axis=None):
 @register("take")
 def take(x, indices, axis=None):
     """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate."""
-    indices = backend.asarray(indices.data if hasattr(indices, "requires_grad") else indices)
+    indices = backend.asarray(array_of(indices))
     if axis is None:
         return x.reshape(-1)[indices]
     return x[_along(_axis(axis, x.ndim, "take"), x.ndim, indices)]
@@ -288,7 +288,7 @@ def repeat(x, repeats, axis=None):
     if axis is None:
         x, axis = x.reshape(-1), 0
     axis = _axis(axis, x.ndim, "repeat")
-    xp = backend.xp(x.data if hasattr(x, "requires_grad") else x)
+    xp = backend.xp(array_of(x))
     return take(x, xp.repeat(xp.arange(x.shape[axis]), repeats), axis)
 
 
@@ -378,7 +378,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 @register("take_along_axis")
 def take_along_axis(x, indices, axis):
     """NumPy's take_along_axis: ``indices`` (same dimensions as x) picks along ``axis``."""
-    indices = backend.asarray(indices.data if hasattr(indices, "requires_grad") else indices)
+    indices = backend.asarray(array_of(indices))
     axis = _axis(axis, x.ndim, "take_along_axis")
     if indices.ndim != x.ndim:
         raise ValueError(f"take_along_axis: indices have {indices.ndim} dimensions, x has {x.ndim}")
@@ -403,12 +403,12 @@ def _open_index(indices, axis):
 def put_along_axis(x, indices, values, axis):
     """A new tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis,
     without writing in place).  The gradient of x is zero where values were put; values get theirs."""
-    indices = backend.asarray(indices.data if hasattr(indices, "requires_grad") else indices)
+    indices = backend.asarray(array_of(indices))
     axis = _axis(axis, x.ndim, "put_along_axis")
     index = _open_index(indices, axis)
     mask = backend.xp(indices).zeros(x.shape, dtype=bool)
     mask[index] = True
-    if not hasattr(values, "requires_grad"):
+    if not isinstance(values, Tensor):
         values = backend.asarray(values, dtype=x.dtype)
     values = F.broadcast_to(values, indices.shape)
     return F.where(mask, apply(Unindex(tuple(x.shape), index), values), x)
@@ -417,7 +417,7 @@ def put_along_axis(x, indices, values, axis):
 @register("sort")
 def sort(x, axis=-1):
     """Values sorted along ``axis``; the gradient follows the permutation (ties in a stable order)."""
-    data = x.data if hasattr(x, "requires_grad") else x
+    data = array_of(x)
     return take_along_axis(x, backend.xp(data).argsort(data, axis=axis, kind="stable"), axis)
 
 
@@ -431,7 +431,7 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     rows, cols = moved.shape[-2], moved.shape[-1]
     start_row, start_col = max(-offset, 0), max(offset, 0)
     length = max(min(rows - start_row, cols - start_col), 0)
-    xp = backend.xp(x.data if hasattr(x, "requires_grad") else x)
+    xp = backend.xp(array_of(x))
     r = xp.arange(length) + start_row
     return moved[(Ellipsis, r, r - start_row + start_col)]
 
@@ -450,7 +450,7 @@ def diag(x, k=0):
     if x.ndim != 1:
         raise ValueError(f"diag: takes a 1-D or 2-D tensor, got shape {x.shape}")
     n = x.shape[0] + abs(k)
-    xp = backend.xp(x.data if hasattr(x, "requires_grad") else x)
+    xp = backend.xp(array_of(x))
     i = xp.arange(x.shape[0])
     return apply(Unindex((n, n), (i + max(-k, 0), i + max(k, 0))), x)
 
