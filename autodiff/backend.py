@@ -17,8 +17,10 @@ loading weights (nn/module.py), label preparation and metrics on host arrays
 (autodiff/viz.py).  Everything that computes on a tensor's data, forward and
 backward, and the optimizers' updates, goes through here.
 """
+import ctypes
 import math
 import numbers
+import os
 
 import numpy
 
@@ -26,6 +28,31 @@ try:
     from . import _kernels          # fused optimizer updates in C, built by pip when a compiler is present
 except ImportError:
     _kernels = None
+
+def _keep_heap_slack(default=64 << 20):
+    """Ask glibc's malloc to keep ``default`` bytes of freed memory at the top of the heap.
+
+    glibc hands freed memory at the heap's top back to the kernel at once, and a
+    training step that frees its activations and allocates them again on the next
+    step then page-faults every page back in: one step of the book's convnet spent
+    14 of its 38 ms in the kernel that way (3,800 page faults a step, 10 brk calls).
+    With 64 MiB kept, no faults and 20 ms a step.  The memory kept is reused by the
+    next allocation, never counted twice.  ``ROSENBLATT_MALLOC_TOP_PAD=0`` (bytes)
+    leaves malloc as it was; other C libraries are left alone.
+    """
+    pad = os.environ.get("ROSENBLATT_MALLOC_TOP_PAD", str(default))
+    if not pad.isdigit():
+        raise ValueError(f"ROSENBLATT_MALLOC_TOP_PAD must be a number of bytes, got {pad!r}")
+    try:
+        glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
+    except (AttributeError, ValueError, OSError):        # not a POSIX C library (Windows)
+        glibc = False
+    if int(pad) and glibc:
+        M_TOP_PAD = -2
+        ctypes.CDLL(None).mallopt(M_TOP_PAD, int(pad))
+
+
+_keep_heap_slack()
 
 # array type -> the module whose functions compute on it
 _MODULES = {numpy.ndarray: numpy}

@@ -315,11 +315,15 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="chann
         for j in range(geo.kw):
             part = _window_slice(data, geo, i, j)
             best = part.copy() if best is None else xp.maximum(best, part, out=best)
-    chosen, taken = {}, xp.zeros(best.shape, dtype=bool)
+    chosen, taken = {}, None
     for i in range(geo.kh):                       # the first offset holding it, in window order
         for j in range(geo.kw):
-            mask = (_window_slice(data, geo, i, j) == best) & ~taken
-            taken |= mask
+            mask = _window_slice(data, geo, i, j) == best
+            if taken is None:
+                taken = mask.copy()
+            else:
+                xp.greater(mask, taken, out=mask)     # holding it, and no earlier offset did
+                taken |= mask
             chosen[i, j] = mask
     out = apply(PoolGather(geo, chosen, best), padded)
     return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
