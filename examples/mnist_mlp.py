@@ -40,6 +40,8 @@ def run(doc, build_network, prepare, batch_size, argv=None):
     parser.add_argument("--seed", type=int, default=None, help="seed for initial weights and shuffling")
     parser.add_argument("--train-samples", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--fashion", action="store_true", help="train on Fashion-MNIST instead")
+    parser.add_argument("--data", metavar="FOLDER", help="read the data set from FOLDER (its four IDX files, "
+                        "or mnist.npz / fashion_mnist.npz) instead of the cache or the network")
     parser.add_argument("--plots", metavar="DIR", help="write PNG pictures into DIR (needs matplotlib)")
     args = parser.parse_args(argv)
 
@@ -53,7 +55,10 @@ def run(doc, build_network, prepare, batch_size, argv=None):
         nn.set_seed(args.seed)
 
     dataset = fashion_mnist if args.fashion else mnist
-    (train_images, train_labels), (test_images, test_labels) = dataset.load_data()
+    try:
+        (train_images, train_labels), (test_images, test_labels) = dataset.load_data(path=args.data)
+    except RuntimeError as exc:
+        raise SystemExit(f"{parser.prog}: {exc}") from None
     if args.train_samples:
         train_images, train_labels = train_images[:args.train_samples], train_labels[:args.train_samples]
     train_x, train_y = prepare(train_images, train_labels)

@@ -7,6 +7,8 @@ single perceptron cannot learn and a small sigmoid network can.
 
     python examples/perceptron.py
 """
+import argparse
+
 import numpy as np
 
 import nn
@@ -53,7 +55,8 @@ def xor_network(seed=0):
     return model
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     for gate in ("AND", "OR", "NAND", "XOR"):
         labels = GATES[gate]
         model = nn_perceptron(INPUTS, labels)

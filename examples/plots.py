@@ -55,3 +55,8 @@ def plot_misclassified(images, labels, predicted, path, count=40, per_row=10):
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+if __name__ == "__main__":
+    raise SystemExit("plots.py draws the MNIST example's pictures; it is not run by itself:\n"
+                     "    python examples/mnist_mlp.py --plots DIR      (or scripts/mnist --plots DIR)")

@@ -3,6 +3,8 @@ batches, element-wise ops, broadcasting, dot products, reshape and transpose.
 
     python examples/tensors.py
 """
+import argparse
+
 import numpy as np
 
 import autodiff as ad
@@ -14,7 +16,8 @@ def show(title, t):
         print(f"  {np.array2string(t.numpy(), prefix='  ')}")
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     show("scalar (0-D tensor)", ad.tensor(12.0))
     show("vector (1-D tensor)", ad.tensor([12.0, 3.0, 6.0, 14.0, 7.0]))
     matrix = ad.tensor([[5.0, 78.0, 2.0, 34.0, 0.0], [6.0, 79.0, 3.0, 35.0, 1.0], [7.0, 80.0, 4.0, 36.0, 2.0]])

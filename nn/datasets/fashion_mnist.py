@@ -1,6 +1,9 @@
 """Fashion-MNIST, as ``keras.datasets.fashion_mnist.load_data()`` returns it.
 
-Sources, in order: the cache; a folder given with ``path=``; Debian's
+Sources, in order: the cache; a folder given with ``path=`` (or
+``$ROSENBLATT_DATA/fashion-mnist``: its IDX files have MNIST's names, so they
+live in their own folder beside MNIST's) holding the four IDX files (gzipped or
+not) or ``fashion_mnist.npz``; Debian's
 ``dataset-fashion-mnist`` package (/usr/share/datasets/fashion-mnist); the
 official files over https (Zalando's GitHub repository, then Keras's mirror),
 each checked against its published MD5.  Every array, whatever its source
@@ -34,18 +37,31 @@ HASHES = {
 }
 
 
+HINT = ("Fashion-MNIST can come from Debian's package (apt-get install dataset-fashion-mnist), or from a folder "
+        "holding the four IDX files (train-images-idx3-ubyte.gz, ...): load_data(path=FOLDER), "
+        "$ROSENBLATT_DATA/fashion-mnist, or examples/mnist_mlp.py --fashion --data FOLDER")
+
+
 def load_data(path=None, verbose=True):
+    """``((x_train, y_train), (x_test, y_test))``: uint8 arrays, MNIST's shapes; labels are the ten
+    clothing classes (0 T-shirt/top ... 9 ankle boot)."""
     log = fetch.stderr_log(verbose)
+    folder = path or (os.path.join(os.environ["ROSENBLATT_DATA"], "fashion-mnist")
+                      if os.environ.get("ROSENBLATT_DATA") else None)
     sources = []
-    if path:
-        sources.append((f"folder {path}", lambda: read_folder(path)))
+    if folder:
+        sources.append((f"folder {folder}", lambda: read_folder(folder)))
     sources.append((f"Debian's dataset-fashion-mnist ({DEBIAN_FOLDER})", lambda: read_folder(DEBIAN_FOLDER)))
     sources += [(f"the official files at {mirror}", lambda mirror=mirror: from_mirror(mirror, log))
                 for mirror in MIRRORS]
-    return fetch.load("Fashion-MNIST", sources, HASHES, SHAPES, "fashion_mnist.npz", log)
+    return fetch.load("Fashion-MNIST", sources, HASHES, SHAPES, "fashion_mnist.npz", log, hint=HINT)
 
 
 def read_folder(folder):
+    """The four IDX files (gzipped or not), or fashion_mnist.npz, from ``folder``."""
+    npz = os.path.join(folder, "fashion_mnist.npz")
+    if os.path.exists(npz):
+        return fetch.read_npz(npz)
     (x_train, y_train), (x_test, y_test) = idx.read_mnist_folder(folder)
     return x_train, y_train, x_test, y_test
 

