@@ -50,15 +50,20 @@ class Layer(Module):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def __call__(self, x):
+    def __call__(self, x, training=None):
         x = as_tensor(x)
         if not self.built:
             self.build(x.shape[1:])
-        with ad.name_scope(self.name):
+        with ad.name_scope(self.name), self.mode(training):
             return self.forward(x)
 
-    def __repr__(self):
-        return f"<{type(self).__name__} {self.name}>"
+    def _describe(self):
+        parts = [repr(self.name)]
+        if self.built and self.input_shape is not None:
+            parts.append(f"{self.input_shape} -> {tuple(self.compute_output_shape(self.input_shape))}")
+        if self.parameters():
+            parts.append(f"{self.count_params():,} parameters")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
 
 class _KernelLayer(Layer):

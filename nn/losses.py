@@ -1,5 +1,10 @@
 """Losses by name and as objects: ``loss(y_true, y_pred)`` -> scalar Tensor, averaged over the batch.
 
+``loss(y_true, y_pred, sample_weight=w)`` weights each sample's loss and divides
+by the batch size, as Keras's default reduction ("sum_over_batch_size").  Each
+loss defines ``per_sample`` (the loss of each sample, the last axis reduced);
+``call`` is its mean, or a faster route to the same number.
+
 Keras semantics (with its default TensorFlow backend): probabilities are
 clipped to [1e-7, 1 - 1e-7] before a log, except when the prediction comes
 from nn's softmax or sigmoid activation.  Such a tensor remembers its logits
@@ -28,14 +33,29 @@ def _tensor(x, like=None):
 class Loss:
     name = "loss"
 
-    def __call__(self, y_true, y_pred):
+    def __call__(self, y_true, y_pred, sample_weight=None):
         if isinstance(y_true, ad.Tensor) and y_true.requires_grad and not (
                 isinstance(y_pred, ad.Tensor) and y_pred.requires_grad):
             raise ValueError(f"{self.name}: the labels require grad and the predictions do not: the arguments look "
                              "swapped. Losses take Keras's order, loss(y_true, y_pred) (PyTorch's is "
                              "loss(input, target))")
         y_pred = _tensor(y_pred)
-        return self.call(_tensor(y_true, like=y_pred), y_pred)
+        y_true = _tensor(y_true, like=y_pred)
+        if sample_weight is None:
+            return self.call(y_true, y_pred)
+        losses = self.per_sample(y_true, y_pred)
+        weights = _tensor(sample_weight, like=losses)
+        if weights.ndim > losses.ndim or tuple(weights.shape) != tuple(losses.shape[:weights.ndim]):
+            raise ValueError(f"{self.name}: sample_weight of shape {tuple(weights.shape)} does not fit the "
+                             f"{tuple(losses.shape)} per-sample losses: give one weight per sample")
+        weights = weights.reshape(tuple(weights.shape) + (1,) * (losses.ndim - weights.ndim))
+        return (losses * weights).sum() / max(losses.size, 1)
+
+    def call(self, y_true, y_pred):
+        return self.per_sample(y_true, y_pred).mean()
+
+    def per_sample(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__} must define per_sample(y_true, y_pred)")
 
     def align(self, y_true, y_pred):
         """Labels shaped like the predictions: (batch,) labels fit (batch, 1) outputs, as in Keras."""
@@ -64,20 +84,26 @@ class CategoricalCrossentropy(Loss):
     def __init__(self, from_logits=False):
         self.from_logits = from_logits
 
+    HINT = ": give one-hot labels (nn.utils.to_categorical), or use sparse_categorical_crossentropy for integer labels"
+
     def call(self, y_true, y_pred):
         logits = y_pred if self.from_logits else y_pred.logits
         if logits is not None:
             return self.from_logits_call(y_true, logits)
-        self.check_same_shape(y_true, y_pred, hint=": give one-hot labels (nn.utils.to_categorical), or use "
-                                                  "sparse_categorical_crossentropy for integer labels")
-        y_true = y_true.astype(y_pred.dtype)
-        return -(y_true * y_pred.clip(EPSILON, 1 - EPSILON).log()).sum(axis=-1).mean()
+        return self.per_sample(y_true, y_pred).mean()
 
     def from_logits_call(self, y_true, logits):
         y_true = _tensor(y_true, like=logits)
-        self.check_same_shape(y_true, logits, hint=": give one-hot labels (nn.utils.to_categorical), or use "
-                                                   "sparse_categorical_crossentropy for integer labels")
-        return ad.softmax_cross_entropy(logits, y_true.astype(logits.dtype))
+        self.check_same_shape(y_true, logits, hint=self.HINT)
+        return ad.softmax_cross_entropy(logits, y_true.astype(logits.dtype))      # one op, its mean
+
+    def per_sample(self, y_true, y_pred):
+        logits = y_pred if self.from_logits else y_pred.logits
+        if logits is not None:
+            self.check_same_shape(y_true, logits, hint=self.HINT)
+            return -(y_true.astype(logits.dtype) * logits.log_softmax(axis=-1)).sum(axis=-1)
+        self.check_same_shape(y_true, y_pred, hint=self.HINT)
+        return -(y_true.astype(y_pred.dtype) * y_pred.clip(EPSILON, 1 - EPSILON).log()).sum(axis=-1)
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -112,15 +138,24 @@ class SparseCategoricalCrossentropy(Loss):
         logits = y_pred if self.from_logits else y_pred.logits
         if logits is not None:
             return self.from_logits_call(y_true, logits)
-        labels = self._labels(y_true, y_pred)
-        picked = y_pred[(*xp(labels).indices(labels.shape), labels)]
-        return -picked.clip(EPSILON, 1 - EPSILON).log().mean()
+        return self.per_sample(y_true, y_pred).mean()
 
-    def from_logits_call(self, labels, logits):
+    def _one_hot(self, labels, logits):
         labels = self._labels(_tensor(labels), logits)
         one_hot = xp(labels).zeros(logits.shape, dtype=logits.dtype)
         xp(labels).put_along_axis(one_hot, labels[..., None].astype(int), 1, axis=-1)
-        return ad.softmax_cross_entropy(logits, one_hot)
+        return one_hot
+
+    def from_logits_call(self, labels, logits):
+        return ad.softmax_cross_entropy(logits, self._one_hot(labels, logits))
+
+    def per_sample(self, y_true, y_pred):
+        logits = y_pred if self.from_logits else y_pred.logits
+        if logits is not None:
+            return -(self._one_hot(y_true, logits) * logits.log_softmax(axis=-1)).sum(axis=-1)
+        labels = self._labels(y_true, y_pred)
+        picked = y_pred[(*xp(labels).indices(labels.shape), labels)]
+        return -picked.clip(EPSILON, 1 - EPSILON).log()
 
 
 class BinaryCrossentropy(Loss):
@@ -131,7 +166,7 @@ class BinaryCrossentropy(Loss):
     def __init__(self, from_logits=False):
         self.from_logits = from_logits
 
-    def call(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         y = self.align(y_true, y_pred)
         logits = y_pred if self.from_logits else y_pred.logits
         if logits is not None:
@@ -140,7 +175,7 @@ class BinaryCrossentropy(Loss):
         else:
             p = y_pred.clip(EPSILON, 1 - EPSILON)
             per_element = -(y * p.log() + (1 - y) * (1 - p).log())
-        return per_element.mean(axis=-1).mean()
+        return per_element.mean(axis=-1)
 
 
 class MeanSquaredError(Loss):
@@ -148,9 +183,9 @@ class MeanSquaredError(Loss):
 
     name = "mean_squared_error"
 
-    def call(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         diff = y_pred - self.align(y_true, y_pred)
-        return (diff * diff).mean(axis=-1).mean()
+        return (diff * diff).mean(axis=-1)
 
 
 class HalfSquaredError(Loss):
@@ -162,9 +197,71 @@ class HalfSquaredError(Loss):
 
     name = "half_squared_error"
 
-    def call(self, y_true, y_pred):
+    def per_sample(self, y_true, y_pred):
         diff = y_pred - self.align(y_true, y_pred)
-        return (diff * diff).sum(axis=-1).mean() * 0.5
+        return (diff * diff).sum(axis=-1) * 0.5
+
+
+class MeanAbsoluteError(Loss):
+    """mean(|y_true - y_pred|) over the last axis, then over the batch."""
+
+    name = "mean_absolute_error"
+
+    def per_sample(self, y_true, y_pred):
+        return (y_pred - self.align(y_true, y_pred)).abs().mean(axis=-1)
+
+
+class MeanAbsolutePercentageError(Loss):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, epsilon)) over the last axis (Keras)."""
+
+    name = "mean_absolute_percentage_error"
+
+    def per_sample(self, y_true, y_pred):
+        y = self.align(y_true, y_pred)
+        return ((y_pred - y).abs() / ad.maximum(y.abs(), EPSILON)).mean(axis=-1) * 100
+
+
+class Huber(Loss):
+    """0.5 d**2 where |d| <= delta, else delta * (|d| - 0.5 delta), d = y_pred - y_true, averaged over the
+    last axis (Keras's Huber; ``delta=1.0``)."""
+
+    name = "huber_loss"
+
+    def __init__(self, delta=1.0):
+        if not delta > 0:
+            raise ValueError(f"Huber: delta must be positive, got {delta}")
+        self.delta = float(delta)
+
+    def per_sample(self, y_true, y_pred):
+        d = (y_pred - self.align(y_true, y_pred)).abs()
+        quadratic = ad.minimum(d, self.delta)          # the part of |d| inside the quadratic zone
+        return (quadratic * quadratic * 0.5 + (d - quadratic) * self.delta).mean(axis=-1)
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta})"
+
+
+class KLDivergence(Loss):
+    """sum(y_true * log(y_true / y_pred)) over the last axis, both clipped to [1e-7, 1] (Keras)."""
+
+    name = "kl_divergence"
+
+    def per_sample(self, y_true, y_pred):
+        y = self.align(y_true, y_pred).clip(EPSILON, 1)
+        return (y * (y / y_pred.clip(EPSILON, 1)).log()).sum(axis=-1)
+
+
+class Hinge(Loss):
+    """mean(max(1 - y_true * y_pred, 0)) over the last axis; labels 0/1 become -1/1 (Keras)."""
+
+    name = "hinge"
+
+    def per_sample(self, y_true, y_pred):
+        y = self.align(y_true, y_pred)
+        values = y.data
+        if ((values == 0) | (values == 1)).all():
+            y = y * 2 - 1
+        return (1 - y * y_pred).relu().mean(axis=-1)
 
 
 LOSSES = {
@@ -173,6 +270,16 @@ LOSSES = {
     "binary_crossentropy": BinaryCrossentropy,
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mape": MeanAbsolutePercentageError,
+    "huber": Huber,
+    "huber_loss": Huber,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
+    "hinge": Hinge,
     "half_squared_error": HalfSquaredError,
 }
 
@@ -181,6 +288,11 @@ sparse_categorical_crossentropy = SparseCategoricalCrossentropy()
 binary_crossentropy = BinaryCrossentropy()
 mean_squared_error = mse = MeanSquaredError()
 half_squared_error = HalfSquaredError()
+mean_absolute_error = mae = MeanAbsoluteError()
+mean_absolute_percentage_error = mape = MeanAbsolutePercentageError()
+huber = Huber()
+kl_divergence = kld = KLDivergence()
+hinge = Hinge()
 
 
 def get(identifier):

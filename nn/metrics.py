@@ -30,11 +30,41 @@ def accuracy(y_true, y_pred):
     return binary_accuracy(y_true, y_pred)
 
 
+def _aligned(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
+    return y_true, y_pred
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_true, y_pred = _aligned(y_true, y_pred)
+    return float(np.mean(np.abs(y_pred - y_true)))
+
+
+def mean_squared_error(y_true, y_pred):
+    y_true, y_pred = _aligned(y_true, y_pred)
+    return float(np.mean((y_pred - y_true) ** 2))
+
+
+def root_mean_squared_error(y_true, y_pred):
+    return float(np.sqrt(mean_squared_error(y_true, y_pred)))
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    y_true, y_pred = _aligned(y_true, y_pred)
+    return float(100 * np.mean(np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), 1e-7)))
+
+
 METRICS = {
     "accuracy": accuracy, "acc": accuracy,
     "categorical_accuracy": categorical_accuracy,
     "sparse_categorical_accuracy": sparse_categorical_accuracy,
     "binary_accuracy": binary_accuracy,
+    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
+    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
+    "root_mean_squared_error": root_mean_squared_error,
+    "mean_absolute_percentage_error": mean_absolute_percentage_error, "mape": mean_absolute_percentage_error,
 }
 
 

@@ -1,6 +1,7 @@
 """Sequential: a stack of layers, trained with Keras's compile / fit / evaluate / predict (nn.training)."""
+from .callbacks import History
 from .layers import Layer, as_tensor
-from .training import History, Model
+from .training import Model
 
 __all__ = ["History", "Model", "Sequential"]
 
@@ -51,8 +52,25 @@ class Sequential(Model):
             x = layer(x)
         return x
 
-    def __call__(self, x):
-        return self.forward(as_tensor(x))
+    def __call__(self, x, training=None):
+        """The model's output for a batch.  ``training``: None follows the model's mode (training until
+        ``eval()``, as PyTorch; fit, evaluate and predict leave it as they found it), True or False sets
+        it for this call (Keras's ``model(x, training=False)`` for inference)."""
+        with self.mode(training):
+            return self.forward(as_tensor(x))
+
+    def get_layer(self, name=None, index=None):
+        """A layer by its name or its position (Keras)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give a name or an index")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index {index} is out of range for a model of {len(self.layers)} layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are {[l.name for l in self.layers]}")
 
     def summary(self, print_fn=print):
         """Print each layer with its output shape and parameter count, then the totals."""

@@ -2,6 +2,7 @@
 
 Weights are saved and loaded with NumPy's file formats: host-only by nature.
 """
+import contextlib
 import os
 import tempfile
 import zipfile
@@ -9,6 +10,22 @@ import zipfile
 import numpy as np
 
 import autodiff as ad
+
+
+def write_atomically(path, write):
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``:
+    a failed write (a full disk, an exception) leaves an old file intact and no partial one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(str(path)))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 class Parameter(ad.Tensor):
@@ -75,12 +92,65 @@ class Module:
             p.grad = None
 
     def train(self, mode=True):
+        """Training mode (dropout active, batch statistics) for this module and all inside it, as PyTorch."""
         for m in self.modules():
             m.training = bool(mode)
         return self
 
     def eval(self):
+        """Inference mode: no dropout, moving statistics (``model.train()`` goes back)."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def mode(self, training):
+        """Run a block in training (True) or inference (False) mode, then put every module's mode back;
+        ``None`` leaves the mode as it is.  ``model(x, training=False)`` uses it."""
+        if training is None:
+            yield self
+            return
+        before = [(m, m.training) for m in self.modules()]
+        self.train(training)
+        try:
+            yield self
+        finally:
+            for m, was in before:
+                m.training = was
+
+    def state_dict(self):
+        """``{dotted name: NumPy array}`` of every parameter (copies), as PyTorch's ``state_dict``;
+        ``np.savez(path, **model.state_dict())`` saves it."""
+        return {name: p.numpy().copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Set parameters from ``state_dict``: every name, shape and value is checked before any is written.
+
+        ``strict=False`` loads the names both have and returns the missing and unexpected
+        names, as PyTorch's ``(missing_keys, unexpected_keys)``.
+        """
+        own = dict(self.named_parameters())
+        given = {name: value.numpy() if isinstance(value, ad.Tensor) else value for name, value in state_dict.items()}
+        missing, unexpected = sorted(set(own) - set(given)), sorted(set(given) - set(own))
+        if strict and (missing or unexpected):
+            raise ValueError(f"load_state_dict: the state does not match this model: missing {missing}, "
+                             f"unexpected {unexpected} (strict=False loads the names both have)")
+        both = {name: own[name] for name in own if name in given}
+        self._assign(both, {name: given[name] for name in both}, "load_state_dict", "the state")
+        return missing, unexpected
+
+    def __repr__(self):
+        """A tree of the modules inside, with shapes and parameter counts, as PyTorch prints a model."""
+        children = list(self.named_children())
+        if not children:
+            return self._describe()
+        lines = [f"{type(self).__name__}("]
+        for label, child in children:
+            lines.append(f"  ({label.removeprefix('layers.')}): " + repr(child).replace("\n", "\n  "))
+        total = self.count_params()
+        lines.append(")" + (f"  # {total:,} parameters" if total else ""))
+        return "\n".join(lines)
+
+    def _describe(self):
+        return f"{type(self).__name__}()"
 
     def count_params(self):
         return int(sum(p.size for p in self.parameters()))
@@ -91,20 +161,13 @@ class Module:
         Written whole or not at all: into a temporary file beside ``path``, then
         renamed over it, so a failed write (a full disk) leaves an old file intact.
         """
+        if str(path).endswith((".h5", ".hdf5")):
+            raise ValueError(f"save_weights: {path!r}: Rosenblatt writes NumPy .npz archives, not HDF5 as Keras "
+                             "does; name the file '....weights.npz'")
         weights = {name: p.numpy() for name, p in self.named_parameters()}
         if not weights:
             raise ValueError(f"save_weights: {type(self).__name__} has no parameters yet (build it first)")
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **weights)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, lambda f: np.savez(f, **weights))
 
     def load_weights(self, path):
         """Read parameters saved by ``save_weights``; names, shapes and values must all fit.
@@ -127,18 +190,26 @@ class Module:
                 raise ValueError(f"load_weights: {path} does not match this model: missing {missing}, "
                                  f"unexpected {unexpected}")
             arrays = {name: stored[name] for name in own}
+        self._assign(own, arrays, "load_weights", path)
+
+    @staticmethod
+    def _assign(params, arrays, who, source):
+        """Write ``arrays[name]`` into ``params[name]`` for every name, after checking and converting them
+        all: a value that does not fit leaves every parameter as it was."""
         converted = {}
-        for name, p in own.items():
+        for name, p in params.items():
             array = arrays[name]
-            if array.shape != p.shape:
-                raise ValueError(f"load_weights: parameter {name!r} has shape {p.shape} in the model but "
-                                 f"{array.shape} in {path}")
+            if not hasattr(array, "dtype"):
+                array = np.asarray(array)
+            if tuple(array.shape) != tuple(p.shape):
+                raise ValueError(f"{who}: parameter {name!r} has shape {p.shape} in the model but "
+                                 f"{tuple(array.shape)} in {source}")
             if array.dtype.kind not in "fiub":
-                raise ValueError(f"load_weights: parameter {name!r} is {array.dtype} in {path}, not real numbers")
+                raise ValueError(f"{who}: parameter {name!r} is {array.dtype} in {source}, not real numbers")
             with np.errstate(over="ignore"):
-                value = array.astype(p.dtype)
+                value = np.asarray(array).astype(p.dtype)
             if array.dtype.kind == "f" and not np.array_equal(np.isfinite(value), np.isfinite(array)):
-                raise ValueError(f"load_weights: parameter {name!r} holds values too large for {p.dtype} in {path}")
+                raise ValueError(f"{who}: parameter {name!r} holds values too large for {p.dtype} in {source}")
             converted[name] = value
-        for name, p in own.items():         # only after every check passed: no half-loaded model
+        for name, p in params.items():         # only after every check passed: no half-loaded model
             p.data[...] = converted[name]

@@ -16,10 +16,14 @@ PyTorch's ``fused=True`` optimizers do: pip builds the kernel when a C compiler
 is present, and it gives the same bits as the array code here.  Every array
 operation goes through the array module of the parameter (``array_module``).
 """
+import functools
+import inspect
 import math
 import numbers
 
 import autodiff as ad
+
+from .schedules import LearningRateSchedule
 
 backend = ad.backend
 array_module = backend.xp
@@ -30,18 +34,85 @@ def fused_available():
     return backend.fused_available()
 
 
+# PyTorch's argument names, accepted beside Keras's (the defaults stay Keras's).
+PYTORCH_NAMES = {"lr": "learning_rate", "eps": "epsilon", "alpha": "rho"}
+
+
+def _accept_pytorch_names(init):
+    """Let ``__init__`` take PyTorch's ``lr``, ``eps``, ``alpha`` and ``betas`` for Keras's names."""
+    accepted = inspect.signature(init).parameters
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        who = type(self).__name__
+        for torch_name, keras_name in PYTORCH_NAMES.items():
+            if torch_name in kwargs and keras_name in accepted:
+                if keras_name in kwargs:
+                    raise TypeError(f"{who}: give {keras_name}= or PyTorch's {torch_name}=, not both")
+                kwargs[keras_name] = kwargs.pop(torch_name)
+        if "betas" in kwargs and "beta_1" in accepted:
+            if "beta_1" in kwargs or "beta_2" in kwargs:
+                raise TypeError(f"{who}: give beta_1=/beta_2= or PyTorch's betas=, not both")
+            kwargs["beta_1"], kwargs["beta_2"] = kwargs.pop("betas")
+        return init(self, *args, **kwargs)
+    return wrapper
+
+
 class Optimizer:
-    def __init__(self, params=None, learning_rate=0.01):
-        if isinstance(params, numbers.Number):      # Keras style: RMSprop(0.01)
+    """The shared part: parameters, the learning rate (a number or a schedule), decoupled weight decay.
+
+    ``weight_decay`` is Keras 3's: every step first shrinks each parameter by
+    ``learning_rate * weight_decay`` of itself (decoupled, as AdamW).  PyTorch's
+    ``weight_decay`` on SGD, RMSprop and Adam adds ``weight_decay * w`` to the
+    gradient instead: the same for plain SGD, different with momentum or Adam.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            cls.__init__ = _accept_pytorch_names(cls.__init__)
+
+    def __init__(self, params=None, learning_rate=0.01, weight_decay=None):
+        if isinstance(params, (numbers.Number, LearningRateSchedule)):      # Keras style: RMSprop(0.01)
             params, learning_rate = None, params
-        if not learning_rate > 0:
+        self.schedule = None
+        if isinstance(learning_rate, LearningRateSchedule):
+            self.schedule = learning_rate
+        elif not (isinstance(learning_rate, numbers.Real) and learning_rate > 0):
             raise ValueError(f"{type(self).__name__}: learning_rate must be positive, got {learning_rate}")
-        self.learning_rate = float(learning_rate)
+        else:
+            self.learning_rate = learning_rate
+        if weight_decay is not None and not (isinstance(weight_decay, numbers.Real) and weight_decay >= 0):
+            raise ValueError(f"{type(self).__name__}: weight_decay must be a number >= 0, got {weight_decay!r}")
+        self.weight_decay = float(weight_decay or 0.0)
         self.params = []
         self.state = {}
         self.iterations = 0
+        self.lr = self.learning_rate          # the rate of the step being applied
         if params is not None:
+            params = list(params)
+            if not params:
+                raise ValueError(f"{type(self).__name__}: the model has no parameters yet, so there is nothing to "
+                                 "optimize: its layers make their weights when they learn the input shape. Give the "
+                                 "first layer input_shape=(...), or call the model on a batch, before building the "
+                                 "optimizer")
             self.attach(params)
+
+    @property
+    def learning_rate(self):
+        """The current rate: the number set, or the schedule's value at this step count."""
+        if self.schedule is not None:
+            return float(self.schedule(self.iterations))
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if self.schedule is not None:
+            raise TypeError(f"{type(self).__name__}: the learning rate follows {self.schedule!r}, so it cannot be "
+                            "set (as in Keras); build the optimizer with a number to change it by hand or by callback")
+        if not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{type(self).__name__}: learning_rate must be a finite number >= 0, got {value!r}")
+        self._learning_rate = float(value)
 
     def attach(self, params):
         """Set the parameters this optimizer updates."""
@@ -64,6 +135,7 @@ class Optimizer:
         if not self.params:
             raise RuntimeError(f"{type(self).__name__}.step: no parameters: pass model.parameters() to the "
                                "optimizer, or compile() a model with it")
+        self.lr = self.learning_rate           # a schedule is read at the step count before this step (Keras)
         self.iterations += 1
         # State is keyed by the parameter's position, not its id(): a deep copy or a
         # pickle of a model and its optimizer keeps each parameter's own state.
@@ -81,6 +153,8 @@ class Optimizer:
             state = self.state.get(i)
             if state is None:
                 state = self.state[i] = self.init_state(p.data)
+            if self.weight_decay:
+                p.data *= 1 - self.lr * self.weight_decay
             self.update(p.data, grad, state)
 
 
@@ -124,8 +198,15 @@ class Optimizer:
     def update(self, param, grad, state):
         raise NotImplementedError
 
+    def get_config(self):
+        """The constructor's arguments (Keras's names), for model.save."""
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n not in ("self", "params")]
+        config = {n: getattr(self, n) for n in names if hasattr(self, n)}
+        config["learning_rate"] = self.schedule if self.schedule is not None else self._learning_rate
+        return config
+
     def __repr__(self):
-        return f"{type(self).__name__}(learning_rate={self.learning_rate})"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
 
 
 class SGD(Optimizer):
@@ -137,8 +218,8 @@ class SGD(Optimizer):
                         w = w + momentum * v - lr * g      (nesterov)
     """
 
-    def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False):
-        super().__init__(params, learning_rate)
+    def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None):
+        super().__init__(params, learning_rate, weight_decay)
         if not 0 <= momentum <= 1:
             raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
@@ -150,7 +231,7 @@ class SGD(Optimizer):
         return state
 
     def update(self, param, grad, state):
-        step = array_module(param).multiply(grad, self.learning_rate, out=self.scratch(state, param))      # lr * g
+        step = array_module(param).multiply(grad, self.lr, out=self.scratch(state, param))      # lr * g
         if not self.momentum:
             param -= step
             return
@@ -186,8 +267,8 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 fused=None):
-        super().__init__(params, learning_rate)
+                 fused=None, weight_decay=None):
+        super().__init__(params, learning_rate, weight_decay)
         if not 0 <= rho < 1:
             raise ValueError(f"RMSprop: rho must be in [0, 1), got {rho}")
         if not epsilon > 0:
@@ -208,7 +289,7 @@ class RMSprop(Optimizer):
         s = state["shifted_velocity"]
         if self._fuses(param, grad):
             backend.rmsprop_update(param, grad, s, self.rho, self.epsilon,
-                                   self.learning_rate / math.sqrt(1 - self.rho))
+                                   self.lr / math.sqrt(1 - self.rho))
             return
         xp = array_module(param)
         tmp = self.scratch(state, param)
@@ -228,7 +309,7 @@ class RMSprop(Optimizer):
         else:
             xp.sqrt(s, out=tmp)
         xp.divide(grad, tmp, out=tmp)
-        tmp *= self.learning_rate / math.sqrt(1 - self.rho)        # increment
+        tmp *= self.lr / math.sqrt(1 - self.rho)        # increment
         if self.momentum:
             m = state["momentum"]
             m *= self.momentum
@@ -250,8 +331,9 @@ class Adam(Optimizer):
     parameters when it was built; True: insist; False: NumPy only).
     """
 
-    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, fused=None):
-        super().__init__(params, learning_rate)
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, fused=None,
+                 weight_decay=None):
+        super().__init__(params, learning_rate, weight_decay)
         for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= beta < 1:
                 raise ValueError(f"Adam: {name} must be in [0, 1), got {beta} (1 would divide by zero at the "
@@ -271,7 +353,7 @@ class Adam(Optimizer):
         m, v = state["m"], state["v"]
         t = self.iterations
         # A Python float, so float32 arrays are not multiplied in float64.
-        alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = self.lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         if self._fuses(param, grad):
             backend.adam_update(param, grad, m, v, 1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
             return
@@ -291,7 +373,79 @@ class Adam(Optimizer):
         param -= tmp
 
 
-OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras 3's AdamW: ``weight_decay=0.004``; PyTorch's default is 0.01)."""
+
+    def __init__(self, params=None, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, fused=None):
+        super().__init__(params, learning_rate, beta_1, beta_2, epsilon, fused, weight_decay)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Keras 3): a = a + g**2;  w = w - lr * g / sqrt(a + epsilon), a starting at
+    ``initial_accumulator_value``."""
+
+    def __init__(self, params=None, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 weight_decay=None):
+        super().__init__(params, learning_rate, weight_decay)
+        if not initial_accumulator_value >= 0:
+            raise ValueError(f"Adagrad: initial_accumulator_value must be >= 0, got {initial_accumulator_value}")
+        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+
+    def init_state(self, param):
+        return {"accumulator": array_module(param).full_like(param, self.initial_accumulator_value)}
+
+    def update(self, param, grad, state):
+        xp, a, tmp = array_module(param), state["accumulator"], self.scratch(state, param)
+        xp.square(grad, out=tmp)
+        a += tmp
+        xp.add(a, self.epsilon, out=tmp)
+        xp.sqrt(tmp, out=tmp)
+        xp.divide(grad, tmp, out=tmp)
+        tmp *= self.lr
+        param -= tmp
+
+
+class Nadam(Optimizer):
+    """Adam with Nesterov momentum (Keras 3's Nadam, with its momentum schedule
+    u_t = beta_1 * (1 - 0.5 * 0.96 ** t))."""
+
+    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None):
+        super().__init__(params, learning_rate, weight_decay)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.u_product = 1.0
+
+    def step(self):
+        t = self.iterations + 1
+        self.u_product *= self.beta_1 * (1 - 0.5 * 0.96 ** t)       # once per step, as Keras
+        super().step()
+
+    def init_state(self, param):
+        return {"m": array_module(param).zeros_like(param), "v": array_module(param).zeros_like(param)}
+
+    def update(self, param, grad, state):
+        xp, m, v, tmp = array_module(param), state["m"], state["v"], self.scratch(state, param)
+        t = self.iterations
+        u_t = self.beta_1 * (1 - 0.5 * 0.96 ** t)
+        u_next = self.beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
+        u_product_next = self.u_product * u_next
+        xp.subtract(grad, m, out=tmp)
+        tmp *= 1 - self.beta_1
+        m += tmp
+        xp.square(grad, out=tmp)
+        tmp -= v
+        tmp *= 1 - self.beta_2
+        v += tmp
+        m_hat = m * (u_next / (1 - u_product_next)) + grad * ((1 - u_t) / (1 - self.u_product))
+        xp.divide(v, 1 - self.beta_2 ** t, out=tmp)
+        xp.sqrt(tmp, out=tmp)
+        tmp += self.epsilon
+        xp.divide(m_hat, tmp, out=tmp)
+        tmp *= self.lr
+        param -= tmp
+
+
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad, "nadam": Nadam}
 
 
 def get(identifier):

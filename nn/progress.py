@@ -57,8 +57,9 @@ class Progress:
             return
         elapsed = time.perf_counter() - self.start
         per_step = elapsed / max(self.steps, 1)
-        summary = (f"{self.steps}/{self.steps} - {_format_time(elapsed)} - {_format_time(per_step)}/step - "
-                   f"{_format_values(values)}")
+        summary = f"{self.steps}/{self.steps} - {_format_time(elapsed)} - {_format_time(per_step)}/step"
+        if values:
+            summary += " - " + _format_values(values)
         self.stream.write(("\r" + summary + "\033[K\n") if self.verbose == 1 else summary + "\n")
         self.stream.flush()
 

@@ -4,24 +4,9 @@ import numpy as np
 import autodiff as ad
 
 from . import losses, metrics as metrics_module, optimizers
+from .callbacks import CallbackList, History
 from .module import Module
 from .progress import Progress
-
-
-class History:
-    """What ``fit`` returns: ``history.history["loss"]`` and friends, one value per epoch."""
-
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-
-    def append(self, epoch, values):
-        self.epoch.append(epoch)
-        for name, value in values:
-            self.history.setdefault(name, []).append(value)
-
-    def __repr__(self):
-        return f"History({self.history})"
 
 
 def _numbers(data, what, name):
@@ -94,13 +79,19 @@ class Model(Module):
                              f"{x.shape}" + ("; that is one sample without its batch axis: pass x[None]"
                                              if one_sample else ""))
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose="auto", validation_data=None, validation_split=0.0,
-            shuffle=True):
-        """Train for ``epochs`` passes over (x, y) in batches; returns a History."""
+    def fit(self, x, y, batch_size=32, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
+        """Train for ``epochs`` passes over (x, y) in batches; returns a History (also ``model.history``).
+
+        Keras's arguments: ``callbacks`` (nn.callbacks), ``sample_weight`` (one weight per sample)
+        or ``class_weight`` ({class: weight}) to weight each sample's loss, ``initial_epoch`` to
+        resume the epoch count.  The model's mode (train/eval) is the same after as before.
+        """
         self._check_compiled("fit")
         x, y = self._prepare(x, y, "fit", batch_size)
         if len(x) == 0:
             raise ValueError("fit: x holds no samples")
+        weights = self._sample_weights(y, sample_weight, class_weight)
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
@@ -109,6 +100,7 @@ class Model(Module):
                 raise ValueError(f"fit: validation_split={validation_split} of {len(x)} samples leaves "
                                  f"{split} to train on and {len(x) - split} to validate; both need at least one")
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+            weights = None if weights is None else weights[:split]
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("fit: validation_data must be a pair (x_val, y_val), got "
@@ -116,37 +108,77 @@ class Model(Module):
             validation_data = self._prepare(*validation_data, what="fit (validation_data)")
             if len(validation_data[0]) == 0:
                 raise ValueError("fit: validation_data holds no samples")
-        history = History()
         n = len(x)
         steps = max(-(-n // batch_size), 1)
+        self.history = History()
+        callbacks = CallbackList([self.history] + list(callbacks or []), self, epochs=epochs, steps=steps,
+                                 verbose=verbose)
+        self.stop_training = False
+        was_training = self.training
         self.train()
-        for epoch in range(epochs):
-            progress = Progress(steps, verbose)
-            progress.epoch_header(epoch + 1, epochs)
-            order = ad.backend.generator().permutation(n) if shuffle else None
-            totals = np.zeros(1 + len(self.metrics))
-            seen = 0
-            for step in range(steps):
-                rows = slice(step * batch_size, min((step + 1) * batch_size, n))
-                xb, yb = (x[order[rows]], y[order[rows]]) if shuffle else (x[rows], y[rows])
-                values = self.train_step(xb, yb)
-                totals += np.array(values) * len(xb)
-                seen += len(xb)
-                progress.update(step + 1, self._named(totals / seen))
-            logs = self._named(totals / seen)
-            if validation_data is not None:
-                val = self._evaluate(*validation_data, batch_size=batch_size)
-                logs += [("val_" + name, value) for name, value in self._named(val)]
-            progress.finish(logs)
-            history.append(epoch, logs)
-        self.eval()
-        return history
+        try:
+            callbacks.on_train_begin({})
+            for epoch in range(initial_epoch, epochs):
+                progress = Progress(steps, verbose)
+                progress.epoch_header(epoch + 1, epochs)
+                callbacks.on_epoch_begin(epoch, {})
+                order = ad.backend.generator().permutation(n) if shuffle else None
+                totals = np.zeros(1 + len(self.metrics))
+                seen = 0
+                for step in range(steps):
+                    rows = slice(step * batch_size, min((step + 1) * batch_size, n))
+                    rows = order[rows] if shuffle else rows
+                    callbacks.on_train_batch_begin(step, {})
+                    values = self.train_step(x[rows], y[rows], None if weights is None else weights[rows])
+                    totals += np.array(values) * len(x[rows])
+                    seen += len(x[rows])
+                    progress.update(step + 1, self._named(totals / seen))
+                    callbacks.on_train_batch_end(step, dict(self._named(values)))
+                    if self.stop_training:
+                        break
+                logs = self._named(totals / max(seen, 1))
+                if validation_data is not None:
+                    val = self._evaluate(*validation_data, batch_size=batch_size)
+                    logs += [("val_" + name, value) for name, value in self._named(val)]
+                progress.finish(logs)
+                logs = dict(logs)
+                callbacks.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            callbacks.on_train_end({})
+        finally:
+            self.train(was_training)
+        return self.history
 
-    def train_step(self, x, y):
+    def _sample_weights(self, y, sample_weight, class_weight):
+        """One float32 weight per sample, from ``sample_weight`` or ``class_weight`` (Keras's fit arguments)."""
+        if sample_weight is not None and class_weight is not None:
+            raise ValueError("fit: give sample_weight or class_weight, not both")
+        if sample_weight is not None:
+            weights = _numbers(sample_weight, "fit", "sample_weight").astype(np.float32)
+            if weights.shape != (len(y),):
+                raise ValueError(f"fit: sample_weight must hold one weight per sample, shape ({len(y)},); "
+                                 f"got {weights.shape}")
+            return weights
+        if class_weight is None:
+            return None
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"fit: class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
+        classes = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].round()
+        classes = classes.astype(np.int64)
+        missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
+        if missing:
+            raise ValueError(f"fit: class_weight has no weight for classes {missing[:10]}")
+        table = np.zeros(max(max(class_weight), classes.max()) + 1, np.float32)
+        for label, weight in class_weight.items():
+            table[label] = weight
+        return table[classes]
+
+    def train_step(self, x, y, sample_weight=None):
         """One optimizer step on a batch; returns [loss, *metrics] for it."""
         self.optimizer.zero_grad()
         out = self(x)
-        loss = self.loss(y, out)
+        loss = self.loss(y, out) if sample_weight is None else self.loss(y, out, sample_weight=sample_weight)
         loss.backward()
         self.optimizer.step()
         return [loss.item()] + [fn(y, out.numpy()) for _, fn in self.metrics]
@@ -155,35 +187,55 @@ class Model(Module):
         return [("loss", float(values[0]))] + [(name, float(v)) for (name, _), v in zip(self.metrics, values[1:])]
 
     @ad.no_grad()
-    def _evaluate(self, x, y, batch_size):
+    def _evaluate(self, x, y, batch_size, progress=None):
         totals = np.zeros(1 + len(self.metrics))
-        was_training = self.training
-        self.eval()
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            out = self(xb)
-            loss = self.loss(yb, out)
-            totals += np.array([loss.item()] + [fn(yb, out.numpy()) for _, fn in self.metrics]) * len(xb)
-        self.train(was_training)
+        with self.mode(training=False):
+            for step, start in enumerate(range(0, len(x), batch_size)):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                out = self(xb)
+                loss = self.loss(yb, out)
+                totals += np.array([loss.item()] + [fn(yb, out.numpy()) for _, fn in self.metrics]) * len(xb)
+                if progress is not None:
+                    progress.update(step + 1, self._named(totals / min(start + batch_size, len(x))))
         return totals / max(len(x), 1)
 
-    def evaluate(self, x, y, batch_size=32, verbose=0):
-        """``[loss, *metrics]`` over (x, y); a float when there are no metrics."""
+    def evaluate(self, x, y, batch_size=32, verbose="auto", return_dict=False):
+        """``[loss, *metrics]`` over (x, y) (a float when there are no metrics; a dict with
+        ``return_dict=True``), printing a progress line as Keras does unless ``verbose=0``."""
         self._check_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate", batch_size)
         if len(x) == 0:
             raise ValueError("evaluate: x holds no samples")
-        values = self._evaluate(x, y, batch_size)
-        if verbose:
-            print(" - ".join(f"{name}: {value:.4f}" for name, value in self._named(values)))
+        progress = Progress(-(-len(x) // batch_size), verbose)
+        values = self._evaluate(x, y, batch_size, progress)
+        progress.finish(self._named(values))
+        if return_dict:
+            return dict(self._named(values))
         return float(values[0]) if not self.metrics else [float(v) for v in values]
 
     @ad.no_grad()
-    def predict(self, x, batch_size=32):
-        """The model's outputs for ``x`` as a NumPy array."""
+    def predict(self, x, batch_size=32, verbose="auto"):
+        """The model's outputs for ``x`` as a NumPy array (inference mode: no dropout, moving statistics)."""
         x, _ = self._prepare(x, what="predict", batch_size=batch_size)
-        was_training = self.training
-        self.eval()
-        outputs = [self(x[start:start + batch_size]).numpy() for start in range(0, max(len(x), 1), batch_size)]
-        self.train(was_training)
+        steps = max(-(-len(x) // batch_size), 1)
+        progress = Progress(steps, verbose)
+        outputs = []
+        with self.mode(training=False):
+            for step, start in enumerate(range(0, max(len(x), 1), batch_size)):
+                outputs.append(self(x[start:start + batch_size]).numpy())
+                progress.update(step + 1, [])
+        progress.finish([])
         return np.concatenate(outputs)          # an empty x gives (0, outputs...), as Keras
+
+    def get_weights(self):
+        """Copies of every parameter's values as NumPy arrays, in the order of ``parameters()`` (Keras)."""
+        return [p.numpy().copy() for p in self.parameters()]
+
+    def set_weights(self, weights):
+        """Set every parameter from arrays in the order of ``get_weights()``; all are checked first."""
+        own = self.parameters()
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights: the model has {len(own)} weight arrays, got {len(weights)}")
+        self._assign({str(i): p for i, p in enumerate(own)}, {str(i): w for i, w in enumerate(weights)},
+                     "set_weights", "the given list")

@@ -45,8 +45,8 @@ def test_plots_without_matplotlib_say_what_to_install(tmp_path):
 
 def test_fashion_option_trains_on_fashion_mnist(monkeypatch):
     calls = []
-    monkeypatch.setattr(mnist_mlp.fashion_mnist, "load_data", lambda: calls.append(1) or _tiny())
-    monkeypatch.setattr(mnist_mlp.mnist, "load_data", lambda: pytest.fail("MNIST loaded instead of Fashion"))
+    monkeypatch.setattr(mnist_mlp.fashion_mnist, "load_data", lambda path=None: calls.append(1) or _tiny())
+    monkeypatch.setattr(mnist_mlp.mnist, "load_data", lambda path=None: pytest.fail("MNIST loaded instead of Fashion"))
     assert 0 <= mnist_mlp.main(["--fashion", "--epochs", "1", "--batch-size", "16"]) <= 1
     assert calls == [1]
 

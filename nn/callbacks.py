@@ -1,0 +1,298 @@
+"""Keras's callbacks: objects ``fit`` calls at the start and end of training, epochs and batches.
+
+``fit(..., callbacks=[EarlyStopping(patience=2), ModelCheckpoint("best.keras", save_best_only=True)])``.
+The hooks, their arguments and the ``logs`` dictionaries are Keras's; a callback
+stops training by setting ``self.model.stop_training = True``.
+"""
+import math
+
+__all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
+           "LambdaCallback", "ReduceLROnPlateau", "LearningRateScheduler"]
+
+
+class Callback:
+    """The base class: override the hooks you need (each receives ``logs``, a dict of numbers)."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+
+class CallbackList:
+    """Calls a hook on every callback in order (what fit, evaluate and predict hold)."""
+
+    def __init__(self, callbacks, model, **params):
+        callbacks = list(callbacks or [])
+        for c in callbacks:
+            if not isinstance(c, Callback):
+                raise TypeError(f"callbacks: expected nn.callbacks.Callback objects, got {c!r:.80}")
+        self.callbacks = callbacks
+        for c in callbacks:
+            c.set_model(model)
+            c.set_params(params)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args):
+            for c in self.callbacks:
+                getattr(c, hook)(*args)
+        return call
+
+
+class History(Callback):
+    """What ``fit`` returns (and keeps as ``model.history``): ``history.history["loss"]``, one value per epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.history = {}
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+
+    def __repr__(self):
+        return f"History({self.history})"
+
+
+def _monitor_op(mode, monitor, who):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":      # as Keras: accuracies and AUCs grow, everything else shrinks
+        name = monitor.removeprefix("val_")
+        mode = "max" if name.endswith(("acc", "accuracy", "auc")) else "min"
+    return mode
+
+
+class _Monitoring(Callback):
+    """Shared by the callbacks that watch one logged number and compare it with the best so far."""
+
+    def __init__(self, monitor, mode, min_delta, who):
+        super().__init__()
+        self.monitor = monitor
+        self.mode = _monitor_op(mode, monitor, who)
+        self.min_delta = abs(min_delta)
+        self.who = who
+
+    def improved(self, value, reference):
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return value + self.min_delta < reference
+        return value - self.min_delta > reference
+
+    def watched(self, logs):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            available = ", ".join(sorted(logs or {})) or "none"
+            print(f"{self.who}: the monitored metric {self.monitor!r} is not logged (logged: {available}); "
+                  "pass validation_data (for val_ metrics) or monitor one of those")
+        return value
+
+
+class EarlyStopping(_Monitoring):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``restore_best_weights=True`` puts back the weights of the best epoch when it stops (as Keras, only
+    when it stops early).  ``baseline``: training stops unless the value beats it within ``patience``.
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
+                 restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta, "EarlyStopping")
+        self.patience, self.verbose, self.baseline = patience, verbose, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = None
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self.watched(logs)
+        if value is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()        # the first epoch's, in case none improves
+        self.wait += 1
+        if self.improved(value, self.best):
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self.improved(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                if self.verbose:
+                    print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+class ModelCheckpoint(_Monitoring):
+    """Save the model (``model.save``, a ``.keras`` file) or its weights (``save_weights_only=True``,
+    a ``.weights.npz`` file) after every epoch, or only when ``monitor`` improved (``save_best_only``).
+
+    ``filepath`` may hold Keras's fields: ``"ckpt-{epoch:02d}-{val_loss:.3f}.keras"``.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+        super().__init__(monitor, mode, 0, "ModelCheckpoint")
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint: save_freq={save_freq!r}: Rosenblatt saves once per epoch "
+                             "(save_freq='epoch')")
+        path = str(filepath)
+        if save_weights_only and not path.endswith(".weights.npz"):
+            raise ValueError(f"ModelCheckpoint: with save_weights_only=True the file name must end in "
+                             f"'.weights.npz' (save_weights writes a NumPy archive, not HDF5), got {path!r}")
+        if not save_weights_only and not path.endswith(".keras"):
+            raise ValueError(f"ModelCheckpoint: the file name must end in '.keras' (a whole model, "
+                             f"as model.save writes), got {path!r}")
+        self.filepath, self.verbose = path, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.best = initial_value_threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = self.watched(logs)
+            if value is None:
+                return
+            if not self.improved(value, self.best):
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                return
+            if self.verbose:
+                before = "inf" if self.best is None else f"{self.best:.5f}"
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {before} to {value:.5f}, saving model to {path}")
+            self.best = value
+        elif self.verbose:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training at the first batch whose loss is NaN or infinite."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
+                 on_train_batch_begin=None, on_train_batch_end=None, **more):
+        super().__init__()
+        hooks = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end, on_train_begin=on_train_begin,
+                     on_train_end=on_train_end, on_train_batch_begin=on_train_batch_begin,
+                     on_train_batch_end=on_train_batch_end, **more)
+        for name, function in hooks.items():
+            if not hasattr(Callback, name):
+                raise TypeError(f"LambdaCallback: unknown hook {name!r}")
+            if function is not None:
+                setattr(self, name, function)
+
+
+class ReduceLROnPlateau(_Monitoring):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
+                 cooldown=0, min_lr=0.0):
+        super().__init__(monitor, mode, min_delta, "ReduceLROnPlateau")
+        if not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be between 0 and 1 (it shrinks the rate), got {factor}")
+        self.factor, self.patience, self.verbose = factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
+
+    def on_train_begin(self, logs=None):
+        self.wait = self.cooldown_counter = 0
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self.watched(logs)
+        if logs is not None:
+            logs["learning_rate"] = self.model.optimizer.learning_rate
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.improved(value, self.best):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = self.model.optimizer.learning_rate
+                if old > self.min_lr:
+                    new = max(old * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new
+                    if self.verbose:
+                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)`` (or ``schedule(epoch)``)."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = self.model.optimizer.learning_rate
+        try:
+            new = self.schedule(epoch, lr)
+        except TypeError:
+            new = self.schedule(epoch)
+        new = float(new)
+        if not new > 0:
+            raise ValueError(f"LearningRateScheduler: the schedule gave learning rate {new} at epoch {epoch}; "
+                             "it must be positive")
+        self.model.optimizer.learning_rate = new
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = self.model.optimizer.learning_rate
