@@ -197,7 +197,7 @@ class ModelCheckpoint(_Monitoring):
                     print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
                 return
             if self.verbose:
-                before = "inf" if self.best is None else f"{self.best:.5f}"
+                before = ("inf" if self.mode == "min" else "-inf") if self.best is None else f"{self.best:.5f}"
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {before} to {value:.5f}, saving model to {path}")
             self.best = value
         elif self.verbose:

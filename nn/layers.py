@@ -1,4 +1,11 @@
-"""Keras-style layers: built on first call (or from ``input_shape``), each running in its own name scope."""
+"""Keras-style layers: built on first call (or from ``input_shape``), each running in its own name scope.
+
+Called on a symbolic input (``Input(shape=...)``) a layer records the call
+instead of computing: that is how a functional ``Model(inputs, outputs)`` is
+described (nn.models.Functional).
+"""
+import functools
+import inspect
 import math
 import re
 
@@ -30,8 +37,62 @@ def as_tensor(x):
     return ad.as_tensor(x, dtype=ad.DEFAULT_FLOAT)
 
 
+class Symbol:
+    """A symbolic batch (Keras's KerasTensor): a shape with a free batch axis, and the layer call that makes it."""
+
+    def __init__(self, shape, layer=None, inputs=()):
+        self.shape = (None,) + tuple(shape)
+        self.layer, self.inputs = layer, tuple(inputs)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        made = f", made by {self.layer.name}" if self.layer is not None else ""
+        return f"<Symbol shape={self.shape}{made}>"
+
+
+def Input(shape, name=None):          # noqa: N802 (Keras's name)
+    """The symbolic input of a functional model: ``x = Input(shape=(784,))``, batch axis left out."""
+    if not (isinstance(shape, (tuple, list)) and all(isinstance(n, int) and n > 0 for n in shape)):
+        raise ValueError(f"Input: shape must be a tuple of positive sizes without the batch axis, e.g. (784,); "
+                         f"got {shape!r}")
+    symbol = Symbol(shape)
+    symbol.name = name or _unique_name("input_layer")
+    return symbol
+
+
 class Layer(Module):
-    """A module with a name, a build step that knows the input shape, and an output-shape rule."""
+    """A module with a name, a build step that knows the input shape, and an output-shape rule.
+
+    The arguments a layer was made with are kept (``get_config()``): ``model.save``
+    writes them and ``load_model`` makes the same layers again.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in vars(cls):
+            return
+        init, signature = cls.__init__, inspect.signature(cls.__init__)
+
+        @functools.wraps(init)
+        def keep_arguments(self, *args, **kwargs):
+            outermost = "_arguments" not in vars(self)
+            if outermost:
+                bound = signature.bind(self, *args, **kwargs)
+                bound.apply_defaults()
+                self._arguments = dict(list(bound.arguments.items())[1:])
+            init(self, *args, **kwargs)
+        cls.__init__ = keep_arguments
+
+    def get_config(self):
+        """The constructor's arguments, with the layer's name and (once built) its input shape."""
+        config = dict(getattr(self, "_arguments", {}))
+        config["name"] = self.name
+        if "input_shape" in inspect.signature(type(self).__init__).parameters and self.input_shape is not None:
+            config["input_shape"] = tuple(self.input_shape)
+        return config
 
     def __init__(self, name=None, input_shape=None):
         self.name = name or _unique_name(_snake(type(self).__name__))
@@ -51,11 +112,28 @@ class Layer(Module):
         return tuple(input_shape)
 
     def __call__(self, x, training=None):
-        x = as_tensor(x)
+        if isinstance(x, Symbol) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], Symbol)):
+            return self._record(x)
+        x = [as_tensor(t) for t in x] if self.takes_several else as_tensor(x)
         if not self.built:
-            self.build(x.shape[1:])
+            self.build([t.shape[1:] for t in x] if self.takes_several else x.shape[1:])
         with ad.name_scope(self.name), self.mode(training):
             return self.forward(x)
+
+    takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
+
+    def _record(self, inputs):
+        """Called on symbols: build for their shapes and return the symbol of the output."""
+        several = isinstance(inputs, (list, tuple))
+        if several != self.takes_several:
+            raise TypeError(f"{self.name}: {'takes a list of inputs' if self.takes_several else 'takes one input'}, "
+                            f"got {inputs!r:.120}")
+        shapes = [i.shape[1:] for i in inputs] if several else inputs.shape[1:]
+        if not self.built:
+            self.build(shapes)
+        elif not several and tuple(self.input_shape) != tuple(shapes):
+            raise ValueError(f"{self.name}: built for inputs of shape {self.input_shape}, called on {shapes}")
+        return Symbol(self.compute_output_shape(shapes), self, inputs if several else (inputs,))
 
     def _describe(self):
         parts = [repr(self.name)]
@@ -154,6 +232,73 @@ class Dropout(Layer):
             return x
         keep = (self.rng or ad.backend.generator()).random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / x.dtype.type(1 - self.rate))
+
+
+class _Merge(Layer):
+    """A layer of several inputs of the same batch size (Keras's merge layers)."""
+
+    takes_several = True
+
+    def build(self, input_shape):
+        shapes = [tuple(s) for s in input_shape]
+        if len(shapes) < 2:
+            raise ValueError(f"{self.name}: needs a list of at least two inputs, got {len(shapes)}")
+        self.check_shapes(shapes)
+        self.input_shape = shapes
+        self.built = True
+
+
+class Concatenate(_Merge):
+    """Join inputs along ``axis`` (the last by default); the other axes must agree."""
+
+    def __init__(self, axis=-1, name=None):
+        super().__init__(name)
+        self.axis = axis
+
+    def check_shapes(self, shapes):
+        rank = len(shapes[0])
+        axis = self.axis % (rank + 1) - 1 if self.axis < 0 else self.axis - 1     # without the batch axis
+        if any(len(s) != rank for s in shapes) or not 0 <= axis < rank or any(
+                s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
+            raise ValueError(f"{self.name}: inputs of shapes {[(None,) + s for s in shapes]} cannot be joined "
+                             f"along axis {self.axis}: every other axis must agree")
+
+    def compute_output_shape(self, input_shape):
+        shapes = [tuple(s) for s in input_shape]
+        axis = self.axis % (len(shapes[0]) + 1) - 1 if self.axis < 0 else self.axis - 1
+        joined = list(shapes[0])
+        joined[axis] = sum(s[axis] for s in shapes)
+        return tuple(joined)
+
+    def forward(self, xs):
+        return ad.concatenate(xs, axis=self.axis)
+
+
+class Add(_Merge):
+    """The sum of inputs of one shape (a residual connection)."""
+
+    def check_shapes(self, shapes):
+        if any(s != shapes[0] for s in shapes):
+            raise ValueError(f"{self.name}: inputs of shapes {[(None,) + s for s in shapes]} differ; Add needs one shape")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def forward(self, xs):
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x
+        return total
+
+
+def concatenate(inputs, axis=-1):
+    """Keras's functional shorthand: ``Concatenate(axis)(inputs)``."""
+    return Concatenate(axis=axis)(inputs)
+
+
+def add(inputs):
+    """Keras's functional shorthand: ``Add()(inputs)``."""
+    return Add()(inputs)
 
 
 # ------------------------------------------------------------------ images

@@ -27,6 +27,19 @@ class Model(Module):
     optimizer = loss = None
     metrics = ()
 
+    def __new__(cls, *args, **kwargs):
+        # Keras's functional API: Model(inputs, outputs) makes a graph of layers.
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .models import Functional
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def save(self, path):
+        """Write the model to one ``.keras`` file: its layers, weights, compile settings and optimizer state
+        (nn.models.load_model reads it back; training resumes where it stopped).  Written whole or not at all."""
+        from .saving import save_model
+        save_model(self, path)
+
     def build_for(self, x):
         """Create the parameters for inputs like ``x`` (a host array with a batch axis)."""
 
@@ -111,7 +124,7 @@ class Model(Module):
         n = len(x)
         steps = max(-(-n // batch_size), 1)
         self.history = History()
-        callbacks = CallbackList([self.history] + list(callbacks or []), self, epochs=epochs, steps=steps,
+        callbacks = CallbackList(list(callbacks or []) + [self.history], self, epochs=epochs, steps=steps,
                                  verbose=verbose)
         self.stop_training = False
         was_training = self.training

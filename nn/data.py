@@ -1,0 +1,62 @@
+"""Batches for a loop of your own, as PyTorch's ``DataLoader`` gives them (host arrays by nature).
+
+    loader = DataLoader((x, y), batch_size=128, shuffle=True, seed=0)
+    for epoch in range(5):
+        for xb, yb in loader:          # a new order every epoch when shuffling
+            ...
+"""
+import numpy as np
+
+import autodiff as ad
+
+__all__ = ["DataLoader", "TensorDataset"]
+
+
+class TensorDataset:
+    """Arrays of the same length seen as one data set of tuples (PyTorch's TensorDataset)."""
+
+    def __init__(self, *arrays):
+        if not arrays:
+            raise ValueError("TensorDataset: give at least one array")
+        self.arrays = [a.numpy() if isinstance(a, ad.Tensor) else np.asarray(a) for a in arrays]
+        lengths = {len(a) for a in self.arrays}
+        if len(lengths) != 1:
+            raise ValueError(f"TensorDataset: the arrays have different lengths {[len(a) for a in self.arrays]}")
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+
+class DataLoader:
+    """Batches of a data set: ``(x, y)`` arrays, a TensorDataset, or one array.
+
+    ``shuffle`` draws a new order each time the loader is iterated, from its own
+    generator when ``seed`` is given (reproducible) or else from nn's (``nn.set_seed``);
+    ``drop_last`` leaves out a last, smaller batch.  Each batch is a tuple of NumPy
+    arrays (one array for a data set of one array).
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None):
+        if isinstance(dataset, (tuple, list)):
+            dataset = TensorDataset(*dataset)
+        elif not isinstance(dataset, TensorDataset):
+            dataset = TensorDataset(dataset)
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        self.generator = ad.backend.generator(seed) if seed is not None else None
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (self.generator or ad.backend.generator()).permutation(n) if self.shuffle else None
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            rows = slice(start, min(start + self.batch_size, n))
+            batch = self.dataset[order[rows] if self.shuffle else rows]
+            yield batch if len(batch) > 1 else batch[0]

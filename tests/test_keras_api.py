@@ -1,0 +1,502 @@
+"""What a Keras user writes in the first chapters: callbacks, save/load_model, the functional API,
+weights, modes, sample weights, more losses, optimizers and schedules."""
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import nn
+from nn import callbacks, layers, losses, metrics, models, optimizers, schedules
+from nn.utils import to_categorical
+
+
+def synthetic(n=600, seed=0, features=8, classes=3):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features)).astype(np.float32)
+    y = (x @ rng.standard_normal((features, classes))).argmax(axis=1)
+    return x, to_categorical(y, classes)
+
+
+def small_model(dropout=0.0, optimizer="adam"):
+    model = models.Sequential([layers.Dense(16, activation="relu", input_shape=(8,)), layers.Dropout(dropout),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# ------------------------------------------------------------------ callbacks
+def test_hooks_run_in_keras_order_with_logs():
+    nn.set_seed(0)
+    x, y = synthetic(64)
+    seen = []
+    hooks = callbacks.LambdaCallback(
+        on_train_begin=lambda logs: seen.append("train_begin"),
+        on_epoch_begin=lambda epoch, logs: seen.append(f"epoch_begin {epoch}"),
+        on_train_batch_end=lambda batch, logs: seen.append(f"batch_end {batch} {sorted(logs)}"),
+        on_epoch_end=lambda epoch, logs: seen.append(f"epoch_end {epoch} {sorted(logs)}"),
+        on_train_end=lambda logs: seen.append("train_end"))
+    model = small_model()
+    history = model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[hooks], validation_data=(x, y))
+    assert seen == ["train_begin", "epoch_begin 0", "batch_end 0 ['accuracy', 'loss']", "batch_end 1 ['accuracy', 'loss']",
+                    "epoch_end 0 ['accuracy', 'loss', 'val_accuracy', 'val_loss']", "epoch_begin 1",
+                    "batch_end 0 ['accuracy', 'loss']", "batch_end 1 ['accuracy', 'loss']",
+                    "epoch_end 1 ['accuracy', 'loss', 'val_accuracy', 'val_loss']", "train_end"]
+    assert history is model.history and history.epoch == [0, 1] and len(history.history["val_loss"]) == 2
+    with pytest.raises(TypeError, match="Callback objects"):
+        model.fit(x, y, verbose=0, callbacks=[print])
+
+
+class Scripted(callbacks.Callback):
+    """Replaces the logged validation loss by a script, so a callback's decisions can be checked exactly."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.values[epoch]
+
+
+def test_early_stopping_waits_patience_epochs_and_restores_the_best_weights(capsys):
+    nn.set_seed(0)
+    x, y = synthetic(64)
+    model = small_model()
+    weights_at = {}
+    record = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: weights_at.__setitem__(epoch, model.get_weights()))
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True, verbose=1)
+    history = model.fit(x, y, epochs=10, batch_size=64, verbose=0,
+                        callbacks=[Scripted([1.0, 0.5, 0.6, 0.7, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]), record, stop])
+    assert len(history.history["loss"]) == 4             # best at epoch 1, two epochs without improvement
+    assert stop.stopped_epoch == 3 and stop.best == 0.5
+    for restored, best in zip(model.get_weights(), weights_at[1]):
+        np.testing.assert_array_equal(restored, best)
+    assert "Epoch 4: early stopping" in capsys.readouterr().out
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=0.2)
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[Scripted([1.0, 0.85, 0.7, 0.1] + [0.0] * 6), stop])
+    assert len(history.history["loss"]) == 2             # 1.0 -> 0.85 is not an improvement of 0.2
+
+
+def test_model_checkpoint_saves_only_improvements_and_fills_the_file_name(tmp_path, capsys):
+    nn.set_seed(0)
+    x, y = synthetic(64)
+    model = small_model()
+    pattern = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.keras")
+    save = callbacks.ModelCheckpoint(pattern, monitor="val_loss", save_best_only=True, verbose=1)
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([0.9, 0.5, 0.7, 0.4]), save])
+    assert sorted(os.listdir(tmp_path)) == ["ckpt-01-0.90.keras", "ckpt-02-0.50.keras", "ckpt-04-0.40.keras"]
+    assert "Epoch 3: val_loss did not improve from 0.50000" in capsys.readouterr().out
+    weights = callbacks.ModelCheckpoint(str(tmp_path / "w.weights.npz"), save_weights_only=True)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[weights])
+    fresh = small_model()
+    fresh.load_weights(str(tmp_path / "w.weights.npz"))
+    for a, b in zip(fresh.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="'.weights.npz'.*not HDF5"):
+        callbacks.ModelCheckpoint("model.weights.h5", save_weights_only=True)
+    with pytest.raises(ValueError, match="must end in '.keras'"):
+        callbacks.ModelCheckpoint("model.h5")
+
+
+def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
+    x, y = synthetic(96)
+    x[40] = np.nan
+    model = small_model()
+    history = model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, callbacks=[callbacks.TerminateOnNaN()])
+    assert len(history.history["loss"]) == 1 and "Batch 1: Invalid loss, terminating training" in capsys.readouterr().out
+
+
+def test_learning_rate_callbacks_change_the_optimizers_rate():
+    x, y = synthetic(64)
+    model = small_model(optimizer=optimizers.SGD(learning_rate=0.1))
+    rates = []
+    watch = callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: rates.append(model.optimizer.learning_rate))
+    history = model.fit(x, y, epochs=3, verbose=0,
+                        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5), watch])
+    assert rates == pytest.approx([0.05, 0.025, 0.0125])
+    assert history.history["learning_rate"] == pytest.approx([0.05, 0.025, 0.0125])
+    model = small_model(optimizer=optimizers.SGD(learning_rate=0.1))
+    plateau = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=0.03)
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[Scripted([1.0, 1.0, 1.0, 0.5, 0.5]), plateau])
+    assert model.optimizer.learning_rate == pytest.approx(0.03)     # 0.1 -> 0.05 -> 0.03 (the floor)
+
+
+# ------------------------------------------------------------------ save / load_model
+def test_save_and_load_model_keeps_everything_and_training_resumes_exactly(tmp_path):
+    x, y = synthetic(128)
+    nn.set_seed(1)
+    straight = small_model(optimizer=optimizers.Adam(learning_rate=0.01))
+    nn.set_seed(1)
+    stopped = small_model(optimizer=optimizers.Adam(learning_rate=0.01))
+    straight.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0)
+    stopped.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
+    path = str(tmp_path / "model.keras")
+    stopped.save(path)
+    loaded = models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), stopped.predict(x, verbose=0))
+    assert loaded.optimizer.iterations == 8 and type(loaded.optimizer) is optimizers.Adam
+    assert [name for name, _ in loaded.metrics] == ["accuracy"] and type(loaded.loss).__name__ == "CategoricalCrossentropy"
+    loaded.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)
+    for a, b in zip(loaded.get_weights(), straight.get_weights()):
+        np.testing.assert_array_equal(a, b)              # optimizer state and step count came back too
+    assert models.load_model(path, compile=False).loss is None
+
+
+def test_a_functional_two_branch_model_trains_saves_and_loads(tmp_path, capsys):
+    nn.set_seed(0)
+    x, y = synthetic(600)
+    inputs = nn.Input(shape=(8,))
+    wide = layers.Dense(32, activation="relu")(inputs)
+    narrow = layers.Dense(8, activation="tanh")(inputs)
+    outputs = layers.Dense(3, activation="softmax")(layers.concatenate([wide, narrow]))
+    model = nn.Model(inputs, outputs)
+    assert isinstance(model, nn.Functional)
+    assert [type(l).__name__ for l in model.layers] == ["Dense", "Dense", "Concatenate", "Dense"]
+    model.summary()
+    table = capsys.readouterr().out
+    assert "Connected to" in table and "concatenate" in table and "(None, 40)" in table
+    assert "Total params: 483" in table                         # 8*32+32 + 8*8+8 + 40*3+3
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] > 0.95
+    path = str(tmp_path / "functional.keras")
+    model.save(path)
+    loaded = models.load_model(path)
+    assert isinstance(loaded, nn.Functional)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    shared = layers.Dense(4)                                     # a layer called twice shares its weights
+    a, b = nn.Input(shape=(4,)), nn.Input(shape=(4,))
+    twice = nn.Model([a, b], layers.add([shared(a), shared(b)]))
+    assert twice.count_params() == 20
+    ones = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(twice([ones, ones]).numpy(), 2 * shared(ones).numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="an Input that is not among the model's inputs"):
+        nn.Model(a, layers.add([shared(a), shared(b)]))
+
+
+def hostile(tmp_path, path, change):
+    """A copy of a saved model with one member changed by ``change(name, data) -> data``."""
+    out = tmp_path / "hostile.keras"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(out, "w") as w:
+        for name in z.namelist():
+            data = change(name, z.read(name))
+            if data is not None:
+                w.writestr(name, data)
+    return str(out)
+
+
+def test_load_model_refuses_hostile_or_foreign_files(tmp_path):
+    model = small_model()
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+
+    def config_with(edit):
+        def change(name, data):
+            if name != "config.json":
+                return data
+            config = json.loads(data)
+            edit(config)
+            return json.dumps(config)
+        return change
+
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([object()], dtype=object), allow_pickle=True)
+    cases = {
+        "unknown layer 'system'": config_with(lambda c: c["model"]["layers"][0].update({"class": "system"})),
+        "takes no arguments \\['command'\\]": config_with(
+            lambda c: c["model"]["layers"][0]["config"].update({"command": "rm -rf /"})),
+        "unknown optimizer": config_with(lambda c: c["compile"]["optimizer"].update({"class": "eval"})),
+        "config.json is not JSON": lambda name, data: b"\x80not json" if name == "config.json" else data,
+        "not a NumPy archive without pickles": lambda name, data: (
+            _zip_of({"layers.0.kernel.npy": pickled.getvalue()}) if name == "model.weights.npz" else data),
+        "does not match this model": lambda name, data: (
+            _npz({"layers.0.kernel": np.zeros((8, 16))}) if name == "model.weights.npz" else data),
+        "expected \\['config.json'": lambda name, data: None if name == "optimizer.npz" else data,
+        "version 2": config_with(lambda c: c.update({"version": 2})),
+    }
+    for message, change in cases.items():
+        with pytest.raises(ValueError, match=message):
+            models.load_model(hostile(tmp_path, path, change))
+    (tmp_path / "text.keras").write_text("hello")
+    with pytest.raises(ValueError, match="not a model file written by model.save"):
+        models.load_model(str(tmp_path / "text.keras"))
+
+
+def _npz(arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _zip_of(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_declared_oversized_member_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from nn import saving
+    model = small_model()
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    monkeypatch.setattr(saving, "ARRAYS_LIMIT", 100)
+    with pytest.raises(ValueError, match="model.weights.npz declares .* more than the 100"):
+        models.load_model(path)
+
+
+def test_save_is_whole_or_nothing_and_refuses_what_it_cannot_write(tmp_path, monkeypatch):
+    model = small_model()
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    before = open(path, "rb").read()
+    monkeypatch.setattr(np, "savez", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    monkeypatch.undo()
+    assert open(path, "rb").read() == before and os.listdir(tmp_path) == ["m.keras"]
+    custom = models.Sequential([layers.Dense(2, activation=lambda t: t * 2, input_shape=(3,))])
+    with pytest.raises(ValueError, match="cannot be written to a file: give it by name"):
+        custom.save(str(tmp_path / "c.keras"))
+    with pytest.raises(ValueError, match="Rosenblatt writes NumPy .npz archives, not HDF5"):
+        model.save_weights(str(tmp_path / "model.weights.h5"))
+
+    class Net(nn.Model):
+        def forward(self, x):
+            return x
+    with pytest.raises(ValueError, match="a subclass with its own forward"):
+        models.Sequential.save(Net(), str(tmp_path / "n.keras"))
+
+
+def test_custom_losses_and_metrics_load_with_custom_objects(tmp_path):
+    def doubled_mse(y_true, y_pred):
+        return losses.mse(y_true, y_pred) * 2
+
+    model = models.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss=doubled_mse)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="custom_objects=\\{'doubled_mse'"):
+        models.load_model(path)
+    assert models.load_model(path, custom_objects={"doubled_mse": doubled_mse}).loss is doubled_mse
+
+
+# ------------------------------------------------------------------ weights, layers, modes
+def test_get_set_weights_get_layer_and_calling_in_either_mode():
+    nn.set_seed(0)
+    model = small_model(dropout=0.5)
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(8, 16), (16,), (16, 3), (3,)]
+    weights[0][...] = 0                                  # copies: the model is untouched
+    assert model.get_weights()[0].any()
+    model.set_weights(weights)
+    assert not model.get_weights()[0].any()
+    with pytest.raises(ValueError, match="has 4 weight arrays, got 3"):
+        model.set_weights(weights[:3])
+    with pytest.raises(ValueError, match="has shape \\(16, 3\\) in the model but \\(3, 16\\)"):
+        model.set_weights(weights[:2] + [weights[2].T, weights[3]])
+    assert not model.get_weights()[0].any()              # a refused list writes nothing
+    assert model.get_layer("dropout" if model.layers[1].name == "dropout" else model.layers[1].name) is model.layers[1]
+    assert model.get_layer(index=-1) is model.layers[2]
+    with pytest.raises(ValueError, match="no layer named 'nope'"):
+        model.get_layer("nope")
+
+    nn.set_seed(0)
+    model = small_model(dropout=0.5)
+    x, y = synthetic(64)
+    inference = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(model(x, training=False).numpy(), inference)
+    assert not np.array_equal(model(x, training=True).numpy(), inference)
+    assert model.training and model.layers[1].training       # the call's mode did not stick
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.training                                     # fit leaves the mode it found
+    model.eval()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not model.training
+    np.testing.assert_array_equal(model(x).numpy(), model.predict(x, verbose=0))
+
+
+def test_evaluate_prints_by_default_and_returns_a_dict_on_request(capsys):
+    x, y = synthetic(64)
+    model = small_model()
+    values = model.evaluate(x, y)
+    shown = capsys.readouterr().out
+    assert f"accuracy: {values[1]:.4f}" in shown and f"loss: {values[0]:.4f}" in shown
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == {"loss": values[0], "accuracy": values[1]}
+    assert capsys.readouterr().out == ""
+    model.predict(x, verbose=0)
+    assert capsys.readouterr().out == ""
+    model.predict(x)
+    assert "2/2" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ sample and class weights
+def test_sample_weight_weights_each_samples_loss_as_keras():
+    rng = np.random.default_rng(0)
+    y_true = to_categorical(rng.integers(0, 3, 5), 3)
+    logits = rng.standard_normal((5, 3)).astype(np.float32)
+    probabilities = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    per_sample = -np.log((probabilities * y_true).sum(1))
+    w = np.array([1, 0, 2, 0.5, 0], np.float32)
+    out = nn.activations.softmax(nn.layers.as_tensor(logits))
+    loss = losses.CategoricalCrossentropy()
+    assert loss(y_true, out, sample_weight=w).item() == pytest.approx((per_sample * w).sum() / 5, rel=1e-5)
+    assert loss(y_true, out, sample_weight=np.ones(5)).item() == pytest.approx(loss(y_true, out).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="one weight per sample"):
+        loss(y_true, out, sample_weight=np.ones(4))
+
+
+def test_zero_weighted_samples_do_not_move_the_model_and_class_weight_matches_sample_weight():
+    x, y = synthetic(64)
+    nn.set_seed(0)
+    a = small_model(optimizer="sgd")
+    nn.set_seed(0)
+    b = small_model(optimizer="sgd")
+    keep = np.arange(64) < 32
+    a.fit(x, y, batch_size=64, epochs=1, verbose=0, sample_weight=keep.astype(np.float32) * 2)
+    b.fit(x[keep], y[keep], batch_size=32, epochs=1, verbose=0)          # the same mean over the kept half
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-7)
+    nn.set_seed(0)
+    c = small_model(optimizer="sgd")
+    nn.set_seed(0)
+    d = small_model(optimizer="sgd")
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    c.fit(x, y, epochs=1, verbose=0, shuffle=False, class_weight=class_weight)
+    d.fit(x, y, epochs=1, verbose=0, shuffle=False, sample_weight=np.array([class_weight[k] for k in y.argmax(1)]))
+    for wc, wd in zip(c.get_weights(), d.get_weights()):
+        np.testing.assert_array_equal(wc, wd)
+    with pytest.raises(ValueError, match="no weight for classes \\[2\\]"):
+        c.fit(x, y, verbose=0, class_weight={0: 1.0, 1: 1.0})
+
+
+# ------------------------------------------------------------------ losses, metrics
+def test_more_losses_and_metrics_follow_kerass_formulas():
+    rng = np.random.default_rng(1)
+    t = rng.random((6, 4)).astype(np.float32)
+    p = rng.random((6, 4)).astype(np.float32) + 0.05
+    d = p - t
+    ht = rng.integers(0, 2, (6, 4)).astype(np.float32)
+    expected = {
+        "mae": np.abs(d).mean(),
+        "mape": 100 * (np.abs(d) / np.maximum(np.abs(t), 1e-7)).mean(),
+        "huber": np.where(np.abs(d) <= 1, 0.5 * d ** 2, np.abs(d) - 0.5).mean(),
+        "kld": (np.clip(t, 1e-7, 1) * np.log(np.clip(t, 1e-7, 1) / np.clip(p, 1e-7, 1))).sum(1).mean(),
+    }
+    for name, value in expected.items():
+        assert losses.get(name)(t, p).item() == pytest.approx(value, rel=1e-5), name
+    assert losses.get("hinge")(ht, p).item() == pytest.approx(np.maximum(1 - (2 * ht - 1) * p, 0).mean(), rel=1e-5)
+    assert losses.Huber(delta=0.1)(t, p).item() == pytest.approx(
+        np.where(np.abs(d) <= 0.1, 0.5 * d ** 2, 0.1 * (np.abs(d) - 0.05)).mean(), rel=1e-5)
+    assert metrics.get("mae")[1](t, p) == pytest.approx(expected["mae"], rel=1e-6)
+    assert metrics.get("mse")[1](t, p) == pytest.approx((d ** 2).mean(), rel=1e-5)
+    x = rng.standard_normal((200, 3)).astype(np.float32)
+    target = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    model = models.Sequential([layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.05), loss="mae", metrics=["mae", "mse"])
+    history = model.fit(x, target, epochs=40, verbose=0)
+    assert history.history["mae"][-1] < 0.1 and set(history.history) == {"loss", "mae", "mse"}
+
+
+# ------------------------------------------------------------------ optimizers and schedules
+def keras_reference(name, w, grads, lr=0.01, **options):
+    """Keras 3's update formulas in float64, written out independently of nn.optimizers."""
+    w = w.astype(np.float64).copy()
+    m = np.zeros_like(w)
+    v = np.zeros_like(w) + (options.get("initial_accumulator_value", 0.1) if name == "adagrad" else 0)
+    u_product = 1.0
+    b1, b2, eps = 0.9, 0.999, 1e-7
+    for step, g in enumerate(grads):
+        g = g.astype(np.float64)
+        t = step + 1
+        if options.get("weight_decay"):
+            w = w - w * options["weight_decay"] * lr
+        if name == "adagrad":
+            v = v + g * g
+            w = w - lr * g / np.sqrt(v + eps)
+        elif name == "adamw":
+            m = m + (g - m) * (1 - b1)
+            v = v + (g * g - v) * (1 - b2)
+            alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+            w = w - alpha * m / (np.sqrt(v) + eps)
+        elif name == "nadam":
+            u_t = b1 * (1 - 0.5 * 0.96 ** t)
+            u_next = b1 * (1 - 0.5 * 0.96 ** (t + 1))
+            u_product = u_product * u_t
+            m = m + (g - m) * (1 - b1)
+            v = v + (g * g - v) * (1 - b2)
+            m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
+            w = w - lr * m_hat / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return w
+
+
+@pytest.mark.parametrize("name,make", [
+    ("adagrad", lambda p: optimizers.Adagrad(p, learning_rate=0.01)),
+    ("adamw", lambda p: optimizers.AdamW(p, learning_rate=0.01, weight_decay=0.004)),
+    ("nadam", lambda p: optimizers.Nadam(p, learning_rate=0.01)),
+])
+def test_new_optimizers_follow_kerass_update_rules(name, make):
+    rng = np.random.default_rng(2)
+    start = rng.standard_normal((3, 4))
+    grads = [rng.standard_normal((3, 4)) * (10.0 ** rng.integers(-3, 2)) for _ in range(30)]
+    p = nn.Parameter(start, dtype=np.float64)
+    opt = make([p])
+    for g in grads:
+        p.grad = nn.layers.ad.as_tensor(g)
+        opt.step()
+    expected = keras_reference(name, start, grads, weight_decay=0.004 if name == "adamw" else None)
+    np.testing.assert_allclose(p.data, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_pytorch_argument_names_and_weight_decay():
+    p = [nn.Parameter(np.ones(3))]
+    torch_style = optimizers.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6)
+    assert (torch_style.learning_rate, torch_style.beta_1, torch_style.beta_2, torch_style.epsilon) == (0.02, 0.8, 0.99, 1e-6)
+    assert optimizers.RMSprop(p, lr=0.01, alpha=0.95).rho == 0.95
+    assert optimizers.SGD(p, lr=0.1, momentum=0.9).momentum == 0.9
+    with pytest.raises(TypeError, match="give learning_rate= or PyTorch's lr=, not both"):
+        optimizers.SGD(p, lr=0.1, learning_rate=0.1)
+    w = nn.Parameter(np.full(2, 4.0))
+    opt = optimizers.SGD([w], learning_rate=0.5, weight_decay=0.1)
+    w.grad = nn.layers.ad.as_tensor(np.zeros(2))
+    opt.step()
+    np.testing.assert_allclose(w.data, [4.0 * (1 - 0.05)] * 2)          # decoupled: w -= lr * wd * w
+    with pytest.raises(ValueError, match="has no parameters yet.*input_shape"):
+        optimizers.Adam(models.Sequential([layers.Dense(3)]).parameters())
+
+
+def test_learning_rate_schedules_as_keras_and_pytorch_define_them():
+    assert schedules.ExponentialDecay(0.1, 10, 0.5)(20) == pytest.approx(0.025)
+    assert schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True)(15) == pytest.approx(0.05)
+    cosine = schedules.CosineDecay(1.0, 100, alpha=0.1)
+    assert [cosine(s) for s in (0, 50, 100, 200)] == pytest.approx([1.0, 0.55, 0.1, 0.1])
+    warm = schedules.CosineDecay(0.0, 10, warmup_target=1.0, warmup_steps=5)
+    assert [warm(s) for s in (0, 5, 15)] == pytest.approx([0.0, 1.0, 0.0])
+    piecewise = schedules.PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1])
+    assert [piecewise(s) for s in (0, 10, 11, 20, 21)] == [1.0, 1.0, 0.5, 0.5, 0.1]
+    p = nn.Parameter(np.zeros(1))
+    opt = optimizers.SGD([p], learning_rate=schedules.PiecewiseConstantDecay([1], [1.0, 0.5]))
+    moved = []
+    for _ in range(3):
+        before = p.data.copy()
+        p.grad = nn.layers.ad.as_tensor(np.ones(1))
+        opt.step()
+        moved.append(float(before[0] - p.data[0]))
+    assert moved == [1.0, 1.0, 0.5]                     # steps 0 and 1 at 1.0, then 0.5 (Keras's step count)
+    with pytest.raises(TypeError, match="cannot be set"):
+        opt.learning_rate = 0.1
+    sgd = optimizers.SGD([p], lr=1.0)
+    steps = schedules.StepLR(sgd, step_size=2, gamma=0.1)
+    rates = []
+    for _ in range(5):
+        steps.step()
+        rates.append(sgd.learning_rate)
+    assert rates == pytest.approx([1.0, 0.1, 0.1, 0.01, 0.01])
+    annealing = schedules.CosineAnnealingLR(optimizers.SGD([p], lr=1.0), T_max=4)
+    assert [annealing.step() or annealing.get_last_lr()[0] for _ in range(4)] == pytest.approx([0.8535534, 0.5, 0.1464466, 0.0])
+    exponential = schedules.ExponentialLR(optimizers.SGD([p], lr=1.0), gamma=0.5)
+    exponential.step()
+    assert exponential.get_last_lr() == [0.5]
