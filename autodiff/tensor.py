@@ -248,6 +248,35 @@ class Tensor:
         self.data[index_arg(index)] = value.data if isinstance(value, Tensor) else value
         self._version_counter()[0] += 1
 
+    def _in_place(self, ufunc, other):
+        """``t += v`` (and -=, *=, /=) in the tensor's own memory, as PyTorch: for an optimizer's update
+        inside ``no_grad()``, or when no gradient is involved.  While recording, a tensor in a graph
+        gets a new tensor instead (``t = t + v``); a leaf that requires grad refuses, as in PyTorch."""
+        number = other if isinstance(other, (int, float)) and not isinstance(other, bool) else None
+        try:
+            other = self._operand(other)
+        except UnsupportedOperand:
+            return NotImplemented
+        if _state.grad_enabled and (self.requires_grad or other.requires_grad):
+            if self.requires_grad and self.is_leaf:
+                raise RuntimeError(f"in-place {ufunc} on a leaf tensor of shape {self.shape} that requires grad: "
+                                   "update weights inside `with ad.no_grad():` (as in PyTorch), or make a new "
+                                   "tensor (w = w - lr * g)")
+            return NotImplemented
+        value = other.data if number is None else number      # a Python number keeps the tensor's dtype
+        try:
+            getattr(backend.xp(self.data), ufunc)(self.data, value, out=self.data, casting="same_kind")
+        except TypeError:
+            raise TypeError(f"in-place {ufunc}: the result cannot be stored in this {self.dtype} tensor of shape "
+                            f"{self.shape} (NumPy's same-kind casting); make a new tensor instead (t = t / v, ...)") from None
+        self._version_counter()[0] += 1
+        return self
+
+    def __iadd__(self, other): return self._in_place("add", other)
+    def __isub__(self, other): return self._in_place("subtract", other)
+    def __imul__(self, other): return self._in_place("multiply", other)
+    def __itruediv__(self, other): return self._in_place("true_divide", other)
+
     # Comparisons and logic give boolean tensors, outside the graph.
     def _compare(self, name, other):
         try:

@@ -130,3 +130,32 @@ def test_writes_into_what_a_graph_kept_are_refused_at_backward_as_in_pytorch():
     free = ad.tensor([1.0, 2.0])
     free[1] = 9.0
     assert free.data.tolist() == [1.0, 9.0]
+
+
+def test_in_place_arithmetic_updates_weights_under_no_grad_as_pytorch():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    data = w.data
+    with ad.no_grad():
+        w -= 0.1 * w.grad
+        w *= 2
+    assert w.data is data and w.is_leaf and w.requires_grad          # the same tensor, updated in place
+    np.testing.assert_allclose(w.data, [1.6, 3.2], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="in-place add on a leaf tensor .* requires grad.*no_grad"):
+        w += 1
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y += x                                      # recording: a new node, and the gradient is right
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+    counts = ad.tensor([1, 2])
+    counts += 1
+    assert counts.dtype == np.int64 and counts.tolist() == [2, 3]
+    with pytest.raises(TypeError, match="in-place true_divide: the result cannot be stored in this int64 tensor"):
+        counts /= 2
+    kept = ad.tensor([1.0, 2.0], requires_grad=True)
+    plain = ad.tensor([1.0, 1.0])
+    product = kept * plain                      # the graph keeps plain for kept's gradient
+    plain += 1                                  # a write it notices, as for t[i] = v
+    with pytest.raises(RuntimeError, match="modified|version|changed"):
+        product.sum().backward()
