@@ -63,3 +63,21 @@ def test_render_graph_example_writes_svgs_with_the_layers(tmp_path):
     for box in ("conv2d", "max_pooling2d", "flatten", "2 parameters (320)", "2 parameters (650)",
                 "2 parameters (18,496)"):
         assert box in convnet
+
+
+@pytest.mark.parametrize("script,expected", [
+    ("perceptron.py", "Rosenblatt's perceptron, as the tutorial teaches it"),
+    ("tensors.py", "The tutorial's tensor section"),
+    ("mnist_mlp.py", "--data FOLDER"),
+    ("mnist_convnet.py", "--fashion"),
+])
+def test_examples_answer_help_without_running(script, expected):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stdout.startswith("usage:") and expected in result.stdout
+
+
+def test_plots_module_run_by_itself_says_how_it_is_used():
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "plots.py")], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and "python examples/mnist_mlp.py --plots DIR" in result.stderr
