@@ -156,7 +156,7 @@ class Rosenblatt:
         return sum(self.model.train_step(x[rows], y[rows])[0] * len(rows) for rows in batches)
 
     def accuracy(self, x, labels):
-        return float((self.model.predict(x, batch_size=500).argmax(1) == labels).mean())
+        return float((self.model.predict(x, batch_size=500, verbose=0).argmax(1) == labels).mean())
 
 
 class Torch:

@@ -129,7 +129,7 @@ class Rosenblatt:
         return total
 
     def accuracy(self, x, labels):
-        return float((self.model.predict(x, batch_size=1024).argmax(1) == labels).mean())
+        return float((self.model.predict(x, batch_size=1024, verbose=0).argmax(1) == labels).mean())
 
 
 class RosenblattNumpyOptimizer(Rosenblatt):

@@ -69,14 +69,14 @@ def run(doc, build_network, prepare, batch_size, argv=None):
     start = time.perf_counter()
     history = network.fit(train_x, train_y, epochs=args.epochs, batch_size=args.batch_size)
     seconds = time.perf_counter() - start
-    test_loss, test_acc = network.evaluate(test_x, test_y, batch_size=256)
+    test_loss, test_acc = network.evaluate(test_x, test_y, batch_size=256, verbose=0)
     print(f"trained {args.epochs} epochs in {seconds:.1f}s ({seconds / max(args.epochs, 1):.2f} s/epoch)")
     print(f"test_loss: {test_loss:.4f}")
     print(f"test_acc: {test_acc:.4f}")
 
     if args.plots:
         os.makedirs(args.plots, exist_ok=True)
-        predicted = network.predict(test_x, batch_size=256).argmax(axis=1)
+        predicted = network.predict(test_x, batch_size=256, verbose=0).argmax(axis=1)
         written = [
             plots.plot_digits(train_images[:100], os.path.join(args.plots, "digits.png")),
             plots.plot_history(history, os.path.join(args.plots, "history.png")),

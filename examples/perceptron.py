@@ -61,7 +61,7 @@ def main(argv=None):
         labels = GATES[gate]
         model = nn_perceptron(INPUTS, labels)
         dense = model.layers[0]
-        outputs = model.predict(INPUTS).reshape(-1)
+        outputs = model.predict(INPUTS, verbose=0).reshape(-1)
         print(f"{gate}: weights {[round(float(v), 4) for v in dense.kernel.data.reshape(-1)]}, "
               f"bias {round(float(dense.bias.data[0]), 4)}")
         for x, label, out in zip(INPUTS.astype(int), labels.astype(int), outputs.astype(int)):
@@ -69,7 +69,7 @@ def main(argv=None):
         correct = int((outputs == labels).sum())
         print(f"  {correct}/4 correct" + ("" if correct == 4 else ": no line separates XOR's ones from its zeros"))
     model = xor_network()
-    predictions = model.predict(INPUTS).reshape(-1)
+    predictions = model.predict(INPUTS, verbose=0).reshape(-1)
     print("XOR with a 2-4-1 sigmoid network:",
           ", ".join(f"{a}{b} -> {p:.3f}" for (a, b), p in zip(INPUTS.astype(int), predictions)))
 

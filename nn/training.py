@@ -141,10 +141,11 @@ class Model(Module):
                 for step in range(steps):
                     rows = slice(step * batch_size, min((step + 1) * batch_size, n))
                     rows = order[rows] if shuffle else rows
+                    xb, yb = x[rows], y[rows]
                     callbacks.on_train_batch_begin(step, {})
-                    values = self.train_step(x[rows], y[rows], None if weights is None else weights[rows])
-                    totals += np.array(values) * len(x[rows])
-                    seen += len(x[rows])
+                    values = self.train_step(xb, yb, None if weights is None else weights[rows])
+                    totals += np.array(values) * len(xb)
+                    seen += len(xb)
                     progress.update(step + 1, self._named(totals / seen))
                     callbacks.on_train_batch_end(step, dict(self._named(values)))
                     if self.stop_training:
