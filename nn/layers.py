@@ -117,6 +117,9 @@ class Layer(Module):
         x = [as_tensor(t) for t in x] if self.takes_several else as_tensor(x)
         if not self.built:
             self.build([t.shape[1:] for t in x] if self.takes_several else x.shape[1:])
+        if training is None:                   # the common call: no mode to switch
+            with ad.name_scope(self.name):
+                return self.forward(x)
         with ad.name_scope(self.name), self.mode(training):
             return self.forward(x)
 

@@ -81,6 +81,8 @@ class Sequential(Model):
         """The model's output for a batch.  ``training``: None follows the model's mode (training until
         ``eval()``, as PyTorch; fit, evaluate and predict leave it as they found it), True or False sets
         it for this call (Keras's ``model(x, training=False)`` for inference)."""
+        if training is None:
+            return self.forward(as_tensor(x))
         with self.mode(training):
             return self.forward(as_tensor(x))
 
@@ -165,9 +167,10 @@ class Functional(Model):
         """Built from its symbols already."""
 
     def _prepare(self, x, y=None, what="fit", batch_size=32):
-        if len(self.inputs) != 1:
-            raise ValueError(f"{what}: this model has {len(self.inputs)} inputs; fit, evaluate and predict take "
-                             "models of one input here (call the model on a list of inputs directly)")
+        if len(self.inputs) != 1 or not self.single_output:
+            raise ValueError(f"{what}: this model has {len(self.inputs)} inputs and {len(self.outputs)} outputs; fit, "
+                             "evaluate and predict take models of one input and one output here (call the model "
+                             "on a list of inputs directly, and train it with a loop of your own)")
         return super()._prepare(x, y, what, batch_size)
 
     def forward(self, *xs):

@@ -174,6 +174,9 @@ def test_a_functional_two_branch_model_trains_saves_and_loads(tmp_path, capsys):
     np.testing.assert_allclose(twice([ones, ones]).numpy(), 2 * shared(ones).numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="an Input that is not among the model's inputs"):
         nn.Model(a, layers.add([shared(a), shared(b)]))
+    twice.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="this model has 2 inputs and 1 outputs"):
+        twice.fit(ones, ones, verbose=0)
 
 
 def hostile(tmp_path, path, change):
