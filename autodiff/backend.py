@@ -30,15 +30,20 @@ except ImportError:
     _kernels = None
 
 def _keep_heap_slack(default=64 << 20):
-    """Ask glibc's malloc to keep ``default`` bytes of freed memory at the top of the heap.
+    """Ask glibc's malloc to keep freed activations for the next step instead of returning them.
 
-    glibc hands freed memory at the heap's top back to the kernel at once, and a
-    training step that frees its activations and allocates them again on the next
-    step then page-faults every page back in: one step of the book's convnet spent
-    14 of its 38 ms in the kernel that way (3,800 page faults a step, 10 brk calls).
-    With 64 MiB kept, no faults and 20 ms a step.  The memory kept is reused by the
-    next allocation, never counted twice.  ``ROSENBLATT_MALLOC_TOP_PAD=0`` (bytes)
-    leaves malloc as it was; other C libraries are left alone.
+    By default glibc hands freed memory at the heap's top back to the kernel at
+    once, and maps arrays above a threshold it keeps adjusting with their own
+    pages: a training step that frees its activations and allocates them again
+    then page-faults every page back in.  One step of the book's convnet spent 14
+    of its 38 ms in the kernel that way (3,800 page faults a step).  So: keep
+    ``default`` bytes of slack at the heap's top (M_TOP_PAD), and fix the mapping
+    threshold at glibc's largest, 32 MiB (M_MMAP_THRESHOLD; setting the slack
+    alone froze the threshold wherever the process's history had left it, and
+    training after loading MNIST still faulted 5,900 times a step).  No faults
+    and 20 ms a step then; the memory kept is reused by the next allocation.
+    ``ROSENBLATT_MALLOC_TOP_PAD=0`` (bytes) leaves malloc as it was; other C
+    libraries are left alone.
     """
     pad = os.environ.get("ROSENBLATT_MALLOC_TOP_PAD", str(default))
     if not pad.isdigit():
@@ -48,8 +53,10 @@ def _keep_heap_slack(default=64 << 20):
     except (AttributeError, ValueError, OSError):        # not a POSIX C library (Windows)
         glibc = False
     if int(pad) and glibc:
-        M_TOP_PAD = -2
-        ctypes.CDLL(None).mallopt(M_TOP_PAD, int(pad))
+        M_TOP_PAD, M_MMAP_THRESHOLD = -2, -3
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_TOP_PAD, int(pad))
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)      # glibc's largest: arrays up to 32 MiB come from the heap
 
 
 _keep_heap_slack()
