@@ -56,6 +56,19 @@ def mean_absolute_percentage_error(y_true, y_pred):
     return float(100 * np.mean(np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), 1e-7)))
 
 
+def kl_divergence(y_true, y_pred):
+    y_true, y_pred = _aligned(y_true, y_pred)
+    y_true, y_pred = np.clip(y_true, 1e-7, 1), np.clip(y_pred, 1e-7, 1)
+    return float(np.mean(np.sum(y_true * np.log(y_true / y_pred), axis=-1)))
+
+
+def hinge(y_true, y_pred):
+    y_true, y_pred = _aligned(y_true, y_pred)
+    if np.isin(y_true, (0, 1)).all():
+        y_true = 2 * y_true - 1                  # 0/1 labels become -1/1, as the loss does
+    return float(np.mean(np.maximum(1 - y_true * y_pred, 0)))
+
+
 METRICS = {
     "accuracy": accuracy, "acc": accuracy,
     "categorical_accuracy": categorical_accuracy,
@@ -65,6 +78,7 @@ METRICS = {
     "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
     "root_mean_squared_error": root_mean_squared_error,
     "mean_absolute_percentage_error": mean_absolute_percentage_error, "mape": mean_absolute_percentage_error,
+    "kl_divergence": kl_divergence, "kld": kl_divergence, "hinge": hinge,
 }
 
 
