@@ -54,8 +54,9 @@ def _encode(value, where):
         for name, cls in initializers.INITIALIZERS.items():
             if type(value) is cls:
                 return name
-    if callable(value) and activations.name_of(value) in activations.ACTIVATIONS:
-        return activations.name_of(value)
+    for name, known in activations.ACTIVATIONS.items():        # nn's own functions, by name (not a look-alike)
+        if value is known:
+            return name
     raise ValueError(f"model.save: {where} is {value!r:.80}, which cannot be written to a file: give it by name "
                      "(activation='relu', kernel_initializer='he_normal')")
 
