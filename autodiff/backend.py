@@ -140,6 +140,30 @@ def where(condition, a, b):
     return xp(condition).where(condition, a, b)
 
 
+_ones = {}                      # (length, dtype) -> a vector of ones, for sum_leading
+
+
+def sum_leading(array, n):
+    """``array`` summed over its first ``n`` axes (a bias's gradient: every row of a batch added up).
+
+    NumPy adds a C-contiguous float array's rows one after another; one
+    matrix-vector product with a vector of ones does the same sums in BLAS,
+    5x faster (709 -> 137 us for a (43264, 32) float32 array) and no less
+    accurate (its largest relative error there 5e-6 against NumPy's 1.5e-5).
+    A sum down to one number keeps NumPy's pairwise summation.
+    """
+    rows, width = math.prod(array.shape[:n]), math.prod(array.shape[n:])
+    if (type(array) is numpy.ndarray and array.dtype in (float32, float64) and rows > 1 and width > 1
+            and array.flags.c_contiguous):
+        ones = _ones.get((rows, array.dtype))
+        if ones is None:
+            if len(_ones) > 32:
+                _ones.clear()
+            ones = _ones[rows, array.dtype] = numpy.ones(rows, array.dtype)
+        return (ones @ array.reshape(rows, width)).reshape(array.shape[n:])
+    return array.sum(axis=tuple(range(n)))
+
+
 _erf = numpy.frompyfunc(math.erf, 1, 1)
 
 

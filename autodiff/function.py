@@ -19,6 +19,7 @@ gradient, inputs first, and freed with the graph.  A node never keeps the
 other inputs: once backward has run (or when nothing retains them) the
 activations go, however long the user keeps the output.
 """
+from . import backend
 
 
 class Function:
@@ -107,7 +108,9 @@ def unbroadcast(grad, shape, dtype):
         extra = grad.ndim - len(shape)
         axes = tuple(range(extra)) + tuple(
             extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-        if axes:
+        if axes and axes == tuple(range(extra)) and type(grad) in backend.ARRAY_TYPES:
+            grad = backend.sum_leading(grad, extra)          # a bias's gradient: rows added by BLAS
+        elif axes:
             grad = grad.sum(axis=axes, keepdims=True)
         grad = grad.reshape(shape)
     if grad.dtype != dtype:

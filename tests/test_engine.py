@@ -377,3 +377,23 @@ def test_an_op_declared_in_one_place_is_a_function_a_method_and_differentiable_t
     ad.gradcheck(ad.softsign_declared_in_a_test, [x])
     ad.gradgradcheck(ad.softsign_declared_in_a_test, [x])
     assert "softsign_declared_in_a_test" in ad.functional.__all__
+
+
+def test_leading_axes_sums_by_blas_are_as_accurate_as_numpys():
+    """A bias's gradient (the rows of a batch added up) runs as one matrix-vector product."""
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((64, 26, 26, 32)).astype(np.float32)
+    exact = g.astype(np.float64).sum(axis=(0, 1, 2))
+    fast = ad.backend.sum_leading(g, 3)
+    numpy_error = np.abs(g.sum(axis=(0, 1, 2)) - exact).max()
+    assert fast.shape == (32,) and fast.dtype == np.float32
+    assert np.abs(fast - exact).max() <= 2 * numpy_error
+    strided = g[:, ::2]                                          # not contiguous: NumPy's own sum
+    np.testing.assert_array_equal(ad.backend.sum_leading(strided, 3), strided.sum(axis=(0, 1, 2)))
+    flat = rng.standard_normal(100000).astype(np.float32)        # down to one number: NumPy's pairwise sum
+    assert ad.backend.sum_leading(flat, 1) == flat.sum()
+    x = ad.tensor(rng.standard_normal((5, 3)), dtype=np.float64, requires_grad=True)
+    b = ad.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
+    upstream = rng.standard_normal((5, 3))
+    (x + b).backward(upstream)
+    np.testing.assert_allclose(b.grad.data, upstream.sum(axis=0), rtol=1e-12)

@@ -136,7 +136,7 @@ class Conv2d(Function):
         need = self.needs_input_grad
         return (apply(Conv2dInputGrad(self.geometry), grad, kernel) if need[0] else None,
                 apply(Conv2dKernelGrad(self.geometry, self.shapes[1], self.saved), x, grad) if need[1] else None,
-                self.unbroadcast(grad.sum(axis=(0, 1, 2)), 2) if len(need) > 2 and need[2] else None)
+                self.unbroadcast(grad, 2) if len(need) > 2 and need[2] else None)     # summed over N, H, W
 
     def label(self):
         return f"conv2d({self.geometry!r}{', relu' if self.activation else ''})"

@@ -83,7 +83,7 @@ class Linear(Function):
         if need[1]:
             grads[1] = self.unbroadcast(x.reshape(-1, n_in).T @ rows, 1)
         if len(self.shapes) == 3 and need[2]:
-            grads[2] = self.unbroadcast(rows.sum(axis=0), 2)
+            grads[2] = self.unbroadcast(rows, 2)                  # summed over the rows
         return tuple(grads)
 
 
