@@ -4,6 +4,7 @@ Called on a symbolic input (``Input(shape=...)``) a layer records the call
 instead of computing: that is how a functional ``Model(inputs, outputs)`` is
 described (nn.models.Functional).
 """
+import contextvars
 import functools
 import inspect
 import math
@@ -35,6 +36,22 @@ def as_tensor(x):
     if isinstance(x, ad.Tensor):
         return x
     return ad.as_tensor(x, dtype=ad.DEFAULT_FLOAT)
+
+
+# While load_model builds a file's layers: how many weights they may still create (the file's own count),
+# so that a configuration asking for a huge layer fails before its memory is allocated.
+weight_budget = contextvars.ContextVar("weight_budget", default=None)
+
+
+def _reserve(layer, shapes):
+    budget = weight_budget.get()
+    if budget is None:
+        return
+    wanted = sum(math.prod(shape) for shape in shapes)
+    if wanted > budget[0]:
+        raise ValueError(f"{layer.name}: its configuration asks for {wanted:,} weights, more than the "
+                         f"{budget[0]:,} the file still holds")
+    budget[0] -= wanted
 
 
 class Symbol:
@@ -157,6 +174,7 @@ class _KernelLayer(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def _make_weights(self, kernel_shape, units):
+        _reserve(self, [kernel_shape] + ([(units,)] if self.use_bias else []))
         with ad.name_scope(self.name):
             self.kernel = Parameter(self.kernel_initializer(kernel_shape), name="kernel")
             self.bias = Parameter(self.bias_initializer((units,)), name="bias") if self.use_bias else None
@@ -487,6 +505,7 @@ class BatchNormalization(Layer):
     def build(self, input_shape):
         super().build(input_shape)
         n = input_shape[-1]
+        _reserve(self, [(n,)] * (2 + self.scale + self.center))
         with ad.name_scope(self.name):
             self.gamma = Parameter(ad.backend.ones(n), name="gamma") if self.scale else None
             self.beta = Parameter(ad.backend.zeros(n), name="beta") if self.center else None

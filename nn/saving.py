@@ -273,7 +273,11 @@ def load_model(path, compile=True, custom_objects=None):
         _fail(path, "config.json does not say it is one")
     if config.get("version") != VERSION:
         _fail(path, f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
-    model = _build_model(config.get("model"), path)
+    budget = layers_module.weight_budget.set([sum(a.size for a in weights.values())])
+    try:
+        model = _build_model(config.get("model"), path)
+    finally:
+        layers_module.weight_budget.reset(budget)
     try:
         model.load_state_dict(weights)
     except ValueError as exc:
