@@ -2,8 +2,9 @@
 
 autodiff and nn reach NumPy through this module: ``xp(array)`` is the module
 that holds an array, and the few things array libraries spell differently live
-here (selecting against zero fast, scatter-add, random numbers, the fused
-optimizer kernels, what counts as an array).  Another library (CuPy is next)
+here (selecting against zero fast, scatter-add, summing rows, random numbers,
+the fused optimizer kernels, what counts as an array), and so does the one
+setting of the process's memory allocator that training needs (heap slack).  Another library (CuPy is next)
 slots in by adding its array type to ``_MODULES`` and its spelling of each
 helper below; nothing else needs to change.
 
@@ -28,6 +29,7 @@ try:
     from . import _kernels          # fused optimizer updates in C, built by pip when a compiler is present
 except ImportError:
     _kernels = None
+
 
 def _keep_heap_slack(default=64 << 20):
     """Ask glibc's malloc to keep freed activations for the next step instead of returning them.
