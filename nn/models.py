@@ -86,19 +86,6 @@ class Sequential(Model):
         with self.mode(training):
             return self.forward(as_tensor(x))
 
-    def get_layer(self, name=None, index=None):
-        """A layer by its name or its position (Keras)."""
-        if (name is None) == (index is None):
-            raise ValueError("get_layer: give a name or an index")
-        if index is not None:
-            if not -len(self.layers) <= index < len(self.layers):
-                raise ValueError(f"get_layer: index {index} is out of range for a model of {len(self.layers)} layers")
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"get_layer: no layer named {name!r}; the layers are {[l.name for l in self.layers]}")
-
     def summary(self, print_fn=print):
         """Print each layer with its output shape and parameter count, then the totals."""
         if not self.built:
@@ -192,9 +179,6 @@ class Functional(Model):
         xs = x if len(self.inputs) > 1 else [x]
         with self.mode(training):
             return self.forward(*[as_tensor(t) for t in xs])
-
-    def get_layer(self, name=None, index=None):
-        return Sequential.get_layer(self, name, index)
 
     def summary(self, print_fn=print):
         """Keras's functional summary: each layer, its output shape, parameters and the layers it reads."""

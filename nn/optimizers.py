@@ -319,6 +319,17 @@ class RMSprop(Optimizer):
             param -= tmp
 
 
+def _move_moments(xp, grad, m, v, tmp, beta_1, beta_2):
+    """Adam's and Nadam's moments in place: m += (g - m)(1 - beta_1), v += (g**2 - v)(1 - beta_2)."""
+    xp.subtract(grad, m, out=tmp)
+    tmp *= 1 - beta_1
+    m += tmp
+    xp.square(grad, out=tmp)
+    tmp -= v
+    tmp *= 1 - beta_2
+    v += tmp
+
+
 class Adam(Optimizer):
     """Adam (Keras 3), with t the step number starting at 1.
 
@@ -359,13 +370,7 @@ class Adam(Optimizer):
             return
         xp = array_module(param)
         tmp = self.scratch(state, param)
-        xp.subtract(grad, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        xp.square(grad, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
+        _move_moments(xp, grad, m, v, tmp, self.beta_1, self.beta_2)
         xp.sqrt(v, out=tmp)
         tmp += self.epsilon
         xp.divide(m, tmp, out=tmp)
@@ -429,13 +434,7 @@ class Nadam(Optimizer):
         u_t = self.beta_1 * (1 - 0.5 * 0.96 ** t)
         u_next = self.beta_1 * (1 - 0.5 * 0.96 ** (t + 1))
         u_product_next = self.u_product * u_next
-        xp.subtract(grad, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        xp.square(grad, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
+        _move_moments(xp, grad, m, v, tmp, self.beta_1, self.beta_2)
         m_hat = m * (u_next / (1 - u_product_next)) + grad * ((1 - u_t) / (1 - self.u_product))
         xp.divide(v, 1 - self.beta_2 ** t, out=tmp)
         xp.sqrt(tmp, out=tmp)

@@ -241,6 +241,20 @@ class Model(Module):
         progress.finish([])
         return np.concatenate(outputs)          # an empty x gives (0, outputs...), as Keras
 
+    def get_layer(self, name=None, index=None):
+        """A layer by its name or its position (Keras), in Sequential and functional models."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give a name or an index")
+        layers = getattr(self, "layers", [])
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range for a model of {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are {[l.name for l in layers]}")
+
     def get_weights(self):
         """Copies of every parameter's values as NumPy arrays, in the order of ``parameters()`` (Keras)."""
         return [p.numpy().copy() for p in self.parameters()]

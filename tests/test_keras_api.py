@@ -154,6 +154,7 @@ def test_a_functional_two_branch_model_trains_saves_and_loads(tmp_path, capsys):
     model = nn.Model(inputs, outputs)
     assert isinstance(model, nn.Functional)
     assert [type(l).__name__ for l in model.layers] == ["Dense", "Dense", "Concatenate", "Dense"]
+    assert model.get_layer(model.layers[2].name) is model.layers[2] and model.get_layer(index=-1) is model.layers[3]
     model.summary()
     table = capsys.readouterr().out
     assert "Connected to" in table and "concatenate" in table and "(None, 40)" in table
