@@ -120,26 +120,33 @@ def is_zero_scalar(value):
     return isinstance(value, (int, float)) and value == 0
 
 
-def where(condition, a, b):
-    """``a`` where ``condition`` holds, else ``b``, as ``numpy.where``.
+def where(condition, a, b, out=None):
+    """``a`` where ``condition`` holds, else ``b``, as ``numpy.where``; written into ``out`` when given.
 
     Selecting a float array against a scalar zero (the gradient of relu, clip
     and every mask) is NumPy's slowest case: a product with the mask is ten
     times faster and equal whenever the array is finite.  A NaN or inf must not
     leak through a zero of the mask, so the product is checked (one BLAS dot:
     its square sum is finite exactly when every value is; squares of huge
-    finite values may overflow too, and then numpy.where runs, which is only slower).
+    finite values may overflow too, and then numpy.where runs, which is only
+    slower).  A product written into a strided ``out`` is finite when ``a`` is,
+    so then ``a`` is checked.
     """
     if type(a) is numpy.ndarray and is_zero_scalar(b) and a.dtype.kind == "f" and a.shape == condition.shape:
         with numpy.errstate(invalid="ignore", over="ignore"):
-            out = numpy.multiply(a, condition)
-            flat = out.reshape(-1)
+            product = numpy.multiply(a, condition, out=out)
+            flat = (product if product.flags.c_contiguous else a).reshape(-1)
             if numpy.isfinite(numpy.dot(flat, flat)):
-                return out
-        return numpy.where(condition, a, a.dtype.type(0))
-    if type(b) is numpy.ndarray and is_zero_scalar(a):
-        return where(~condition, b, 0)
-    return xp(condition).where(condition, a, b)
+                return product
+        selected = numpy.where(condition, a, a.dtype.type(0))
+    elif type(b) is numpy.ndarray and is_zero_scalar(a):
+        return where(~condition, b, 0, out)
+    else:
+        selected = xp(condition).where(condition, a, b)
+    if out is None:
+        return selected
+    out[...] = selected
+    return out
 
 
 _ones = {}                      # (length, dtype) -> a vector of ones, for sum_leading
@@ -164,6 +171,52 @@ def sum_leading(array, n):
             ones = _ones[rows, array.dtype] = numpy.ones(rows, array.dtype)
         return (ones @ array.reshape(rows, width)).reshape(array.shape[n:])
     return array.sum(axis=tuple(range(n)))
+
+
+# NumPy's inner loops run along the last axis: adding a bias of 32 channels to
+# an image batch runs 43,264 loops of 32 values, and numpy.maximum(x, 0) takes
+# a path for its scalar operand that skips the vector instructions.  Both are
+# 2.5-3x faster when the array is seen as rows of PERIOD values and the other
+# operand is a row as long (conv1's bias and ReLU: 353 -> 146 us, 521 -> 167 us).
+PERIOD = 8192
+_zero_rows = {}                 # dtype -> PERIOD zeros, for relu
+
+
+def _by_period(array, width):
+    """(rows of a multiple of ``width`` up to PERIOD values, the rest), views of a C-contiguous ``array``."""
+    flat = array.reshape(-1)
+    step = max(PERIOD // width, 1) * width
+    main = flat.size // step * step
+    return flat[:main].reshape(-1, step), flat[main:]
+
+
+def _periodic(array):
+    return type(array) is numpy.ndarray and array.flags.c_contiguous and array.size >= PERIOD
+
+
+def add_bias(out, bias):
+    """``out += bias`` in place, ``bias`` a vector along ``out``'s last axis (of the same dtype)."""
+    if not (_periodic(out) and type(bias) is numpy.ndarray and bias.shape == out.shape[-1:] and bias.dtype == out.dtype):
+        return xp(out).add(out, bias, out=out)
+    rows, rest = _by_period(out, bias.shape[0])
+    numpy.add(rows, numpy.tile(bias, rows.shape[1] // bias.shape[0]), out=rows)
+    numpy.add(rest.reshape(-1, bias.shape[0]), bias, out=rest.reshape(-1, bias.shape[0]))
+    return out
+
+
+def relu(array, out=None):
+    """``maximum(array, 0)`` (NaN stays NaN), into ``out`` when given (``array`` itself for in place)."""
+    if not (_periodic(array) and array.dtype.kind == "f" and (out is None or out.flags.c_contiguous)):
+        return xp(array).maximum(array, 0, out=out)
+    if out is None:
+        out = numpy.empty_like(array)
+    zeros = _zero_rows.get(array.dtype)
+    if zeros is None:
+        zeros = _zero_rows[array.dtype] = numpy.zeros(PERIOD, array.dtype)
+    (rows, rest), (out_rows, out_rest) = _by_period(array, 1), _by_period(out, 1)
+    numpy.maximum(rows, zeros, out=out_rows)
+    numpy.maximum(rest, zeros[:rest.size], out=out_rest)
+    return out
 
 
 _erf = numpy.frompyfunc(math.erf, 1, 1)

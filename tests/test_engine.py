@@ -397,3 +397,29 @@ def test_leading_axes_sums_by_blas_are_as_accurate_as_numpys():
     upstream = rng.standard_normal((5, 3))
     (x + b).backward(upstream)
     np.testing.assert_allclose(b.grad.data, upstream.sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(64, 26, 26, 32), (7, 1000, 3), (3, 5000), (100, 10), (20000,)])
+def test_bias_and_relu_seen_as_long_rows_equal_numpys(shape):
+    """backend.add_bias and backend.relu view the array as rows of PERIOD values (and a tail): the same numbers."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.reshape(-1)[::997] = np.nan
+    bias = rng.standard_normal(shape[-1]).astype(np.float32)
+    out = x.copy()
+    assert ad.backend.add_bias(out, bias) is out
+    np.testing.assert_array_equal(out, x + bias)
+    np.testing.assert_array_equal(ad.backend.relu(x), np.maximum(x, 0))       # NaN stays NaN
+    in_place = x.copy()
+    assert ad.backend.relu(in_place, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, np.maximum(x, 0))
+    strided = x[..., ::2]                                            # not contiguous: NumPy's own ufunc
+    np.testing.assert_array_equal(ad.backend.relu(strided), np.maximum(strided, 0))
+    doubles = x.astype(np.float64)                                   # a bias of another dtype: plain add
+    np.testing.assert_array_equal(ad.backend.add_bias(doubles.copy(), bias), doubles + bias)
+    if shape[-1] > 100:
+        return
+    rows = np.nan_to_num(x).reshape(-1, shape[-1])                   # the linear op goes through both
+    layer = ad.linear(ad.tensor(rows), ad.tensor(np.eye(shape[-1], dtype=np.float32)), ad.tensor(bias),
+                      activation="relu")
+    np.testing.assert_array_equal(layer.data, np.maximum(rows + bias, 0))

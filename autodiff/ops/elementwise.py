@@ -154,7 +154,7 @@ class Relu(Function):
     retain_output = True
 
     def forward(self, a):
-        return backend.xp(a).maximum(a, 0)
+        return backend.relu(a)
 
     def backward(self, grad, out):
         # At 0 the gradient is 0 (the unit is off), as in PyTorch and Keras.

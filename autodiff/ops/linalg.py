@@ -38,11 +38,10 @@ class MatMul(Function):
 
 def add_bias_and_relu(out, bias, activation):
     """``out + bias`` then the ReLU, in ``out``'s own buffer (a new one only when bias promotes the dtype)."""
-    xp = backend.xp(out)
     if bias is not None:
-        out = out + bias if backend.result_type(out, bias) != out.dtype else xp.add(out, bias, out=out)
+        out = out + bias if backend.result_type(out, bias) != out.dtype else backend.add_bias(out, bias)
     if activation == "relu":
-        xp.maximum(out, 0, out=out)
+        backend.relu(out, out=out)
     return out
 
 
