@@ -151,6 +151,38 @@ def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch():
     assert x.grad.data.reshape(2, 4).tolist() == [[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
 
 
+@pytest.mark.parametrize("strides", [2, 1])                  # windows apart (written) and overlapping (added)
+def test_max_pool_gradient_keeps_an_inf_or_nan_at_its_maximum_only(strides):
+    """A non-finite upstream value reaches its window's maximum and nothing else (no inf * 0 = NaN)."""
+    x = ad.tensor(np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1), requires_grad=True)
+    out = ad.max_pool2d(x, 2, strides)
+    upstream = np.ones(out.shape, np.float32)
+    upstream[0, 0, 0, 0], upstream[0, -1, -1, 0] = np.inf, np.nan
+    out.backward(upstream)
+    grad = x.grad.data.reshape(4, 4)
+    assert grad[1, 1] == np.inf and np.isnan(grad[3, 3])                  # the maxima of those windows
+    others = np.ones((4, 4), bool)
+    others[1, 1] = others[3, 3] = False
+    assert np.isfinite(grad[others]).all()
+    loop = np.zeros((4, 4), np.float32)                                  # a direct loop over windows
+    for (i, j), g in np.ndenumerate(upstream[0, :, :, 0]):
+        window = x.data[0, i * strides:i * strides + 2, j * strides:j * strides + 2, 0]
+        a, b = np.unravel_index(window.argmax(), window.shape)
+        loop[i * strides + a, j * strides + b] += g
+    np.testing.assert_array_equal(grad, loop)
+
+
+def test_where_into_a_strided_array_selects_exactly():
+    condition = np.array([[True, False], [False, True]])
+    values = np.array([[np.inf, np.inf], [np.nan, 2.0]], np.float32)
+    out = np.full((2, 4), 7.0, np.float32)
+    assert ad.backend.where(condition, values, 0, out=out[:, ::2]).base is out
+    np.testing.assert_array_equal(out, [[np.inf, 7, 0, 7], [0, 7, 2, 7]])
+    finite = np.array([[1.0, 3.0], [4.0, 2.0]], np.float32)
+    ad.backend.where(condition, finite, 0, out=out[:, 1::2])
+    np.testing.assert_array_equal(out, [[np.inf, 1, 0, 0], [0, 0, 2, 2]])
+
+
 def book_convnet():
     return models.Sequential([
         layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), layers.MaxPooling2D((2, 2)),

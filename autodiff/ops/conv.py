@@ -66,6 +66,17 @@ class Geometry:
     def patches(self, x):
         """im2col: (groups, N*Ho*Wo, kh*kw*C/groups), each row one window of one group."""
         n, c = x.shape[0], x.shape[3]
+        if c == 1:
+            # One channel (a grayscale image): a window row holds kw single values, and copying
+            # the window view would run one short loop per row (680 us for a batch of 64 MNIST
+            # digits).  Copied offset by offset into (K, M) instead, each copy runs along whole
+            # image rows (100 us); the matrix products take the transpose as it is.
+            padded, xp = self.pad(x), backend.xp(x)
+            cols = xp.empty((self.kh, self.kw, n, self.ho, self.wo), dtype=x.dtype)
+            for i in range(self.kh):
+                for j in range(self.kw):
+                    cols[i, j] = _window_slice(padded, self, i * self.dh, j * self.dw)[..., 0]
+            return cols.reshape(1, self.kh * self.kw, -1).transpose(0, 2, 1)
         view = self.windows(self.pad(x))
         g = self.groups
         view = view.reshape(n, self.ho, self.wo, self.kh, self.kw, g, c // g)
@@ -153,12 +164,16 @@ class Conv2dInputGrad(Function):
     def forward(self, grad, kernel):
         geo, xp = self.geometry, backend.xp(grad)
         n, h, w, c = geo.x_shape
-        patches = xp.matmul(geo.rows(grad), geo.kernel_matrix(kernel).transpose(0, 2, 1))   # (g, M, K)
-        g = geo.groups
-        patches = patches.reshape(g, n, geo.ho, geo.wo, geo.kh, geo.kw, c // g)
+        g, offsets = geo.groups, geo.kh * geo.kw
+        # One product per kernel offset (one matmul call): each offset's share of the input
+        # gradient comes out image-shaped, (N, Ho, Wo, C), so the scatter below adds along whole
+        # image rows instead of short runs of C values (conv2 of the book: 3.4 -> 2.7 ms).
+        per_offset = kernel.reshape(offsets, c // g, g, -1).transpose(2, 0, 3, 1)      # (g, kh*kw, Cout/g, C/g)
+        parts = xp.matmul(geo.rows(grad)[:, None], per_offset)                          # (g, kh*kw, M, C/g)
+        parts = parts.reshape(g, geo.kh, geo.kw, n, geo.ho, geo.wo, c // g)
+        by_offset = parts.transpose(1, 2, 3, 4, 5, 0, 6)        # (kh, kw, N, Ho, Wo, g, C/g): views, no copy
         (top, bottom), (left, right) = geo.pads
-        padded = xp.zeros((n, h + top + bottom, w + left + right, g, c // g), dtype=patches.dtype)
-        by_offset = patches.transpose(4, 5, 1, 2, 3, 0, 6)         # (kh, kw, N, Ho, Wo, g, C/g): views, no copy
+        padded = xp.zeros((n, h + top + bottom, w + left + right, g, c // g), dtype=parts.dtype)
         for i in range(geo.kh):
             for j in range(geo.kw):
                 rows = slice(i * geo.dh, i * geo.dh + (geo.ho - 1) * geo.sh + 1, geo.sh)
@@ -286,10 +301,15 @@ class PoolScatter(Function):
         super().__init__(geometry=geometry, chosen=chosen, shape=tuple(shape))
 
     def forward(self, grad):
+        geo = self.geometry
         out = backend.xp(grad).zeros(self.shape, dtype=grad.dtype)
+        apart = geo.sh >= geo.kh and geo.sw >= geo.kw          # every cell in one window at most
         for (i, j), mask in self.chosen.items():
-            target = _window_slice(out, self.geometry, i, j)
-            target += backend.where(mask, grad, 0)
+            target = _window_slice(out, geo, i, j)
+            if apart:
+                backend.where(mask, grad, 0, out=target)        # written in place: no sum to make
+            else:
+                target += backend.where(mask, grad, 0)
         return out
 
     def backward(self, grad):
@@ -297,7 +317,7 @@ class PoolScatter(Function):
 
 
 def _window_slice(x, geo, i, j):
-    """The (N, Ho, Wo, C) view of the values at offset (i, j) of every window."""
+    """The (N, Ho, Wo, C) view of the values at cell (i, j) of every window (input cells, dilation included)."""
     return x[:, i:i + (geo.ho - 1) * geo.sh + 1:geo.sh, j:j + (geo.wo - 1) * geo.sw + 1:geo.sw, :]
 
 
