@@ -2,8 +2,9 @@
 
 autodiff and nn reach NumPy through this module: ``xp(array)`` is the module
 that holds an array, and the few things array libraries spell differently live
-here (selecting against zero fast, scatter-add, summing rows, random numbers,
-the fused optimizer kernels, what counts as an array), and so does the one
+here (selecting against zero fast, scatter-add, summing rows, adding a bias
+and the ReLU along long rows, random numbers, the fused optimizer kernels, what
+counts as an array), and so does the one
 setting of the process's memory allocator that training needs (heap slack).
 Another library (CuPy is next) slots in by adding its array type to
 ``_MODULES`` and its spelling of each helper below; nothing else needs to change.

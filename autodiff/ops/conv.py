@@ -10,8 +10,8 @@ Its gradients are two more such ops, and the three are one trilinear form
     Conv2dKernelGrad(x, g)  -> dw    gradients: InputGrad(g, h), Conv2d(x, h)
 
 so each rule is one line and derivatives of every order come from the same three
-forwards.  The input gradient scatters the patches back with one slice-add per
-kernel offset (kh * kw of them): no Python loop over pixels or batch items.
+forwards.  The input gradient is one product per kernel offset, each scattered
+back with one slice-add (kh * kw of them): no Python loop over pixels or batch items.
 Pooling is a gather of the chosen values (max: the first arg-max of each window,
 as PyTorch) or a sum of strided slices (average), so its gradients are those of
 indexing.
