@@ -98,6 +98,31 @@ def test_conv2d_bias_relu_and_channels_first(data):
     ad.gradgradcheck(lambda a, k, b: ad.conv2d(a, k, b, padding="same"), [x, kernel, bias])
 
 
+def test_fused_relu_layers_differentiate_as_relu_after_the_layer():
+    """linear and conv2d with activation="relu" keep a boolean mask, not their output: the same
+    gradients as relu() applied after them, to the second order, and a node that holds no output."""
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(4, 6)), rng.normal(size=(6, 5)), rng.normal(size=5)
+    images, kernel, bias = rng.normal(size=(2, 5, 5, 2)), rng.normal(size=(3, 3, 2, 3)), rng.normal(size=3)
+    cases = [(lambda a, k, c: ad.linear(a, k, c, activation="relu"), lambda a, k, c: ad.relu(ad.linear(a, k, c)),
+              [x, w, b]),
+             (lambda a, k, c: ad.conv2d(a, k, c, padding="same", activation="relu"),
+              lambda a, k, c: ad.relu(ad.conv2d(a, k, c, padding="same")), [images, kernel, bias])]
+    for fused, composed, inputs in cases:
+        tensors = [ad.tensor(v, requires_grad=True) for v in inputs]
+        out = fused(*tensors)
+        assert out._node.output_data is None and out._node.saved is not None
+        upstream = rng.normal(size=out.shape)
+        grads = ad.grad(fused(*tensors), tensors, upstream)
+        expected = ad.grad(composed(*tensors), tensors, upstream)
+        for got, want in zip(grads, expected):
+            np.testing.assert_allclose(got.data, want.data, rtol=1e-12, atol=1e-12)
+        ad.gradcheck(fused, inputs)
+        ad.gradgradcheck(fused, inputs)
+    with ad.no_grad():                                                   # nothing kept when not recording
+        assert ad.conv2d(ad.tensor(images), ad.tensor(kernel), activation="relu")._node is None
+
+
 def test_depthwise_and_conv1d():
     rng = np.random.default_rng(0)
     x, kernel = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(3, 3, 1, 6))      # groups == channels

@@ -23,7 +23,7 @@ from .. import functional as F
 from ..function import Function
 from ..registry import register
 from ..tensor import apply, array_of
-from .linalg import add_bias_and_relu
+from .linalg import add_bias_and_relu, relu_mask
 
 
 class Geometry:
@@ -130,23 +130,25 @@ class Conv2d(Function):
 
     def __init__(self, geometry, activation=None):
         super().__init__(geometry=geometry, activation=activation)
-        self.retain_output = activation == "relu"
 
     def forward(self, x, kernel, bias=None):
         geo, xp = self.geometry, backend.xp(x)
         patches = geo.patches(x)
-        if any(self.needs_input_grad[1:2]):
-            self.saved = patches                  # the kernel's gradient multiplies the same patches
         out = xp.matmul(patches, geo.kernel_matrix(kernel))                     # (g, M, Cout/g)
         out = out.transpose(1, 0, 2).reshape(x.shape[0], geo.ho, geo.wo, kernel.shape[3])
-        return add_bias_and_relu(out, bias, self.activation)
+        out = add_bias_and_relu(out, bias, self.activation)
+        # Kept for backward: the patches (the kernel's gradient multiplies the same ones) and
+        # where the ReLU passed (see relu_mask).
+        self.saved = (patches if any(self.needs_input_grad[1:2]) else None, relu_mask(self, out))
+        return out
 
-    def backward(self, grad, x, kernel, *out):
-        if self.activation == "relu":
-            grad = F.where(out[0] > 0, grad, 0)         # as Relu's rule: 0 at the kink
+    def backward(self, grad, x, kernel):
+        patches, passed = self.saved
+        if passed is not None:
+            grad = F.where(passed, grad, 0)             # as Relu's rule: 0 at the kink
         need = self.needs_input_grad
         return (apply(Conv2dInputGrad(self.geometry), grad, kernel) if need[0] else None,
-                apply(Conv2dKernelGrad(self.geometry, self.shapes[1], self.saved), x, grad) if need[1] else None,
+                apply(Conv2dKernelGrad(self.geometry, self.shapes[1], patches), x, grad) if need[1] else None,
                 self.unbroadcast(grad, 2) if len(need) > 2 and need[2] else None)     # summed over N, H, W
 
     def label(self):

@@ -45,6 +45,16 @@ def add_bias_and_relu(out, bias, activation):
     return out
 
 
+def relu_mask(fn, out):
+    """Where a fused ReLU passed, for ``fn``'s backward when it is recorded (else None).
+
+    Taken in the forward while ``out`` is fresh in cache; a boolean array holds a
+    quarter of the output's bytes, and the node need not keep the output at all.
+    The mask is a constant, as the one Relu's rule takes, so higher derivatives stay exact.
+    """
+    return out > 0 if fn.activation == "relu" and any(fn.needs_input_grad) else None
+
+
 @register("linear")
 class Linear(Function):
     """``x @ weight + bias`` as one op (PyTorch's addmm): one output buffer, the bias added in place.
@@ -60,7 +70,6 @@ class Linear(Function):
         if activation not in (None, "relu"):
             raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
         super().__init__(activation=activation)
-        self.retain_output = activation == "relu"
 
     def forward(self, x, weight, bias=None):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0] or \
@@ -68,11 +77,13 @@ class Linear(Function):
             raise ValueError(f"linear: x of shape {x.shape}, weight of shape {weight.shape}"
                              f"{'' if bias is None else f' and bias of shape {bias.shape}'} do not fit: "
                              "expected (..., in), (in, out) and (out,)")
-        return add_bias_and_relu(backend.xp(x).matmul(x, weight), bias, self.activation)
+        out = add_bias_and_relu(backend.xp(x).matmul(x, weight), bias, self.activation)
+        self.saved = relu_mask(self, out)
+        return out
 
-    def backward(self, grad, x, weight, *out):
-        if self.activation == "relu":
-            grad = F.where(out[0] > 0, grad, 0)       # as Relu's rule: 0 at the kink
+    def backward(self, grad, x, weight):
+        if self.saved is not None:
+            grad = F.where(self.saved, grad, 0)       # as Relu's rule: 0 at the kink
         need = self.needs_input_grad
         n_in, n_out = weight.shape
         rows = grad.reshape(-1, n_out)                 # every leading axis is a row
