@@ -174,6 +174,9 @@ def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch():
     x = ad.tensor(np.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0]]).reshape(1, 2, 4, 1), requires_grad=True)
     ad.max_pool2d(x, 2).sum().backward()
     assert x.grad.data.reshape(2, 4).tolist() == [[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    with ad.no_grad():                            # not recorded: the maxima alone, no arg-max masks
+        pooled = ad.max_pool2d(x, 2)
+    assert pooled._node is None and pooled.data.reshape(-1).tolist() == [3.0, 3.0]
 
 
 @pytest.mark.parametrize("strides", [2, 1])                  # windows apart (written) and overlapping (added)

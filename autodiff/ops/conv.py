@@ -16,11 +16,13 @@ Pooling is a gather of the chosen values (max: the first arg-max of each window,
 as PyTorch) or a sum of strided slices (average), so its gradients are those of
 indexing.
 """
+import itertools
 import math
 
 from .. import backend
 from .. import functional as F
 from ..function import Function
+from ..mode import is_grad_enabled
 from ..registry import register
 from ..tensor import apply, array_of
 from .linalg import add_bias_and_relu, relu_mask
@@ -344,16 +346,18 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="chann
         for j in range(geo.kw):
             part = _window_slice(data, geo, i, j)
             best = part.copy() if best is None else xp.maximum(best, part, out=best)
+    # Where each window's maximum sits (the first offset holding it, in window order), for the
+    # gradient only: inference and evaluation skip it.
     chosen, taken = {}, None
-    for i in range(geo.kh):                       # the first offset holding it, in window order
-        for j in range(geo.kw):
-            mask = _window_slice(data, geo, i, j) == best
-            if taken is None:
-                taken = mask.copy()
-            else:
-                xp.greater(mask, taken, out=mask)     # holding it, and no earlier offset did
-                taken |= mask
-            chosen[i, j] = mask
+    recorded = getattr(padded, "requires_grad", False) and is_grad_enabled()
+    for i, j in itertools.product(range(geo.kh), range(geo.kw)) if recorded else ():
+        mask = _window_slice(data, geo, i, j) == best
+        if taken is None:
+            taken = mask.copy()
+        else:
+            xp.greater(mask, taken, out=mask)         # holding it, and no earlier offset did
+            taken |= mask
+        chosen[i, j] = mask
     out = apply(PoolGather(geo, chosen, best), padded)
     return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
 
