@@ -200,6 +200,20 @@ def test_max_pool_gradient_keeps_an_inf_or_nan_at_its_maximum_only(strides):
     np.testing.assert_array_equal(grad, loop)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_where_against_zero_keeps_every_bit_of_numpys(dtype):
+    """backend.where(condition, a, 0) selects by a bitwise AND: numpy.where's array bit for bit."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 50, 7)).astype(dtype)
+    a.reshape(-1)[::11], a.reshape(-1)[1::13], a.reshape(-1)[2::17] = np.nan, np.inf, -0.0
+    condition = rng.random(a.shape) < 0.5
+    expected = np.where(condition, a, dtype(0))
+    got = ad.backend.where(condition, a, 0)
+    assert got.dtype == dtype and got.tobytes() == expected.tobytes()
+    strided = ad.backend.where(condition[:, ::2], a[:, ::2], 0)
+    assert strided.tobytes() == np.where(condition[:, ::2], a[:, ::2], dtype(0)).tobytes()
+
+
 def test_where_into_a_strided_array_selects_exactly():
     condition = np.array([[True, False], [False, True]])
     values = np.array([[np.inf, np.inf], [np.nan, 2.0]], np.float32)
