@@ -132,7 +132,7 @@ def where(condition, a, b, out=None):
     mask would be as fast but turns inf * 0 into NaN).
     """
     if (type(a) is numpy.ndarray and is_zero_scalar(b) and a.dtype.kind == "f" and a.shape == condition.shape
-            and condition.dtype == bool):
+            and condition.dtype == bool and (out is None or out.dtype == a.dtype)):
         bits = numpy.dtype(f"i{a.dtype.itemsize}")
         every_bit = numpy.negative(condition.view(numpy.int8))      # True -> -1, all bits set once widened
         kept = numpy.bitwise_and(a.view(bits), every_bit, out=None if out is None else out.view(bits))
