@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 import autodiff as ad
 import nn
 from nn import layers, models
+from autodiff.ops.conv import Geometry, MaxPool2d
 from strategies import arrays
 
 
@@ -111,7 +112,7 @@ def test_fused_relu_layers_differentiate_as_relu_after_the_layer():
     for fused, composed, inputs in cases:
         tensors = [ad.tensor(v, requires_grad=True) for v in inputs]
         out = fused(*tensors)
-        assert out._node.output_data is None and out._node.saved is not None
+        assert out._node.output_data is None                           # the mask, not the output
         upstream = rng.normal(size=out.shape)
         grads = ad.grad(fused(*tensors), tensors, upstream)
         expected = ad.grad(composed(*tensors), tensors, upstream)
@@ -174,9 +175,12 @@ def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch():
     x = ad.tensor(np.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0]]).reshape(1, 2, 4, 1), requires_grad=True)
     ad.max_pool2d(x, 2).sum().backward()
     assert x.grad.data.reshape(2, 4).tolist() == [[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
-    with ad.no_grad():                            # not recorded: the maxima alone, no arg-max masks
+    assert len(ad.max_pool2d(x, 2)._node.saved) == 4                 # recorded: one arg-max mask per offset
+    with ad.no_grad():
         pooled = ad.max_pool2d(x, 2)
     assert pooled._node is None and pooled.data.reshape(-1).tolist() == [3.0, 3.0]
+    unrecorded = MaxPool2d(Geometry(x.shape, (2, 2), 2, 1, "valid", 1, "max_pool2d"))
+    assert unrecorded.forward(x.data).tolist() == pooled.data.tolist() and unrecorded.saved == {}   # maxima alone
 
 
 @pytest.mark.parametrize("strides", [2, 1])                  # windows apart (written) and overlapping (added)

@@ -22,9 +22,8 @@ import math
 from .. import backend
 from .. import functional as F
 from ..function import Function
-from ..mode import is_grad_enabled
 from ..registry import register
-from ..tensor import apply, array_of
+from ..tensor import apply
 from .linalg import add_bias_and_relu, relu_mask
 
 
@@ -270,6 +269,39 @@ def _pool_geometry(x, pool_size, strides, padding, op):
     return Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
 
 
+class MaxPool2d(Function):
+    """The largest value of each window.  The rule is PoolGather's: the gather of each window's
+    first arg-max (as PyTorch), whose masks the forward finds only when the op is recorded."""
+
+    def __init__(self, geometry):
+        super().__init__(geometry=geometry)
+
+    def forward(self, x):
+        geo, xp = self.geometry, backend.xp(x)
+        offsets = list(itertools.product(range(geo.kh), range(geo.kw)))
+        best = None
+        for i, j in offsets:                          # the maximum, offset by offset
+            part = _window_slice(x, geo, i, j)
+            best = part.copy() if best is None else xp.maximum(best, part, out=best)
+        chosen, taken = {}, None
+        for i, j in offsets if any(self.needs_input_grad) else ():
+            mask = _window_slice(x, geo, i, j) == best    # the first offset holding it, in window order
+            if taken is None:
+                taken = mask.copy()
+            else:
+                xp.greater(mask, taken, out=mask)         # holding it, and no earlier offset did
+                taken |= mask
+            chosen[i, j] = mask
+        self.saved = chosen
+        return best
+
+    def backward(self, grad):
+        return (apply(PoolScatter(self.geometry, self.saved, self.shapes[0]), grad),)
+
+    def label(self):
+        return f"max_pool2d({self.geometry!r})"
+
+
 class PoolGather(Function):
     """Each window's chosen value: sum over window offsets of the offset's slice where it was chosen.
 
@@ -277,14 +309,10 @@ class PoolGather(Function):
     pick sits at offset (i, j).  Linear in x; its adjoint is PoolScatter.
     """
 
-    def __init__(self, geometry, chosen, result=None):
+    def __init__(self, geometry, chosen):
         super().__init__(geometry=geometry, chosen=chosen)
-        self.result = result                  # the maxima, when max_pool2d already found them in x
 
     def forward(self, x):
-        if self.result is not None:
-            out, self.result = self.result, None
-            return out
         geo, out = self.geometry, None
         for (i, j), mask in self.chosen.items():
             part = backend.where(mask, _window_slice(x, geo, i, j), 0)
@@ -295,7 +323,7 @@ class PoolGather(Function):
         return (apply(PoolScatter(self.geometry, self.chosen, self.shapes[0]), grad),)
 
     def label(self):
-        return f"max_pool2d({self.geometry!r})"
+        return f"max_pool2d_gather({self.geometry!r})"
 
 
 class PoolScatter(Function):
@@ -339,26 +367,7 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="chann
     geo = _pool_geometry(x, pool_size, strides, padding, "max_pool2d")
     padded = x if not any(p for pair in geo.pads for p in pair) else F.pad(
         x, ((0, 0),) + geo.pads + ((0, 0),), constant_values=-math.inf)
-    data = array_of(padded)
-    xp = backend.xp(data)
-    best = None
-    for i in range(geo.kh):                       # the maximum, offset by offset
-        for j in range(geo.kw):
-            part = _window_slice(data, geo, i, j)
-            best = part.copy() if best is None else xp.maximum(best, part, out=best)
-    # Where each window's maximum sits (the first offset holding it, in window order), for the
-    # gradient only: inference and evaluation skip it.
-    chosen, taken = {}, None
-    recorded = getattr(padded, "requires_grad", False) and is_grad_enabled()
-    for i, j in itertools.product(range(geo.kh), range(geo.kw)) if recorded else ():
-        mask = _window_slice(data, geo, i, j) == best
-        if taken is None:
-            taken = mask.copy()
-        else:
-            xp.greater(mask, taken, out=mask)         # holding it, and no earlier offset did
-            taken |= mask
-        chosen[i, j] = mask
-    out = apply(PoolGather(geo, chosen, best), padded)
+    out = apply(MaxPool2d(geo), padded)
     return F.transpose(out, (0, 3, 1, 2)) if data_format == "channels_first" else out
 
 
