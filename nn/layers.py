@@ -4,6 +4,7 @@ Called on a symbolic input (``Input(shape=...)``) a layer records the call
 instead of computing: that is how a functional ``Model(inputs, outputs)`` is
 described (nn.models.Functional).
 """
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -32,26 +33,31 @@ def _snake(name):
 
 
 def as_tensor(x):
-    """Tensors pass as they are; arrays and lists become float32, the dtype layers compute in (as Keras)."""
+    """Tensors pass as they are; floating arrays become float32, the dtype layers compute in (as Keras);
+    integer arrays keep their dtype (ids), and each layer decides (``Layer.takes_integers``)."""
     if isinstance(x, ad.Tensor):
         return x
-    return ad.as_tensor(x, dtype=ad.DEFAULT_FLOAT)
+    array = ad.backend.asarray(x)
+    return ad.as_tensor(array, dtype=ad.DEFAULT_FLOAT if array.dtype.kind in "fb" else None)
 
 
 # While load_model builds a file's layers: how many weights they may still create (the file's own count),
 # so that a configuration asking for a huge layer fails before its memory is allocated.
-weight_budget = contextvars.ContextVar("weight_budget", default=None)
+_weight_budget = contextvars.ContextVar("weight_budget", default=None)
 
 
-def _reserve(layer, shapes):
-    budget = weight_budget.get()
-    if budget is None:
-        return
-    wanted = sum(math.prod(shape) for shape in shapes)
-    if wanted > budget[0]:
-        raise ValueError(f"{layer.name}: its configuration asks for {wanted:,} weights, more than the "
-                         f"{budget[0]:,} the file still holds")
-    budget[0] -= wanted
+@contextlib.contextmanager
+def weight_budget(count):
+    """Within the block, layers may create at most ``count`` weights in all (``add_weight`` checks)."""
+    token = _weight_budget.set([count])
+    try:
+        yield
+    finally:
+        _weight_budget.reset(token)
+
+
+def _valid_shape(shape):
+    return isinstance(shape, (tuple, list)) and all(isinstance(n, int) and n > 0 for n in shape)
 
 
 class Symbol:
@@ -71,8 +77,9 @@ class Symbol:
 
 
 def Input(shape, name=None):          # noqa: N802 (Keras's name)
-    """The symbolic input of a functional model: ``x = Input(shape=(784,))``, batch axis left out."""
-    if not (isinstance(shape, (tuple, list)) and all(isinstance(n, int) and n > 0 for n in shape)):
+    """The symbolic input of a functional model: ``x = Input(shape=(784,))``, batch axis left out.
+    As the first item of a Sequential it gives the model its input shape (Keras 3's way)."""
+    if not _valid_shape(shape):
         raise ValueError(f"Input: shape must be a tuple of positive sizes without the batch axis, e.g. (784,); "
                          f"got {shape!r}")
     symbol = Symbol(shape)
@@ -83,9 +90,14 @@ def Input(shape, name=None):          # noqa: N802 (Keras's name)
 class Layer(Module):
     """A module with a name, a build step that knows the input shape, and an output-shape rule.
 
-    The arguments a layer was made with are kept (``get_config()``): ``model.save``
-    writes them and ``load_model`` makes the same layers again.
+    A layer declares its weights in ``build`` with ``add_weight`` and computes in
+    ``forward``; given ``input_shape`` it is built when made.  The arguments it was
+    made with are kept (``get_config()``): ``model.save`` writes them and
+    ``load_model`` makes the same layers again.
     """
+
+    takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
+    takes_integers = False         # integer inputs are cast to float32 unless the layer takes ids
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -101,28 +113,39 @@ class Layer(Module):
                 bound.apply_defaults()
                 self._arguments = dict(list(bound.arguments.items())[1:])
             init(self, *args, **kwargs)
+            # Built once the whole constructor has run, so build() sees every argument.
+            if outermost and getattr(self, "_input_shape", None) is not None and not self.built:
+                self.build(self._input_shape)
         cls.__init__ = keep_arguments
-
-    def get_config(self):
-        """The constructor's arguments, with the layer's name and (once built) its input shape."""
-        config = dict(getattr(self, "_arguments", {}))
-        config["name"] = self.name
-        if "input_shape" in inspect.signature(type(self).__init__).parameters and self.input_shape is not None:
-            config["input_shape"] = tuple(self.input_shape)
-        return config
 
     def __init__(self, name=None, input_shape=None):
         self.name = name or _unique_name(_snake(type(self).__name__))
-        if input_shape is not None and not (isinstance(input_shape, (tuple, list)) and
-                                            all(isinstance(n, int) and n > 0 for n in input_shape)):
+        if input_shape is not None and not _valid_shape(input_shape):
             raise ValueError(f"{type(self).__name__}: input_shape must be a tuple of positive sizes without the "
                              f"batch axis, e.g. input_shape=(784,); got {input_shape!r}")
-        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self._input_shape = tuple(input_shape) if input_shape is not None else None
         self.built = False
 
+    def add_weight(self, name, shape, initializer="glorot_uniform", trainable=True, dtype=None):
+        """A new weight of the layer (Keras 3's ``add_weight``): drawn by ``initializer`` (a name, an
+        Initializer or a function of the shape), named ``<layer>/<name>``, trained unless
+        ``trainable=False``.  Assign it to an attribute: ``self.kernel = self.add_weight(...)``."""
+        shape = tuple(int(n) for n in shape)
+        budget = _weight_budget.get()
+        if budget is not None:          # loading a file: its configuration may not ask for more than it holds
+            wanted = math.prod(shape)
+            if wanted > budget[0]:
+                raise ValueError(f"{self.name}: its configuration asks for {wanted:,} weights for {name!r} "
+                                 f"{shape}, more than the {budget[0]:,} the file still holds")
+            budget[0] -= wanted
+        dtype = dtype or ad.DEFAULT_FLOAT
+        with ad.name_scope(self.name):
+            return Parameter(initializers.get(initializer)(shape, dtype=dtype), name=name, dtype=dtype,
+                             trainable=trainable)
+
     def build(self, input_shape):
-        """Create parameters for inputs of ``input_shape`` (batch axis excluded)."""
-        self.input_shape = tuple(input_shape)
+        """Create the weights for inputs of ``input_shape`` (batch axis excluded) with ``add_weight``."""
+        self._input_shape = tuple(input_shape)
         self.built = True
 
     def compute_output_shape(self, input_shape):
@@ -131,7 +154,7 @@ class Layer(Module):
     def __call__(self, x, training=None):
         if isinstance(x, Symbol) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], Symbol)):
             return self._record(x)
-        x = [as_tensor(t) for t in x] if self.takes_several else as_tensor(x)
+        x = [self._as_input(t) for t in x] if self.takes_several else self._as_input(x)
         if not self.built:
             self.build([t.shape[1:] for t in x] if self.takes_several else x.shape[1:])
         if training is None:                   # the common call: no mode to switch
@@ -140,7 +163,11 @@ class Layer(Module):
         with ad.name_scope(self.name), self.mode(training):
             return self.forward(x)
 
-    takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
+    def _as_input(self, x):
+        x = as_tensor(x)
+        if x.dtype.kind != "f" and not self.takes_integers:
+            x = x.astype(ad.DEFAULT_FLOAT)
+        return x
 
     def _record(self, inputs):
         """Called on symbols: build for their shapes and return the symbol of the output."""
@@ -151,14 +178,72 @@ class Layer(Module):
         shapes = [i.shape[1:] for i in inputs] if several else inputs.shape[1:]
         if not self.built:
             self.build(shapes)
-        elif not several and tuple(self.input_shape) != tuple(shapes):
-            raise ValueError(f"{self.name}: built for inputs of shape {self.input_shape}, called on {shapes}")
+        elif not several and tuple(self._input_shape) != tuple(shapes):
+            raise ValueError(f"{self.name}: built for inputs of shape {self.input_shape}, called on "
+                             f"{(None,) + tuple(shapes)}")
         return Symbol(self.compute_output_shape(shapes), self, inputs if several else (inputs,))
+
+    # ------------------------------------------------------------ Keras's attributes
+    @property
+    def input_shape(self):
+        """The input's shape with the batch axis as None, once built (a list of them for a merge layer)."""
+        shape = self._input_shape
+        if shape is None:
+            return None
+        if self.takes_several:
+            return [(None,) + tuple(s) for s in shape]
+        return (None,) + tuple(shape)
+
+    @property
+    def output_shape(self):
+        """The output's shape with the batch axis as None, once built."""
+        if not self.built or self._input_shape is None:
+            raise AttributeError(f"{self.name}: not built yet, so it has no output shape: give input_shape=... "
+                                 "or call it on data first")
+        return (None,) + tuple(self.compute_output_shape(self._input_shape))
+
+    @property
+    def weights(self):
+        """Every weight, trainable first (Keras's order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        return [p for p in self.parameters() if p.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [p for p in self.parameters() if not p.trainable]
+
+    def get_weights(self):
+        """Copies of the weights' values as NumPy arrays, in the order of ``weights``."""
+        return [p.numpy().copy() for p in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight from arrays in the order of ``get_weights()``; all are checked before any is written."""
+        own, weights = self.weights, list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights: {self.name} has {len(own)} weight arrays, got {len(weights)}")
+        self._assign({str(i): p for i, p in enumerate(own)}, {str(i): w for i, w in enumerate(weights)},
+                     "set_weights", "the given list")
+
+    def get_config(self):
+        """The constructor's arguments, with the layer's name and (once built) its input shape."""
+        config = dict(getattr(self, "_arguments", {}))
+        config["name"] = self.name
+        if "input_shape" in inspect.signature(type(self).__init__).parameters and self._input_shape is not None:
+            config["input_shape"] = tuple(self._input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """The layer ``get_config()`` describes (new weights: a configuration holds none)."""
+        return cls(**config)
 
     def _describe(self):
         parts = [repr(self.name)]
-        if self.built and self.input_shape is not None:
-            parts.append(f"{self.input_shape} -> {tuple(self.compute_output_shape(self.input_shape))}")
+        if self.built and self._input_shape is not None:
+            parts.append(f"{self._input_shape} -> {tuple(self.compute_output_shape(self._input_shape))}")
         if self.parameters():
             parts.append(f"{self.count_params():,} parameters")
         return f"{type(self).__name__}({', '.join(parts)})"
@@ -174,10 +259,8 @@ class _KernelLayer(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def _make_weights(self, kernel_shape, units):
-        _reserve(self, [kernel_shape] + ([(units,)] if self.use_bias else []))
-        with ad.name_scope(self.name):
-            self.kernel = Parameter(self.kernel_initializer(kernel_shape), name="kernel")
-            self.bias = Parameter(self.bias_initializer((units,)), name="bias") if self.use_bias else None
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer)
+        self.bias = self.add_weight("bias", (units,), self.bias_initializer) if self.use_bias else None
 
     @property
     def fuses_relu(self):
@@ -195,12 +278,10 @@ class Dense(_KernelLayer):
         super().__init__(name, input_shape)
         self.units = int(units)
         self._set_weights_arguments(activation, use_bias, kernel_initializer, bias_initializer)
-        if input_shape is not None:
-            self.build(self.input_shape)
 
     def build(self, input_shape):
         super().build(input_shape)
-        self._make_weights((self.input_shape[-1], self.units), self.units)
+        self._make_weights((input_shape[-1], self.units), self.units)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
@@ -265,7 +346,7 @@ class _Merge(Layer):
         if len(shapes) < 2:
             raise ValueError(f"{self.name}: needs a list of at least two inputs, got {len(shapes)}")
         self.check_shapes(shapes)
-        self.input_shape = shapes
+        self._input_shape = shapes
         self.built = True
 
 
@@ -363,8 +444,6 @@ class Conv2D(_KernelLayer):
         self.strides = _pair(strides, "strides", "Conv2D")
         self.dilation_rate = _pair(dilation_rate, "dilation_rate", "Conv2D")
         self._set_weights_arguments(activation, use_bias, kernel_initializer, bias_initializer)
-        if input_shape is not None:
-            self.build(self.input_shape)
 
     def build(self, input_shape):
         if len(input_shape) != 3:
@@ -402,8 +481,6 @@ class _Pooling2D(Layer):
         self.pool_size = _pair(pool_size, "pool_size", type(self).__name__)
         self.strides = self.pool_size if strides is None else _pair(strides, "strides", type(self).__name__)
         self.padding = padding
-        if input_shape is not None:
-            self.build(self.input_shape)
 
     def compute_output_shape(self, input_shape):
         h, w, c = input_shape
@@ -450,8 +527,6 @@ class ZeroPadding2D(Layer):
             raise ValueError(f"ZeroPadding2D: padding must be an int, (rows, cols) or ((top, bottom), (left, right)), "
                              f"got {padding!r}")
         self.padding = padding
-        if input_shape is not None:
-            self.build(self.input_shape)
 
     def compute_output_shape(self, input_shape):
         (t, b), (l, r) = self.padding
@@ -469,8 +544,6 @@ class Reshape(Layer):
     def __init__(self, target_shape, input_shape=None, name=None):
         super().__init__(name, input_shape)
         self.target_shape = tuple(target_shape)
-        if input_shape is not None:
-            self.build(self.input_shape)
 
     def compute_output_shape(self, input_shape):
         known = math.prod(n for n in self.target_shape if n != -1)
@@ -485,7 +558,23 @@ class Reshape(Layer):
         return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
 
 
-class BatchNormalization(Layer):
+class _Affine(Layer):
+    """The learned scale and shift of a normalization over the last axis (``gamma``, ``beta``), shared by
+    BatchNormalization and the normalizations to come (LayerNormalization: the same two weights)."""
+
+    def _add_affine_weights(self, features):
+        self.gamma = self.add_weight("gamma", (features,), "ones") if self.scale else None
+        self.beta = self.add_weight("beta", (features,), "zeros") if self.center else None
+
+    def _scale_and_shift(self, normalized):
+        if self.gamma is not None:
+            normalized = normalized * self.gamma
+        if self.beta is not None:
+            normalized = normalized + self.beta
+        return normalized
+
+
+class BatchNormalization(_Affine):
     """Keras's BatchNormalization over the last axis.
 
     Training: normalise with the batch's mean and (biased) variance, and move
@@ -499,18 +588,13 @@ class BatchNormalization(Layer):
             raise ValueError("BatchNormalization: nn normalises the last axis (channels last); axis must be -1")
         super().__init__(name, input_shape)
         self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), center, scale
-        if input_shape is not None:
-            self.build(self.input_shape)
 
     def build(self, input_shape):
         super().build(input_shape)
         n = input_shape[-1]
-        _reserve(self, [(n,)] * (2 + self.scale + self.center))
-        with ad.name_scope(self.name):
-            self.gamma = Parameter(ad.backend.ones(n), name="gamma") if self.scale else None
-            self.beta = Parameter(ad.backend.zeros(n), name="beta") if self.center else None
-            self.moving_mean = Parameter(ad.backend.zeros(n), name="moving_mean", trainable=False)
-            self.moving_variance = Parameter(ad.backend.ones(n), name="moving_variance", trainable=False)
+        self._add_affine_weights(n)
+        self.moving_mean = self.add_weight("moving_mean", (n,), "zeros", trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", (n,), "ones", trainable=False)
 
     def forward(self, x):
         axes = tuple(range(x.ndim - 1))
@@ -523,9 +607,4 @@ class BatchNormalization(Layer):
                     stat.data += (1 - self.momentum) * batch.data
         else:
             mean, variance = self.moving_mean.detach(), self.moving_variance.detach()
-        out = (x - mean) * (variance + self.epsilon) ** -0.5
-        if self.gamma is not None:
-            out = out * self.gamma
-        if self.beta is not None:
-            out = out + self.beta
-        return out
+        return self._scale_and_shift((x - mean) * (variance + self.epsilon) ** -0.5)

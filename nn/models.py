@@ -1,17 +1,16 @@
-"""Sequential (a stack of layers) and Functional (a graph of layers, Keras's ``Model(inputs, outputs)``),
-trained with Keras's compile / fit / evaluate / predict (nn.training)."""
+"""Models: ``Model`` (a layer that trains, nn.training's Trainer), ``Sequential`` (a stack of layers) and
+``Functional`` (a graph of layers, Keras's ``Model(inputs, outputs)``), each owning its configuration;
+``model.save``/``load_model`` and ``to_json``/``model_from_json`` are built from it, the weights'
+``state_dict()`` and the optimizer's ``state_dict()`` (nn.saving is the file format alone)."""
+import json
+
+from . import layers as layers_module, metrics as metrics_module, saving
 from .callbacks import History
-from .layers import Layer, Symbol, _unique_name, as_tensor
-from .training import Model
+from .layers import Input, Layer, Symbol, _unique_name
+from .saving import ModelFileError
+from .training import Trainer
 
-
-def load_model(path, compile=True, custom_objects=None):
-    """A model saved by ``model.save(path)``: architecture, weights, and (compiled) optimizer state."""
-    from .saving import load_model as load
-    return load(path, compile=compile, custom_objects=custom_objects)
-
-
-__all__ = ["Functional", "History", "Model", "Sequential", "load_model"]
+__all__ = ["Functional", "History", "Model", "Sequential", "load_model", "model_from_json"]
 
 
 def _print_summary(model, rows, print_fn):
@@ -31,70 +30,255 @@ def _print_summary(model, rows, print_fn):
     return total
 
 
+class Model(Trainer, Layer):
+    """A layer that trains (compile, fit, evaluate, predict): subclass it with a ``forward`` (PyTorch style),
+    or build it from symbols, ``Model(inputs, outputs)`` (a Functional, as keras.Model)."""
+
+    name = "model"
+    built = True                   # a subclass makes its weights in its constructor
+    _input_shape = None
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __call__(self, x, training=None):
+        """The model's output for a batch.  ``training``: None follows the model's mode (training until
+        ``eval()``, as PyTorch; fit, evaluate and predict leave it as they found it), True or False sets
+        it for this call (Keras's ``model(x, training=False)`` for inference)."""
+        with self.mode(training):
+            return self.forward(self._as_input(x))
+
+    def get_config(self):
+        raise ValueError(f"model.save: writes Sequential and functional models; {type(self).__name__} is a "
+                         "subclass with its own forward, which a file cannot hold: save its weights with "
+                         "save_weights (or state_dict) and build it in code again")
+
+    def get_layer(self, name=None, index=None):
+        """A layer by its name or its position (Keras), in Sequential and functional models."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: give a name or an index")
+        layers = getattr(self, "layers", [])
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range for a model of {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are {[l.name for l in layers]}")
+
+    @property
+    def weights(self):
+        """Every weight in the order of ``parameters()`` (layer by layer, as Keras lists a model's)."""
+        return self.parameters()
+
+    def to_json(self, **kwargs):
+        """The architecture as JSON (no weights); ``nn.models.model_from_json`` makes the model again."""
+        return json.dumps({"class": type(self).__name__, "config": self.get_config()}, **kwargs)
+
+    def save(self, path):
+        """Write the model to one ``.keras`` file: its layers, weights, compile settings and optimizer state
+        (nn.models.load_model reads it back; training resumes where it stopped).  Written whole or not at all."""
+        config = {"model": {"class": type(self).__name__, "config": self.get_config()},
+                  "compile": self._compile_config()}
+        if not self.parameters():
+            raise ValueError("model.save: the model has no weights yet: give the first layer input_shape=(...) or "
+                             "call it on a batch first")
+        saving.write_archive(path, config, self.state_dict(), self.optimizer.state_dict() if self.optimizer else {})
+
+    def _compile_config(self):
+        if self.loss is None:
+            return None
+        loss = self.loss
+        if type(loss) is saving.LOSSES.get(type(loss).__name__):
+            loss_config = saving.serialize(loss, "the loss")
+        else:
+            loss_config = {"custom": getattr(loss, "__name__", type(loss).__name__)}
+        return {"optimizer": saving.serialize(self.optimizer, "the optimizer"), "loss": loss_config,
+                "metrics": [name for name, _ in self.metrics]}
+
+    def _compile_from_config(self, config, optimizer_state, custom_objects):
+        def custom(name, what):
+            if name not in custom_objects:
+                raise ValueError(f"load_model: the model was compiled with the {what} {name!r}, which is not nn's: "
+                                 f"pass custom_objects={{{name!r}: ...}}, or compile=False and compile it again")
+            return custom_objects[name]
+
+        loss = config["loss"]
+        loss = custom(loss["custom"], "loss") if "custom" in loss else saving.deserialize(saving.LOSSES, loss, "loss")
+        optimizer = saving.deserialize(saving.OPTIMIZERS, config["optimizer"], "optimizer")
+        metrics = [m if m in metrics_module.METRICS else custom(m, "metric") for m in config["metrics"]]
+        self.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        try:
+            optimizer.load_state_dict(optimizer_state)
+        except ValueError as exc:
+            raise ModelFileError(str(exc)) from None
+
+
+def _layer_from_config(entry):
+    """A layer (or a model used as a layer) from ``{"class": ..., "config": ...}``."""
+    if isinstance(entry, dict) and entry.get("class") in MODELS:
+        config = entry.get("config")
+        if not isinstance(config, dict):
+            raise ModelFileError(f"the {entry['class']} has no configuration")
+        return MODELS[entry["class"]].from_config(config)
+    return saving.deserialize(saving.LAYERS, entry, "layer")
+
+
+def _config_layers(config):
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ModelFileError("the model configuration has no list of layers")
+    name = config.get("name")
+    return [_layer_from_config(entry) for entry in config["layers"]], name if isinstance(name, str) else None
+
+
+def model_from_config(entry):
+    """The model ``{"class": "Sequential" | "Functional", "config": model.get_config()}`` describes."""
+    if not isinstance(entry, dict) or entry.get("class") not in MODELS:
+        raise ModelFileError(f"unknown model class {entry.get('class') if isinstance(entry, dict) else entry!r:.80}")
+    return _layer_from_config(entry)
+
+
+def model_from_json(json_string):
+    """The model ``model.to_json()`` describes, with new weights (Keras's ``model_from_json``)."""
+    try:
+        entry = json.loads(json_string)
+        saving.check_layer_count(entry)
+        return model_from_config(entry)
+    except (ModelFileError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"model_from_json: the JSON does not describe a model: {exc}") from None
+
+
+def load_model(path, compile=True, custom_objects=None):
+    """The model ``model.save(path)`` wrote, with its weights; compiled with its optimizer's state
+    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with."""
+    try:
+        config, weights, optimizer_state = saving.read_archive(path)
+        with layers_module.weight_budget(sum(a.size for a in weights.values())):
+            model = model_from_config(config.get("model"))
+        try:
+            model.load_state_dict(weights)
+        except ValueError as exc:
+            raise ModelFileError(str(exc)) from None
+        if compile and config.get("compile") is not None:
+            model._compile_from_config(config["compile"], optimizer_state, dict(custom_objects or {}))
+    except ModelFileError as exc:
+        raise ModelFileError(f"load_model: {path} is not a model file written by model.save: {exc}") from None
+    return model
+
+
 class Sequential(Model):
+    """A stack of layers, each fed the output of the one before (Keras's Sequential; indexes like a list,
+    as PyTorch's).  ``Sequential([nn.Input(shape=(784,)), layers.Dense(10), ...])`` knows its input shape."""
+
     def __init__(self, layers=None, name=None):
         self.name = name or "sequential"
         self.layers = []
+        self._input = None              # the sample shape an Input(...) first in the list gave
         for layer in layers or []:
             self.add(layer)
 
     def add(self, layer):
+        """Append a layer and build it when the shape before it is known (one step: no rebuild of the rest)."""
+        if isinstance(layer, Symbol):
+            if self.layers or self._input is not None or layer.layer is not None:
+                raise ValueError(f"{self.name}: an Input(...) may only come first, as the model's input")
+            self._input = tuple(layer.shape[1:])
+            return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected a layer (nn.layers.Dense, ...), got {layer!r:.80}")
+        shape = self._shape_after(self.layers[-1]) if self.layers else self._input
+        if shape is not None and not layer.built:
+            layer.build(shape)
+        elif shape is not None and layer._input_shape is not None and tuple(layer._input_shape) != shape:
+            raise ValueError(f"{self.name}: {layer.name} was built for inputs of shape {layer.input_shape}, but the "
+                             f"layer before it gives {(None,) + shape}")
         self.layers.append(layer)
-        self._build_chain()          # builds the new layer when the shapes before it are known
 
-    def _build_chain(self):
-        """Build every layer whose input shape is known from the one before."""
-        shape = None
+    @staticmethod
+    def _shape_after(layer):
+        return tuple(layer.compute_output_shape(layer._input_shape)) if layer.built else None
+
+    def build(self, input_shape):
+        """Build every layer, each for the output shape of the one before."""
+        shape = tuple(input_shape)
         for layer in self.layers:
             if not layer.built:
-                if shape is None:
-                    return
                 layer.build(shape)
-            shape = layer.compute_output_shape(layer.input_shape)
+            shape = self._shape_after(layer)
+
+    def build_for(self, x):
+        if self.layers:
+            self.build(self._input_shape or x.shape[1:])
 
     @property
-    def input_shape(self):
-        return self.layers[0].input_shape if self.layers else None
+    def _input_shape(self):
+        if self._input is not None:
+            return self._input
+        return self.layers[0]._input_shape if self.layers else None
+
+    @property
+    def built(self):
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
 
     def _prepare(self, *args, **kwargs):
         if not self.layers:
             raise ValueError(f"{kwargs.get('what', 'fit')}: the model has no layers yet; add some with model.add(...)")
         return super()._prepare(*args, **kwargs)
 
-    def build_for(self, x):
-        if self.layers and not self.layers[0].built:
-            self.layers[0].build(x.shape[1:])
-        self._build_chain()
-
-    @property
-    def built(self):
-        return bool(self.layers) and all(layer.built for layer in self.layers)
-
     def forward(self, x):
         for layer in self.layers:
             x = layer(x)
         return x
 
-    def __call__(self, x, training=None):
-        """The model's output for a batch.  ``training``: None follows the model's mode (training until
-        ``eval()``, as PyTorch; fit, evaluate and predict leave it as they found it), True or False sets
-        it for this call (Keras's ``model(x, training=False)`` for inference)."""
-        if training is None:
-            return self.forward(as_tensor(x))
-        with self.mode(training):
-            return self.forward(as_tensor(x))
+    # PyTorch's Sequential: model[0], model[1:], len(model), for layer in model
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(self.layers[index], name=f"{self.name}_slice")
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def get_config(self):
+        config = {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers]}
+        if self._input is not None:
+            config["input_shape"] = list(self._input)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        made, name = _config_layers(config)
+        shape = config.get("input_shape")
+        if shape is not None:
+            try:
+                made.insert(0, Input(tuple(shape)))
+            except (TypeError, ValueError) as exc:
+                raise ModelFileError(f"the Sequential's input_shape: {exc}") from None
+        try:
+            return cls(made, name=name)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"its layers do not fit together: {exc}") from None
 
     def summary(self, print_fn=print):
         """Print each layer with its output shape and parameter count, then the totals."""
         if not self.built:
-            raise ValueError("summary: the model is not built yet: give the first layer input_shape=..., "
-                             "or call the model on data first")
+            raise ValueError("summary: the model is not built yet: start it with nn.Input(shape=...), give the "
+                             "first layer input_shape=..., or call the model on data first")
         rows = [("Layer (type)", "Output Shape", "Param #")]
         for layer in self.layers:
-            shape = layer.compute_output_shape(layer.input_shape)
-            rows.append((f"{layer.name} ({type(layer).__name__})", str((None,) + tuple(shape)),
+            rows.append((f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
                          f"{layer.count_params():,}"))
         return _print_summary(self, rows, print_fn)
 
@@ -145,13 +329,60 @@ class Functional(Model):
                 self.layers.append(symbol.layer)
 
     @property
-    def input_shape(self):
+    def _input_shape(self):
         return self.inputs[0].shape[1:] if len(self.inputs) == 1 else [s.shape[1:] for s in self.inputs]
 
-    built = True
+    @property
+    def input_shape(self):
+        return self.inputs[0].shape if len(self.inputs) == 1 else [s.shape for s in self.inputs]
+
+    @property
+    def output_shape(self):
+        return self.outputs[0].shape if self.single_output else [s.shape for s in self.outputs]
+
+    def build(self, input_shape):
+        """Built from its symbols already."""
 
     def build_for(self, x):
         """Built from its symbols already."""
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape[1:] if self.single_output else [s[1:] for s in self.output_shape]
+
+    def get_config(self):
+        index = {id(layer): i for i, layer in enumerate(self.layers)}
+        refs = {id(s): ["input", i] for i, s in enumerate(self.inputs)}
+        nodes = []
+        for j, symbol in enumerate(self.nodes):
+            nodes.append({"layer": index[id(symbol.layer)], "inputs": [refs[id(p)] for p in symbol.inputs]})
+            refs[id(symbol)] = ["node", j]
+        return {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers],
+                "inputs": [{"name": s.name, "shape": list(s.shape[1:])} for s in self.inputs], "nodes": nodes,
+                "outputs": [refs[id(s)] for s in self.outputs], "single_output": self.single_output}
+
+    @classmethod
+    def from_config(cls, config):
+        made, name = _config_layers(config)
+        try:
+            inputs = [Input(tuple(i["shape"]), name=i["name"]) for i in config["inputs"]]
+            symbols = []
+
+            def symbol_of(ref):
+                kind, k = ref
+                if kind == "input":
+                    return inputs[k]
+                if kind == "node" and 0 <= k < len(symbols):
+                    return symbols[k]
+                raise ValueError(f"bad reference {ref!r}")
+
+            for node in config["nodes"]:
+                layer = made[node["layer"]]
+                args = [symbol_of(ref) for ref in node["inputs"]]
+                symbols.append(layer(args if layer.takes_several else args[0]))
+            outputs = [symbol_of(ref) for ref in config["outputs"]]
+            return cls(inputs, outputs[0] if config["single_output"] else outputs, name=name)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"its functional graph does not hold together: {exc}") from None
 
     def _prepare(self, x, y=None, what="fit", batch_size=32):
         if len(self.inputs) != 1 or not self.single_output:
@@ -178,7 +409,7 @@ class Functional(Model):
         """The outputs for a batch (a list of batches for a model of several inputs); ``training`` as Sequential."""
         xs = x if len(self.inputs) > 1 else [x]
         with self.mode(training):
-            return self.forward(*[as_tensor(t) for t in xs])
+            return self.forward(*[self._as_input(t) for t in xs])
 
     def summary(self, print_fn=print):
         """Keras's functional summary: each layer, its output shape, parameters and the layers it reads."""
@@ -191,3 +422,6 @@ class Functional(Model):
             rows.append((f"{symbol.layer.name} ({type(symbol.layer).__name__})", str(symbol.shape),
                          f"{symbol.layer.count_params():,}", ", ".join(names[id(p)] for p in symbol.inputs)))
         return _print_summary(self, rows, print_fn)
+
+
+MODELS = {"Sequential": Sequential, "Functional": Functional}

@@ -198,6 +198,42 @@ class Optimizer:
     def update(self, param, grad, state):
         raise NotImplementedError
 
+    def state_dict(self):
+        """``{name: NumPy array}`` of what the optimizer has learned: the step count and each parameter's
+        state, keyed ``"<position>.<name>"`` (as PyTorch's ``optimizer.state_dict()``; model.save writes it)."""
+        arrays = {"iterations": array_module(0).asarray(self.iterations)}
+        for i, state in self.state.items():
+            for key, value in state.items():
+                if key != "scratch":                    # a work buffer, not state
+                    arrays[f"{i}.{key}"] = value.copy()
+        return arrays
+
+    def load_state_dict(self, state_dict):
+        """Take the state ``state_dict()`` gave, for the parameters attached now; every entry is checked
+        (names, shapes, numbers) before any is written."""
+        state_dict = dict(state_dict)
+        iterations = state_dict.pop("iterations", 0)
+        kind = getattr(getattr(iterations, "dtype", None), "kind", "i" if isinstance(iterations, int) else "?")
+        if kind not in "iu" or getattr(iterations, "shape", ()) != () or int(iterations) < 0:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: iterations must be a whole number >= 0, "
+                             f"got {iterations!r:.80}")
+        state = {}
+        for key, value in state_dict.items():
+            index, _, name = key.partition(".")
+            if not index.isdigit() or int(index) >= len(self.params) or getattr(value, "shape", None) != \
+                    self.params[int(index)].shape or getattr(value, "dtype", None) is None or value.dtype.kind != "f":
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state {key!r} "
+                                 f"({getattr(value, 'dtype', type(value).__name__)} {getattr(value, 'shape', '')}) "
+                                 "fits none of the optimizer's parameters")
+            param = self.params[int(index)]
+            state.setdefault(int(index), {})[name] = value.astype(param.dtype)
+        for i, arrays in state.items():
+            expected = set(self.init_state(self.params[i].data))
+            if set(arrays) != expected:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: the state of parameter {i} holds "
+                                 f"{sorted(arrays)}, {type(self).__name__} keeps {sorted(expected)}")
+        self.state, self.iterations = state, int(iterations)
+
     def get_config(self):
         """The constructor's arguments (Keras's names), for model.save."""
         names = [n for n in inspect.signature(type(self).__init__).parameters if n not in ("self", "params")]
@@ -424,6 +460,17 @@ class Nadam(Optimizer):
         t = self.iterations + 1
         self.u_product *= self.beta_1 * (1 - 0.5 * 0.96 ** t)       # once per step, as Keras
         super().step()
+
+    def state_dict(self):
+        return {**super().state_dict(), "u_product": array_module(0).asarray(self.u_product)}
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        u_product = state_dict.pop("u_product", 1.0)
+        if getattr(u_product, "shape", ()) != () or not 0 < float(u_product) <= 1:
+            raise ValueError(f"Nadam.load_state_dict: u_product must be a number in (0, 1], got {u_product!r:.80}")
+        super().load_state_dict(state_dict)
+        self.u_product = float(u_product)
 
     def init_state(self, param):
         return {"m": array_module(param).zeros_like(param), "v": array_module(param).zeros_like(param)}

@@ -1,4 +1,5 @@
-"""model.save(path) and load_model(path): a whole model in one ``.keras`` file, as Keras keeps it.
+"""The ``.keras`` archive (a whole model in one file, as Keras keeps it) and the class tables a
+configuration names; nn.models builds ``model.save`` and ``load_model`` from it.
 
 The file is a zip archive of three members:
 
@@ -20,14 +21,14 @@ import zipfile
 
 import numpy as np
 
-from . import activations, initializers, layers as layers_module, losses, metrics as metrics_module, optimizers
-from . import schedules
+from . import activations, initializers, layers as layers_module, losses, optimizers, schedules
 from .module import write_atomically
 
-FORMAT, VERSION = "rosenblatt.keras", 1
+FORMAT, VERSION = "rosenblatt.keras", 2
 MEMBERS = ("config.json", "model.weights.npz", "optimizer.npz")
 CONFIG_LIMIT = 16 << 20             # bytes of JSON
 ARRAYS_LIMIT = 8 << 30              # bytes of weights or optimizer state
+MAX_LAYERS = 100_000                # layers in one file, nested models included
 
 LAYERS = {cls.__name__: cls for cls in vars(layers_module).values()
           if isinstance(cls, type) and issubclass(cls, layers_module.Layer) and not cls.__name__.startswith("_")
@@ -38,18 +39,20 @@ LOSSES = {cls.__name__: cls for cls in losses.LOSSES.values()}
 
 
 class ModelFileError(ValueError):
-    """The file is not a model that model.save wrote, or it does not fit nn's classes."""
+    """The file (or JSON) is not a model that model.save wrote, or it does not fit nn's classes."""
 
 
-# ------------------------------------------------------------------ writing
+# ------------------------------------------------------------------ configurations
 def _encode(value, where):
     """A constructor argument as JSON: numbers, strings, lists, activations and initializers by name."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (tuple, list)):
         return [_encode(v, where) for v in value]
+    if isinstance(value, dict):
+        return {key: _encode(v, f"{where} {key!r}") for key, v in value.items()}
     if isinstance(value, schedules.LearningRateSchedule) and type(value).__name__ in SCHEDULES:
-        return {"schedule": type(value).__name__, "config": _encode_dict(value.get_config(), where)}
+        return {"schedule": type(value).__name__, "config": _encode(value.get_config(), where)}
     if isinstance(value, initializers.Initializer):
         for name, cls in initializers.INITIALIZERS.items():
             if type(value) is cls:
@@ -61,77 +64,70 @@ def _encode(value, where):
                      "(activation='relu', kernel_initializer='he_normal')")
 
 
-def _encode_dict(config, where):
-    return {key: _encode(value, f"{where} argument {key!r}") for key, value in config.items()}
+def serialize(obj, what):
+    """``{"class": name, "config": JSON}`` of a layer, optimizer or loss, from its ``get_config()``."""
+    config = obj.get_config() if hasattr(obj, "get_config") else dict(vars(obj))
+    name = getattr(obj, "name", None)
+    where = f"{what} {name!r}" if isinstance(name, str) else what
+    return {"class": type(obj).__name__, "config": {key: _encode(value, f"{where} argument {key!r}")
+                                                     for key, value in config.items()}}
 
 
-def _layer_config(layer):
-    return {"class": type(layer).__name__, "config": _encode_dict(layer.get_config(), f"layer {layer.name!r}")}
+def deserialize(table, entry, what):
+    """An instance of ``table[entry["class"]]`` from ``entry["config"]``, every argument checked against
+    the constructor's signature (ModelFileError otherwise)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or entry["class"] not in table \
+            or not isinstance(entry.get("config", {}), dict):
+        raise ModelFileError(f"unknown {what} {entry.get('class') if isinstance(entry, dict) else entry!r:.80}")
+    cls, config = table[entry["class"]], dict(entry.get("config", {}))
+    config = {key: _decode(value) for key, value in config.items()}
+    accepted = inspect.signature(cls.__init__).parameters
+    unknown = sorted(set(config) - set(accepted))
+    if unknown:
+        raise ModelFileError(f"{what} {cls.__name__} takes no arguments {unknown}")
+    try:
+        return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{what} {cls.__name__}({str(config)[:200]}) cannot be made: {exc}") from None
 
 
-def _model_config(model):
-    from .models import Functional, Sequential
-    if type(model) is Sequential:
-        return {"class": "Sequential", "name": model.name, "layers": [_layer_config(l) for l in model.layers]}
-    if type(model) is Functional:
-        index = {id(layer): i for i, layer in enumerate(model.layers)}
-        refs = {id(s): ["input", i] for i, s in enumerate(model.inputs)}
-        nodes = []
-        for j, symbol in enumerate(model.nodes):
-            nodes.append({"layer": index[id(symbol.layer)], "inputs": [refs[id(p)] for p in symbol.inputs]})
-            refs[id(symbol)] = ["node", j]
-        return {"class": "Functional", "name": model.name, "layers": [_layer_config(l) for l in model.layers],
-                "inputs": [{"name": s.name, "shape": list(s.shape[1:])} for s in model.inputs], "nodes": nodes,
-                "outputs": [refs[id(s)] for s in model.outputs], "single_output": model.single_output}
-    raise ValueError(f"model.save: writes Sequential and functional models; {type(model).__name__} is a subclass "
-                     "with its own forward, which a file cannot hold: save its weights with save_weights (or "
-                     "state_dict) and build it in code again")
+def _decode(value):
+    if isinstance(value, dict) and set(value) == {"schedule", "config"}:
+        return deserialize(SCHEDULES, {"class": value["schedule"], "config": value["config"]}, "schedule")
+    if isinstance(value, dict):
+        raise ModelFileError(f"unexpected object {value!r:.80} in a configuration")
+    return value
 
 
-def _compile_config(model, custom_names):
-    if model.loss is None:
-        return None
-    loss = model.loss
-    if type(loss).__name__ in LOSSES and type(loss) is LOSSES[type(loss).__name__]:
-        loss_config = {"class": type(loss).__name__, "config": _encode_dict(dict(vars(loss)), "the loss")}
-    else:
-        loss_config = {"custom": getattr(loss, "__name__", type(loss).__name__)}
-        custom_names.append(loss_config["custom"])
-    optimizer = model.optimizer
-    return {"optimizer": {"class": type(optimizer).__name__,
-                          "config": _encode_dict(optimizer.get_config(), "the optimizer")},
-            "loss": loss_config, "metrics": [name for name, _ in model.metrics]}
+def check_layer_count(config):
+    """Refuse a model configuration of more than MAX_LAYERS layers (nested models counted) before any is made."""
+    count, todo = 0, [config]
+    while todo:
+        entry = todo.pop()
+        inner = entry.get("config") if isinstance(entry, dict) else None
+        found = inner.get("layers") if isinstance(inner, dict) else None
+        if isinstance(found, list):
+            count += len(found)
+            if count > MAX_LAYERS:
+                raise ModelFileError(f"it describes more than {MAX_LAYERS:,} layers, the most a model file may hold")
+            todo.extend(found)
 
 
+# ------------------------------------------------------------------ the archive
 def _npz_bytes(arrays):
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
 
 
-def _optimizer_arrays(optimizer):
-    arrays = {"iterations": np.array(optimizer.iterations)}
-    if hasattr(optimizer, "u_product"):
-        arrays["u_product"] = np.array(optimizer.u_product)
-    for i, state in optimizer.state.items():
-        for key, value in state.items():
-            if key != "scratch":
-                arrays[f"{i}.{key}"] = np.asarray(value)
-    return arrays
-
-
-def save_model(model, path):
+def write_archive(path, config, weights, optimizer_state):
+    """Write ``config`` (JSON) and two dicts of arrays to a ``.keras`` file, whole or not at all."""
     if not str(path).endswith(".keras"):
         raise ValueError(f"model.save: the file name must end in '.keras' (a whole model), got {str(path)!r}; "
                          "save_weights writes the weights alone (.weights.npz)")
-    model_config = _model_config(model)
-    if not model.parameters():
-        raise ValueError("model.save: the model has no weights yet: give the first layer input_shape=(...) or "
-                         "call it on a batch first")
-    custom = []
-    config = {"format": FORMAT, "version": VERSION, "model": model_config, "compile": _compile_config(model, custom)}
-    members = {"config.json": json.dumps(config, indent=1).encode(), "model.weights.npz": _npz_bytes(model.state_dict()),
-               "optimizer.npz": _npz_bytes(_optimizer_arrays(model.optimizer) if model.optimizer else {})}
+    config = {"format": FORMAT, "version": VERSION, **config}
+    members = {"config.json": json.dumps(config, indent=1).encode(), "model.weights.npz": _npz_bytes(weights),
+               "optimizer.npz": _npz_bytes(optimizer_state)}
 
     def write(f):
         with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -140,148 +136,44 @@ def save_model(model, path):
     write_atomically(path, write)
 
 
-# ------------------------------------------------------------------ reading
-def _fail(path, why):
-    raise ModelFileError(f"load_model: {path} is not a model file written by model.save: {why}")
-
-
-def _make(table, entry, what, path, extra=None):
-    """An instance of ``table[entry["class"]]`` from ``entry["config"]``, every argument checked."""
-    if not isinstance(entry, dict) or entry.get("class") not in table or not isinstance(entry.get("config", {}), dict):
-        _fail(path, f"unknown {what} {entry.get('class') if isinstance(entry, dict) else entry!r:.80}")
-    cls, config = table[entry["class"]], dict(entry.get("config", {}))
-    config = {key: _decode(value, path) for key, value in config.items()}
-    accepted = inspect.signature(cls.__init__).parameters
-    unknown = sorted(set(config) - set(accepted))
-    if unknown:
-        _fail(path, f"{what} {cls.__name__} takes no arguments {unknown}")
-    try:
-        return cls(**config, **(extra or {}))
-    except (TypeError, ValueError) as exc:
-        _fail(path, f"{what} {cls.__name__}({config}) cannot be made: {exc}")
-
-
-def _decode(value, path):
-    if isinstance(value, dict) and set(value) == {"schedule", "config"}:
-        return _make(SCHEDULES, {"class": value["schedule"], "config": value["config"]}, "schedule", path)
-    if isinstance(value, dict):
-        _fail(path, f"unexpected object {value!r:.80} in a configuration")
-    return value
-
-
-def _read(archive, name, limit, path):
+def _read(archive, name, limit):
     info = archive.getinfo(name)
     if info.file_size > limit:
-        _fail(path, f"{name} declares {info.file_size} bytes, more than the {limit} a model file may hold")
+        raise ModelFileError(f"{name} declares {info.file_size} bytes, more than the {limit} a model file may hold")
     with archive.open(info) as member:
         data = member.read(limit + 1)               # zipfile stops at the declared size; this is a second bound
     if len(data) > limit:
-        _fail(path, f"{name} is larger than {limit} bytes")
+        raise ModelFileError(f"{name} is larger than {limit} bytes")
     return data
 
 
-def _arrays(data, name, path):
+def _arrays(data, name):
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             return {key: stored[key] for key in stored.files}
     except Exception as exc:                        # noqa: BLE001 (any malformed archive is the same failure)
-        _fail(path, f"{name} is not a NumPy archive without pickles: {exc}")
+        raise ModelFileError(f"{name} is not a NumPy archive without pickles: {exc}") from None
 
 
-def _build_model(config, path):
-    from .models import Functional, Sequential
-    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        _fail(path, "the model configuration has no list of layers")
-    made = [_make(LAYERS, entry, "layer", path) for entry in config["layers"]]
-    name = config.get("name") if isinstance(config.get("name"), str) else None
-    if config.get("class") == "Sequential":
-        return Sequential(made, name=name)
-    if config.get("class") != "Functional":
-        _fail(path, f"unknown model class {config.get('class')!r:.80}")
-    try:
-        inputs = [layers_module.Input(tuple(i["shape"]), name=i["name"]) for i in config["inputs"]]
-        symbols = []
-
-        def symbol_of(ref):
-            kind, k = ref
-            if kind == "input":
-                return inputs[k]
-            if kind == "node" and 0 <= k < len(symbols):
-                return symbols[k]
-            raise ValueError(f"bad reference {ref!r}")
-
-        for node in config["nodes"]:
-            layer = made[node["layer"]]
-            args = [symbol_of(ref) for ref in node["inputs"]]
-            symbols.append(layer(args if layer.takes_several else args[0]))
-        outputs = [symbol_of(ref) for ref in config["outputs"]]
-        return Functional(inputs, outputs[0] if config["single_output"] else outputs, name=name)
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        _fail(path, f"its functional graph does not hold together: {exc}")
-
-
-def _compile(model, config, optimizer_arrays, custom_objects, path):
-    def custom(name, what):
-        if name not in custom_objects:
-            raise ValueError(f"load_model: the model was compiled with the {what} {name!r}, which is not nn's: pass "
-                             f"custom_objects={{{name!r}: ...}}, or compile=False and compile it again")
-        return custom_objects[name]
-
-    loss = config["loss"]
-    loss = custom(loss["custom"], "loss") if "custom" in loss else _make(LOSSES, loss, "loss", path)
-    optimizer = _make(OPTIMIZERS, config["optimizer"], "optimizer", path)
-    metrics = [m if m in metrics_module.METRICS else custom(m, "metric") for m in config["metrics"]]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    params = optimizer.params
-    state = {}
-    for key, value in optimizer_arrays.items():
-        if key in ("iterations", "u_product"):
-            continue
-        index, _, name = key.partition(".")
-        if not index.isdigit() or int(index) >= len(params) or value.shape != params[int(index)].shape:
-            _fail(path, f"optimizer state {key!r} of shape {value.shape} fits no parameter")
-        state.setdefault(int(index), {})[name] = value.astype(params[int(index)].dtype)
-    expected = {i: set(optimizer.init_state(params[i].data)) for i in state}
-    for i, arrays in state.items():
-        if set(arrays) != expected[i]:
-            _fail(path, f"optimizer state of parameter {i} holds {sorted(arrays)}, {type(optimizer).__name__} "
-                        f"keeps {sorted(expected[i])}")
-    optimizer.state = state
-    optimizer.iterations = int(optimizer_arrays.get("iterations", 0))
-    if "u_product" in optimizer_arrays:
-        optimizer.u_product = float(optimizer_arrays["u_product"])
-
-
-def load_model(path, compile=True, custom_objects=None):
-    """The model ``model.save(path)`` wrote, with its weights; compiled with its optimizer's state
-    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with."""
+def read_archive(path):
+    """``(config, weights, optimizer_state)`` from a ``.keras`` file: the JSON configuration (format,
+    version and layer count checked) and the two dicts of arrays.  Raises ModelFileError."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"load_model: {path} is not a model file written by model.save (a .keras zip "
-                             f"archive): {exc}") from None
+        raise ModelFileError(f"it is not a .keras zip archive: {exc}") from None
     with archive:
         if sorted(archive.namelist()) != sorted(MEMBERS):
-            _fail(path, f"it holds {sorted(archive.namelist())[:10]}, expected {list(MEMBERS)}")
+            raise ModelFileError(f"it holds {sorted(archive.namelist())[:10]}, expected {list(MEMBERS)}")
         try:
-            config = json.loads(_read(archive, "config.json", CONFIG_LIMIT, path))
+            config = json.loads(_read(archive, "config.json", CONFIG_LIMIT))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            _fail(path, f"config.json is not JSON: {exc}")
-        weights = _arrays(_read(archive, "model.weights.npz", ARRAYS_LIMIT, path), "model.weights.npz", path)
-        optimizer_arrays = _arrays(_read(archive, "optimizer.npz", ARRAYS_LIMIT, path), "optimizer.npz", path)
+            raise ModelFileError(f"config.json is not JSON: {exc}") from None
+        weights = _arrays(_read(archive, "model.weights.npz", ARRAYS_LIMIT), "model.weights.npz")
+        optimizer_state = _arrays(_read(archive, "optimizer.npz", ARRAYS_LIMIT), "optimizer.npz")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        _fail(path, "config.json does not say it is one")
+        raise ModelFileError("config.json does not say it is one")
     if config.get("version") != VERSION:
-        _fail(path, f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
-    budget = layers_module.weight_budget.set([sum(a.size for a in weights.values())])
-    try:
-        model = _build_model(config.get("model"), path)
-    finally:
-        layers_module.weight_budget.reset(budget)
-    try:
-        model.load_state_dict(weights)
-    except ValueError as exc:
-        _fail(path, str(exc))
-    if compile and config.get("compile") is not None:
-        _compile(model, config["compile"], optimizer_arrays, dict(custom_objects or {}), path)
-    return model
+        raise ModelFileError(f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
+    check_layer_count(config.get("model"))
+    return config, weights, optimizer_state

@@ -8,6 +8,8 @@ from .callbacks import CallbackList, History
 from .module import Module
 from .progress import Progress
 
+DEFAULT_BATCH_SIZE = 32             # Keras's, when batch_size=None
+
 
 def _numbers(data, what, name):
     array = data.numpy() if isinstance(data, ad.Tensor) else np.asarray(data)
@@ -17,8 +19,9 @@ def _numbers(data, what, name):
     return array
 
 
-class Model(Module):
-    """A module trained Keras's way.  Subclasses define ``forward`` and ``build_for(x)``.
+class Trainer(Module):
+    """Keras's training API for a module: compile, fit, evaluate, predict.  Subclasses define ``forward``,
+    ``build_for(x)`` and ``input_shape``; the trainer knows no container and no file format.
 
     The batches of ``fit``, ``evaluate`` and ``predict`` are host (NumPy)
     arrays sliced from the data set: the data pipeline is host-only by nature.
@@ -26,19 +29,6 @@ class Model(Module):
 
     optimizer = loss = None
     metrics = ()
-
-    def __new__(cls, *args, **kwargs):
-        # Keras's functional API: Model(inputs, outputs) makes a graph of layers.
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from .models import Functional
-            return super().__new__(Functional)
-        return super().__new__(cls)
-
-    def save(self, path):
-        """Write the model to one ``.keras`` file: its layers, weights, compile settings and optimizer state
-        (nn.models.load_model reads it back; training resumes where it stopped).  Written whole or not at all."""
-        from .saving import save_model
-        save_model(self, path)
 
     def build_for(self, x):
         """Create the parameters for inputs like ``x`` (a host array with a batch axis)."""
@@ -57,6 +47,11 @@ class Model(Module):
             raise RuntimeError(f"{what}: compile() the model first, e.g. "
                                "model.compile(optimizer='rmsprop', loss='categorical_crossentropy', "
                                "metrics=['accuracy'])")
+
+    @property
+    def metrics_names(self):
+        """The names of what fit and evaluate report: "loss", then each metric (empty before compile)."""
+        return [] if self.loss is None else ["loss"] + [name for name, _ in self.metrics]
 
     def _prepare(self, x, y=None, what="fit", batch_size=32):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
@@ -81,18 +76,18 @@ class Model(Module):
                 self.optimizer.attach(self.parameters())
         return x, y
 
-    input_shape = None        # the shape of one sample, once the model knows it
-
     def _check_input_shape(self, x, what):
-        """A model that knows its input shape checks it: one sample without its batch axis is a common slip."""
-        shape = self.input_shape
+        """A model that knows its input shape, (None, sample shape...), checks it: one sample without its
+        batch axis is a common slip."""
+        shape = getattr(self, "input_shape", None)
+        shape = shape[1:] if isinstance(shape, tuple) else None
         if shape is not None and tuple(x.shape[1:]) != tuple(shape):
             one_sample = tuple(x.shape) == tuple(shape)
             raise ValueError(f"{what}: the model takes inputs of shape (batch, {', '.join(map(str, shape))}), got "
                              f"{x.shape}" + ("; that is one sample without its batch axis: pass x[None]"
                                              if one_sample else ""))
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+    def fit(self, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
         """Train for ``epochs`` passes over (x, y) in batches; returns a History (also ``model.history``).
 
@@ -101,6 +96,7 @@ class Model(Module):
         resume the epoch count.  The model's mode (train/eval) is the same after as before.
         """
         self._check_compiled("fit")
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         x, y = self._prepare(x, y, "fit", batch_size)
         if len(x) == 0:
             raise ValueError("fit: x holds no samples")
@@ -213,10 +209,11 @@ class Model(Module):
                     progress.update(step + 1, self._named(totals / min(start + batch_size, len(x))))
         return totals / max(len(x), 1)
 
-    def evaluate(self, x, y, batch_size=32, verbose="auto", return_dict=False):
+    def evaluate(self, x, y, batch_size=None, verbose="auto", return_dict=False):
         """``[loss, *metrics]`` over (x, y) (a float when there are no metrics; a dict with
         ``return_dict=True``), printing a progress line as Keras does unless ``verbose=0``."""
         self._check_compiled("evaluate")
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         x, y = self._prepare(x, y, "evaluate", batch_size)
         if len(x) == 0:
             raise ValueError("evaluate: x holds no samples")
@@ -228,8 +225,9 @@ class Model(Module):
         return float(values[0]) if not self.metrics else [float(v) for v in values]
 
     @ad.no_grad()
-    def predict(self, x, batch_size=32, verbose="auto"):
+    def predict(self, x, batch_size=None, verbose="auto"):
         """The model's outputs for ``x`` as a NumPy array (inference mode: no dropout, moving statistics)."""
+        batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         x, _ = self._prepare(x, what="predict", batch_size=batch_size)
         steps = max(-(-len(x) // batch_size), 1)
         progress = Progress(steps, verbose)
@@ -240,30 +238,3 @@ class Model(Module):
                 progress.update(step + 1, [])
         progress.finish([])
         return np.concatenate(outputs)          # an empty x gives (0, outputs...), as Keras
-
-    def get_layer(self, name=None, index=None):
-        """A layer by its name or its position (Keras), in Sequential and functional models."""
-        if (name is None) == (index is None):
-            raise ValueError("get_layer: give a name or an index")
-        layers = getattr(self, "layers", [])
-        if index is not None:
-            if not -len(layers) <= index < len(layers):
-                raise ValueError(f"get_layer: index {index} is out of range for a model of {len(layers)} layers")
-            return layers[index]
-        for layer in layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"get_layer: no layer named {name!r}; the layers are {[l.name for l in layers]}")
-
-    def get_weights(self):
-        """Copies of every parameter's values as NumPy arrays, in the order of ``parameters()`` (Keras)."""
-        return [p.numpy().copy() for p in self.parameters()]
-
-    def set_weights(self, weights):
-        """Set every parameter from arrays in the order of ``get_weights()``; all are checked first."""
-        own = self.parameters()
-        weights = list(weights)
-        if len(weights) != len(own):
-            raise ValueError(f"set_weights: the model has {len(own)} weight arrays, got {len(weights)}")
-        self._assign({str(i): p for i, p in enumerate(own)}, {str(i): w for i, w in enumerate(weights)},
-                     "set_weights", "the given list")

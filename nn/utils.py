@@ -4,9 +4,13 @@ import numpy as np
 import autodiff as ad
 
 
-def set_seed(seed):
-    """Make initial weights, dropout masks and shuffling reproducible (one generator, shared with ad.randn)."""
+def set_random_seed(seed):
+    """Make initial weights, dropout masks and shuffling reproducible (one generator, shared with ad.randn);
+    Keras's ``keras.utils.set_random_seed``."""
     ad.seed(seed)
+
+
+set_seed = set_random_seed          # the earlier name
 
 
 def to_categorical(y, num_classes=None, dtype="float32"):

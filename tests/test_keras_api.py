@@ -208,22 +208,22 @@ def test_load_model_refuses_hostile_or_foreign_files(tmp_path):
     pickled = io.BytesIO()
     np.save(pickled, np.array([object()], dtype=object), allow_pickle=True)
     cases = {
-        "unknown layer 'system'": config_with(lambda c: c["model"]["layers"][0].update({"class": "system"})),
+        "unknown layer 'system'": config_with(lambda c: c["model"]["config"]["layers"][0].update({"class": "system"})),
         "takes no arguments \\['command'\\]": config_with(
-            lambda c: c["model"]["layers"][0]["config"].update({"command": "rm -rf /"})),
+            lambda c: c["model"]["config"]["layers"][0]["config"].update({"command": "rm -rf /"})),
         "unknown optimizer": config_with(lambda c: c["compile"]["optimizer"].update({"class": "eval"})),
         "config.json is not JSON": lambda name, data: b"\x80not json" if name == "config.json" else data,
         "not a NumPy archive without pickles": lambda name, data: (
             _zip_of({"layers.0.kernel.npy": pickled.getvalue()}) if name == "model.weights.npz" else data),
-        "asks for 144 weights, more than the 128 the file still holds": lambda name, data: (
+        "asks for 16 weights for 'bias' \\(16,\\), more than the 0 the file still holds": lambda name, data: (
             _npz({"layers.0.kernel": np.zeros((8, 16))}) if name == "model.weights.npz" else data),
         "does not match this model": lambda name, data: (
             _npz({"layers.0.kernel": np.zeros((8, 16)), "layers.0.bias": np.zeros(16), "layers.2.kernel": np.zeros(48),
                   "other": np.zeros(3)}) if name == "model.weights.npz" else data),
         "expected \\['config.json'": lambda name, data: None if name == "optimizer.npz" else data,
-        "version 2": config_with(lambda c: c.update({"version": 2})),
-        "asks for 1,125,000,000,018 weights, more than the": config_with(        # refused before it is allocated
-            lambda c: c["model"]["layers"][0]["config"].update({"units": 10 ** 12 // 8 + 2})),
+        "version 1": config_with(lambda c: c.update({"version": 1})),
+        "asks for 1,000,000,000,016 weights for 'kernel'": config_with(        # refused before it is allocated
+            lambda c: c["model"]["config"]["layers"][0]["config"].update({"units": 10 ** 12 // 8 + 2})),
     }
     for message, change in cases.items():
         with pytest.raises(ValueError, match=message):
