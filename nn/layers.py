@@ -101,22 +101,8 @@ class Layer(Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "__init__" not in vars(cls):
-            return
-        init, signature = cls.__init__, inspect.signature(cls.__init__)
-
-        @functools.wraps(init)
-        def keep_arguments(self, *args, **kwargs):
-            outermost = "_arguments" not in vars(self)
-            if outermost:
-                bound = signature.bind(self, *args, **kwargs)
-                bound.apply_defaults()
-                self._arguments = dict(list(bound.arguments.items())[1:])
-            init(self, *args, **kwargs)
-            # Built once the whole constructor has run, so build() sees every argument.
-            if outermost and getattr(self, "_input_shape", None) is not None and not self.built:
-                self.build(self._input_shape)
-        cls.__init__ = keep_arguments
+        if "__init__" in vars(cls):
+            cls.__init__ = _keeping_arguments(cls.__init__)
 
     def __init__(self, name=None, input_shape=None):
         self.name = name or _unique_name(_snake(type(self).__name__))
@@ -249,6 +235,27 @@ class Layer(Module):
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
+def _keeping_arguments(init):
+    """Wrap a layer's ``__init__``: keep the arguments it was called with (``get_config``), and build the
+    layer once the whole constructor has run when it was given ``input_shape``."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def keep_arguments(self, *args, **kwargs):
+        outermost = "_arguments" not in vars(self)
+        if outermost:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            self._arguments = dict(list(bound.arguments.items())[1:])
+        init(self, *args, **kwargs)
+        if outermost and self._input_shape is not None and not self.built:
+            self.build(self._input_shape)
+    return keep_arguments
+
+
+Layer.__init__ = _keeping_arguments(Layer.__init__)
+
+
 class _KernelLayer(Layer):
     """A layer with a kernel, an optional bias and an activation (Dense, Conv2D): Keras's shared arguments."""
 
@@ -340,6 +347,9 @@ class _Merge(Layer):
     """A layer of several inputs of the same batch size (Keras's merge layers)."""
 
     takes_several = True
+
+    def __init__(self, name=None):          # the shapes come from the inputs
+        super().__init__(name)
 
     def build(self, input_shape):
         shapes = [tuple(s) for s in input_shape]

@@ -83,9 +83,9 @@ class Model(Trainer, Layer):
         (nn.models.load_model reads it back; training resumes where it stopped).  Written whole or not at all."""
         config = {"model": {"class": type(self).__name__, "config": self.get_config()},
                   "compile": self._compile_config()}
-        if not self.parameters():
-            raise ValueError("model.save: the model has no weights yet: give the first layer input_shape=(...) or "
-                             "call it on a batch first")
+        if not self.built:
+            raise ValueError("model.save: the model is not built yet, so it has no weights: start it with "
+                             "nn.Input(shape=...), give the first layer input_shape=(...) or call it on a batch first")
         saving.write_archive(path, config, self.state_dict(), self.optimizer.state_dict() if self.optimizer else {})
 
     def _compile_config(self):

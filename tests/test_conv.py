@@ -249,29 +249,6 @@ def test_the_books_convnet_has_kerass_shapes_and_parameter_count():
     assert re.search(r"\bconv2d(_\d+)? \(Conv2D\)", text) and re.search(r"\bmax_pooling2d(_\d+)? \(MaxPooling2D\)", text)
 
 
-def test_image_layers_and_batch_normalization():
-    nn.set_seed(0)
-    model = models.Sequential([layers.Reshape((4, 4, 1), input_shape=(16,)), layers.ZeroPadding2D(1),
-                               layers.Conv2D(3, 3, padding="same", activation="relu"), layers.BatchNormalization(),
-                               layers.AveragePooling2D(), layers.GlobalAveragePooling2D()])
-    lines = []
-    model.summary(print_fn=lines.append)
-    assert "(None, 6, 6, 1)" in lines[0] and "(None, 3, 3, 3)" in lines[0] and "Non-trainable params: 6" in lines[0]
-    bn = model.layers[3]
-    x = np.random.default_rng(0).normal(size=(8, 16)).astype(np.float32) * 3 + 1
-    model.train()
-    features = model.layers[2](model.layers[1](model.layers[0](x)))
-    normalised = bn(features).data
-    np.testing.assert_allclose(normalised.mean(axis=(0, 1, 2)), 0, atol=1e-5)         # the batch's statistics
-    batch_mean = features.data.mean(axis=(0, 1, 2))
-    np.testing.assert_allclose(bn.moving_mean.data, 0.01 * batch_mean, rtol=1e-5)      # momentum 0.99
-    model.eval()
-    inference = bn(features).data                                                       # the moving statistics
-    expected = (features.data - bn.moving_mean.data) / np.sqrt(bn.moving_variance.data + 1e-3)
-    np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-5)
-    ad.gradcheck(lambda t: layers.BatchNormalization(input_shape=(3,))(t), [x[:, :3].astype(np.float64)])
-
-
 @pytest.mark.slow
 def test_the_books_convnet_learns_mnist_on_a_slice():
     from nn.datasets import mnist

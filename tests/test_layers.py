@@ -1,0 +1,287 @@
+"""The layer table (as Keras's run_layer_test): one row per public layer, each checked the same way.
+
+Every row: output shapes against ``compute_output_shape`` and ``output_shape``; gradcheck on the
+inputs and every weight in float64; ``get_config``/``from_config`` and ``save``/``load_model``
+round trips; ``count_params`` and ``summary()``'s totals.  A new layer is its class plus one row.
+Checks that belong to one layer alone follow the table.
+"""
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+from nn import layers, models, saving
+
+
+@dataclass
+class Row:
+    make: object                       # () -> a fresh layer
+    shape: object                      # one sample's shape, or a list of them for a merge layer
+    params: int                        # count_params() once built
+    trainable: int = None              # trainable parameters, when some are not
+    training: bool = True              # gradcheck in training mode (False: inference, e.g. Dropout's identity)
+    tol: dict = field(default_factory=dict)
+
+
+ROWS = {
+    "dense_tanh": Row(lambda: layers.Dense(3, activation="tanh"), (4,), 4 * 3 + 3),
+    "dense_fused_relu": Row(lambda: layers.Dense(3, activation="relu"), (4,), 4 * 3 + 3),
+    "dense_softmax_no_bias": Row(lambda: layers.Dense(3, activation="softmax", use_bias=False), (2, 4), 4 * 3),
+    "activation": Row(lambda: layers.Activation("sigmoid"), (5,), 0),
+    "flatten": Row(lambda: layers.Flatten(), (3, 4), 0),
+    "dropout": Row(lambda: layers.Dropout(0.3, seed=1), (6,), 0, training=False),
+    "concatenate": Row(lambda: layers.Concatenate(), [(3,), (2,)], 0),
+    "add": Row(lambda: layers.Add(), [(3,), (3,)], 0),
+    "conv2d_same_relu": Row(lambda: layers.Conv2D(2, 3, padding="same", activation="relu"), (5, 5, 3), 3 * 3 * 3 * 2 + 2),
+    "conv2d_strided_grouped": Row(lambda: layers.Conv2D(4, (2, 3), strides=2, groups=2), (6, 7, 2), 2 * 3 * 1 * 4 + 4),
+    "max_pooling2d": Row(lambda: layers.MaxPooling2D(2), (4, 4, 2), 0),
+    "average_pooling2d_same": Row(lambda: layers.AveragePooling2D(2, padding="same"), (5, 5, 2), 0),
+    "global_average_pooling2d": Row(lambda: layers.GlobalAveragePooling2D(), (4, 4, 3), 0),
+    "zero_padding2d": Row(lambda: layers.ZeroPadding2D(((1, 0), (2, 1))), (3, 3, 2), 0),
+    "reshape": Row(lambda: layers.Reshape((2, -1)), (3, 4), 0),
+    "batch_normalization": Row(lambda: layers.BatchNormalization(), (4,), 4 * 4, trainable=2 * 4),
+}
+BATCH = 3
+
+
+def inputs_for(row, rng):
+    """float64 inputs of the row's shapes, away from ReLU's kink and max-pooling's ties."""
+    shapes = row.shape if isinstance(row.shape, list) else [row.shape]
+    return [rng.uniform(0.1, 1.0, (BATCH,) + s) * rng.choice([-1, 1], (BATCH,) + s) for s in shapes]
+
+
+def call(layer, xs, training=None):
+    return layer(xs if layer.takes_several else xs[0], training=training)
+
+
+def model_of(layer, row):
+    """The layer in a model from nn.Input(s): Sequential for one input, Functional for a merge."""
+    if isinstance(row.shape, list):
+        inputs = [nn.Input(shape=s) for s in row.shape]
+        return nn.Model(inputs, layer(inputs))
+    return nn.Sequential([nn.Input(shape=row.shape), layer])
+
+
+def test_the_table_covers_every_public_layer():
+    public = {cls for name, cls in vars(layers).items() if isinstance(cls, type) and issubclass(cls, layers.Layer)
+              and not name.startswith("_") and cls is not layers.Layer}
+    assert public == set(saving.LAYERS.values())          # what a file may name is what the table checks
+    assert {type(row.make()) for row in ROWS.values()} == public
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_output_shapes_follow_compute_output_shape(name):
+    row = ROWS[name]
+    layer = row.make()
+    xs = inputs_for(row, np.random.default_rng(0))
+    out = call(layer, [x.astype(np.float32) for x in xs])
+    assert layer.built and out.dtype == np.float32
+    assert out.shape == (BATCH,) + tuple(layer.compute_output_shape(row.shape))
+    assert layer.output_shape == (None,) + out.shape[1:]
+    assert layer.input_shape == ([(None,) + s for s in row.shape] if isinstance(row.shape, list)
+                                 else (None,) + row.shape)
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_gradients_of_inputs_and_weights(name):
+    row = ROWS[name]
+    layer = row.make()
+    rng = np.random.default_rng(1)
+    xs = inputs_for(row, rng)
+    call(layer, [x.astype(np.float32) for x in xs])          # built
+    names = [n for n, _ in layer.named_parameters()]
+    weights = [rng.uniform(0.5, 1.5, p.shape) for _, p in layer.named_parameters()]
+
+    def run(*args):
+        for attr, w in zip(names, args[len(xs):]):
+            setattr(layer, attr, w)
+        return call(layer, list(args[:len(xs)]), training=row.training)
+
+    ad.gradcheck(run, xs + weights, **row.tol)
+
+
+def randomized(layer, seed=2):
+    """Weights set to values no initializer gives, so that a round trip that drops them fails."""
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.uniform(0.5, 1.5, w.shape) for w in layer.get_weights()])
+    return layer
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_config_round_trip(name):
+    row = ROWS[name]
+    layer = randomized(model_of(row.make(), row).layers[-1])
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    assert clone.get_config() == config
+    if not clone.built:
+        clone.build(row.shape)
+    assert [w.shape for w in clone.get_weights()] == [w.shape for w in layer.get_weights()]
+    clone.set_weights(layer.get_weights())
+    xs = [x.astype(np.float32) for x in inputs_for(row, np.random.default_rng(3))]
+    np.testing.assert_array_equal(call(clone, xs, training=False).numpy(), call(layer, xs, training=False).numpy())
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_save_and_load_model_round_trip(name, tmp_path):
+    row = ROWS[name]
+    model = model_of(row.make(), row)
+    randomized(model.layers[-1])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = models.load_model(path)
+    assert type(loaded) is type(model)
+    assert saving.serialize(loaded.layers[-1], "layer") == saving.serialize(model.layers[-1], "layer")   # as JSON
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    xs = [x.astype(np.float32) for x in inputs_for(row, np.random.default_rng(4))]
+    feed = xs if isinstance(row.shape, list) else xs[0]
+    np.testing.assert_array_equal(loaded(feed, training=False).numpy(), model(feed, training=False).numpy())
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_parameter_counts_and_summary(name):
+    row = ROWS[name]
+    model = model_of(row.make(), row)
+    layer = model.layers[-1]
+    trainable = row.params if row.trainable is None else row.trainable
+    assert layer.count_params() == row.params
+    assert sum(w.size for w in layer.trainable_weights) == trainable
+    assert sum(w.size for w in layer.non_trainable_weights) == row.params - trainable
+    assert [id(w) for w in layer.weights] == [id(w) for w in layer.trainable_weights + layer.non_trainable_weights]
+    lines = []
+    assert model.summary(print_fn=lines.append) == row.params
+    assert f"Total params: {row.params:,}" in lines[0] and f"Trainable params: {trainable:,}" in lines[0]
+    assert f"{layer.name} ({type(layer).__name__})" in lines[0] and str(layer.output_shape) in lines[0]
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_input_shape_builds_the_layer_when_made(name):
+    row = ROWS[name]
+    layer = row.make()
+    if "input_shape" not in inspect.signature(type(layer).__init__).parameters:
+        assert layer.takes_several                          # merge layers learn their shapes from their inputs
+        return
+    made = type(layer)(**{**layer.get_config(), "name": None, "input_shape": row.shape})
+    assert made.built and made.count_params() == row.params
+    assert made.output_shape == (None,) + tuple(layer.compute_output_shape(row.shape))
+
+
+# ------------------------------------------------------------------ one layer's own checks
+def test_every_weight_is_declared_through_add_weight():
+    """add_weight is the one place a weight is born: the only Parameter(...) call in layers.py is its own."""
+    import ast
+    tree = ast.parse(inspect.getsource(layers))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Parameter"]
+    add_weight = next(node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "add_weight")
+    assert len(calls) == 1 and calls[0] in list(ast.walk(add_weight))
+
+
+def test_add_weight_names_initializes_and_respects_the_files_budget():
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.scale = self.add_weight("scale", input_shape[-1:], "ones")
+            self.count = self.add_weight("count", (), "zeros", trainable=False, dtype=np.float64)
+
+        def forward(self, x):
+            return x * self.scale
+
+    layer = Scale(input_shape=(3,), name="scaler")
+    assert layer.built and layer.scale.name == "scale"
+    assert layer.scale.scope == "scaler" and layer.scale.dtype == np.float32 and layer.scale.trainable
+    assert layer.count.dtype == np.float64 and not layer.count.trainable
+    assert [w.shape for w in layer.weights] == [(3,), ()]
+    with layers.weight_budget(3):
+        Scale(input_shape=(2,))                                # 2 + 1 weights: just fits
+    with pytest.raises(ValueError, match="asks for 4 weights for 'scale' \\(4,\\), more than the 3"):
+        with layers.weight_budget(3):
+            Scale(input_shape=(4,))
+    Scale(input_shape=(100,))                                  # outside a load, no budget
+
+
+def test_integer_inputs_stay_integers_only_for_layers_that_take_ids():
+    x = np.arange(6).reshape(2, 3)
+    assert layers.Dense(2)(x).dtype == np.float32               # cast: a Dense computes in float32
+    assert layers.Flatten()(x.astype(np.float64)).dtype == np.float32
+
+    class Ids(layers.Layer):
+        takes_integers = True
+
+        def forward(self, x):
+            return x
+
+    assert Ids()(x).dtype == x.dtype                            # an Embedding will see its ids
+
+
+def test_layer_weights_get_and_set_as_keras():
+    layer = layers.Dense(2)
+    assert layer.weights == [] and layer.get_weights() == [] and not layer.built
+    with pytest.raises(AttributeError, match="not built yet"):
+        layer.output_shape
+    layer.build((3,))
+    assert [w.shape for w in layer.get_weights()] == [(3, 2), (2,)] and layer.count_params() == 8
+    with pytest.raises(ValueError, match="dense.* has 2 weight arrays, got 1"):
+        layer.set_weights([np.zeros((3, 2))])
+    layer.set_weights([np.ones((3, 2)), np.full(2, 0.5)])
+    np.testing.assert_array_equal(layer(np.ones((1, 3))).numpy(), [[3.5, 3.5]])
+
+
+def test_dense_kernel_gradients_for_each_activation():
+    rng = np.random.default_rng(1)
+    for activation in ["linear", "relu", "sigmoid", "tanh", "softmax"]:
+        layer = layers.Dense(3, activation=activation, input_shape=(4,))
+
+        def run(x, kernel, bias):
+            layer.kernel, layer.bias = kernel, bias
+            return layer(x)
+
+        x = rng.standard_normal((5, 4)) + 0.05         # keep relu away from exact zeros
+        ad.gradcheck(run, [x, rng.standard_normal((4, 3)), rng.standard_normal(3)])
+
+
+def test_dropout_masks_are_new_each_call_reproducible_from_the_seed_and_off_in_inference():
+    drop = layers.Dropout(0.5, seed=3)
+    ones = np.ones((200, 50), dtype=np.float32)
+    out = drop(ones).data
+    assert set(np.unique(out)) == {0.0, 2.0} and 0.4 < (out == 0).mean() < 0.6
+    assert not np.array_equal(drop(ones).data, out)          # a new mask on every call
+    np.testing.assert_array_equal(layers.Dropout(0.5, seed=3)(ones).data, out)   # reproducible from the seed
+    drop.eval()
+    np.testing.assert_array_equal(drop(ones).data, ones)
+
+
+def test_batch_normalization_uses_batch_statistics_in_training_and_moving_ones_in_inference():
+    nn.set_seed(0)
+    model = models.Sequential([layers.Reshape((4, 4, 1), input_shape=(16,)), layers.ZeroPadding2D(1),
+                               layers.Conv2D(3, 3, padding="same", activation="relu"), layers.BatchNormalization(),
+                               layers.AveragePooling2D(), layers.GlobalAveragePooling2D()])
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "(None, 6, 6, 1)" in lines[0] and "(None, 3, 3, 3)" in lines[0] and "Non-trainable params: 6" in lines[0]
+    bn = model.layers[3]
+    x = np.random.default_rng(0).normal(size=(8, 16)).astype(np.float32) * 3 + 1
+    model.train()
+    features = model.layers[2](model.layers[1](model.layers[0](x)))
+    normalised = bn(features).data
+    np.testing.assert_allclose(normalised.mean(axis=(0, 1, 2)), 0, atol=1e-5)         # the batch's statistics
+    batch_mean = features.data.mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(bn.moving_mean.data, 0.01 * batch_mean, rtol=1e-5)      # momentum 0.99
+    model.eval()
+    inference = bn(features).data                                                       # the moving statistics
+    expected = (features.data - bn.moving_mean.data) / np.sqrt(bn.moving_variance.data + 1e-3)
+    np.testing.assert_allclose(inference, expected, rtol=1e-5, atol=1e-5)
+    ad.gradcheck(lambda t: layers.BatchNormalization(input_shape=(3,))(t), [x[:, :3].astype(np.float64)])
+
+
+def test_layers_record_their_ops_in_a_name_scope():
+    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,), name="hidden"),
+                               layers.Dense(2, name="out")])
+    y = model(np.ones((2, 3), dtype=np.float32))
+    assert y.grad_fn.scope == "out"
+    assert model.layers[0].kernel.scope == "hidden"
+    assert "cluster_hidden" in ad.draw_graph(y).source
