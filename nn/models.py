@@ -46,7 +46,10 @@ class Model(Trainer, Layer):
     def __call__(self, x, training=None):
         """The model's output for a batch.  ``training``: None follows the model's mode (training until
         ``eval()``, as PyTorch; fit, evaluate and predict leave it as they found it), True or False sets
-        it for this call (Keras's ``model(x, training=False)`` for inference)."""
+        it for this call (Keras's ``model(x, training=False)`` for inference).  On symbols (nn.Input) it
+        records the call, as a layer does: a model is a layer of a bigger graph."""
+        if _symbolic(x):
+            return self._record(x)
         with self.mode(training):
             return self.forward(self._as_input(x))
 
@@ -115,6 +118,10 @@ class Model(Trainer, Layer):
             optimizer.load_state_dict(optimizer_state)
         except ValueError as exc:
             raise ModelFileError(str(exc)) from None
+
+
+def _symbolic(x):
+    return isinstance(x, Symbol) or (isinstance(x, (list, tuple)) and bool(x) and isinstance(x[0], Symbol))
 
 
 def _layer_from_config(entry):
@@ -407,6 +414,8 @@ class Functional(Model):
 
     def __call__(self, x, training=None):
         """The outputs for a batch (a list of batches for a model of several inputs); ``training`` as Sequential."""
+        if _symbolic(x):
+            return self._record(x)
         xs = x if len(self.inputs) > 1 else [x]
         with self.mode(training):
             return self.forward(*[self._as_input(t) for t in xs])

@@ -517,3 +517,117 @@ def test_learning_rate_schedules_as_keras_and_pytorch_define_them():
     exponential = schedules.ExponentialLR(optimizers.SGD([p], lr=1.0), gamma=0.5)
     exponential.step()
     assert exponential.get_last_lr() == [0.5]
+
+
+# ------------------------------------------------------------------ Keras calls on layers and models
+def test_a_sequential_starts_from_an_input_as_kerass_examples_do():
+    model = nn.Sequential([nn.Input(shape=(8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.Flatten(),
+                           layers.Dense(3, activation="softmax")])
+    assert model.built and model.input_shape == (None, 8, 8, 1) and model.output_shape == (None, 3)
+    assert model.count_params() == 475 == model.summary(print_fn=lambda text: None)     # Keras's count
+    assert [layer.output_shape for layer in model.layers] == [(None, 6, 6, 4), (None, 144), (None, 3)]
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).random((10, 8, 8, 1)).astype(np.float32)
+    model.fit(x, to_categorical(np.arange(10) % 3, 3), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="takes inputs of shape \\(batch, 8, 8, 1\\)"):
+        model.predict(x[:, :4], verbose=0)
+    with pytest.raises(ValueError, match="an Input\\(...\\) may only come first"):
+        nn.Sequential([layers.Dense(2, input_shape=(3,)), nn.Input(shape=(2,))])
+    with pytest.raises(ValueError, match="was built for inputs of shape \\(None, 5\\).*gives \\(None, 4\\)"):
+        nn.Sequential([nn.Input(shape=(4,)), layers.Dense(2, input_shape=(5,))])
+
+
+def test_a_model_is_a_layer_of_another_model():
+    nn.utils.set_random_seed(0)
+    inner = nn.Sequential([nn.Input(shape=(4,)), layers.Dense(3, activation="tanh")])
+    outer = nn.Sequential([inner, layers.Dense(2, activation="softmax")])
+    assert outer.output_shape == (None, 2) and outer.count_params() == 15 + 8 and len(outer.weights) == 4
+    x = np.random.default_rng(1).random((5, 4)).astype(np.float32)
+    np.testing.assert_allclose(outer(x).numpy(), outer.layers[1](inner(x)).numpy(), rtol=1e-6)
+    lines = []
+    outer.summary(print_fn=lines.append)
+    assert "sequential (Sequential)    (None, 3)       15" in lines[0]
+    outer.compile(optimizer="sgd", loss="categorical_crossentropy")
+    before = inner.get_weights()[0]
+    outer.fit(x, to_categorical([0, 1, 0, 1, 1], 2), epochs=2, verbose=0)
+    assert not np.array_equal(inner.get_weights()[0], before)           # the inner model's weights train too
+    inputs = nn.Input(shape=(4,))                                        # in a functional graph as well
+    graph = nn.Model(inputs, layers.Dense(1)(inner(inputs)))
+    assert graph.output_shape == (None, 1) and graph.count_params() == 15 + 4
+
+
+def test_model_config_json_and_file_round_trips_keep_nested_models(tmp_path):
+    inner = nn.Sequential([nn.Input(shape=(4,)), layers.Dense(3, activation="relu")], name="body")
+    outer = nn.Sequential([inner, layers.Dropout(0.2), layers.Dense(2)])
+    inputs = nn.Input(shape=(4,))
+    graph = nn.Model(inputs, layers.Dense(1)(layers.concatenate([outer(inputs), inputs])))
+    x = np.random.default_rng(2).random((3, 4)).astype(np.float32)
+    for model in (outer, graph):
+        clone = type(model).from_config(model.get_config())
+        assert clone.get_config() == model.get_config() and clone.count_params() == model.count_params()
+        again = nn.models.model_from_json(model.to_json())
+        assert type(again) is type(model) and again.to_json() == model.to_json()
+        assert not np.array_equal(again.get_weights()[0], model.get_weights()[0])       # new weights: JSON has none
+        again.set_weights(model.get_weights())
+        np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+        model.save(str(tmp_path / "m.keras"))
+        loaded = models.load_model(str(tmp_path / "m.keras"))
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert type(outer.layers[0]) is nn.Sequential and outer.layers[0].name == "body"
+    with pytest.raises(ValueError, match="model_from_json: the JSON does not describe a model: unknown layer 'os'"):
+        nn.models.model_from_json('{"class": "Sequential", "config": {"layers": [{"class": "os", "config": {}}]}}')
+
+
+def test_sequential_indexes_like_a_list_as_pytorchs():
+    model = small_model()
+    assert model[0] is model.layers[0] and model[-1] is model.layers[2] and len(model) == 3
+    assert list(model) == model.layers and [type(layer).__name__ for layer in model] == ["Dense", "Dropout", "Dense"]
+    head = model[:2]
+    assert isinstance(head, nn.Sequential) and head.layers == model.layers[:2] and head.output_shape == (None, 16)
+
+
+def test_metrics_names_and_batch_size_none_as_keras():
+    model = models.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
+    assert model.metrics_names == []
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy", "mae"])
+    assert model.metrics_names == ["loss", "accuracy", "mae"]
+    x, y = synthetic(70)
+    assert list(model.evaluate(x, y, verbose=0, return_dict=True)) == model.metrics_names
+    batches = []
+    model.fit(x, y, batch_size=None, epochs=1, verbose=0,
+              callbacks=[callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.append(batch))])
+    assert len(batches) == 3                                             # 70 samples in batches of 32
+    assert model.predict(x, batch_size=None, verbose=0).shape == (70, 3)
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=None, verbose=0),
+                               model.evaluate(x, y, batch_size=32, verbose=0), rtol=1e-6)
+
+
+def test_import_nn_alone_gives_the_submodules_and_set_random_seed():
+    import subprocess
+    import sys
+    code = ("import nn\n"
+            "assert all(hasattr(nn, m) for m in ('datasets', 'utils', 'callbacks', 'losses', 'optimizers', 'models'))\n"
+            "nn.datasets.mnist.load_data, nn.models.model_from_json, nn.callbacks.EarlyStopping\n"
+            "nn.utils.set_random_seed(3); a = nn.layers.Dense(2, input_shape=(3,)).get_weights()[0]\n"
+            "nn.utils.set_random_seed(3); b = nn.layers.Dense(2, input_shape=(3,)).get_weights()[0]\n"
+            "assert (a == b).all(); print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_loading_builds_in_linear_time_and_a_files_layer_count_is_capped(tmp_path, monkeypatch):
+    from nn import saving
+    n = 20_000
+    model = nn.Sequential([layers.Flatten(input_shape=(2, 3))] + [layers.Flatten() for _ in range(n - 1)] +
+                          [layers.Dense(1)])
+    path = str(tmp_path / "deep.keras")
+    model.save(path)
+    calls = []
+    shape_rule = layers.Flatten.compute_output_shape
+    monkeypatch.setattr(layers.Flatten, "compute_output_shape", lambda self, s: calls.append(1) or shape_rule(self, s))
+    loaded = models.load_model(path)
+    assert len(loaded) == n + 1 and loaded.output_shape == (None, 1)
+    assert len(calls) <= 2 * n                     # each layer's shape worked out a bounded number of times
+    monkeypatch.setattr(saving, "MAX_LAYERS", n)
+    with pytest.raises(ValueError, match=f"describes more than {n:,} layers, the most a model file may hold"):
+        models.load_model(path)
