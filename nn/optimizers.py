@@ -467,8 +467,9 @@ class Nadam(Optimizer):
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
         u_product = state_dict.pop("u_product", 1.0)
-        if getattr(u_product, "shape", ()) != () or not 0 < float(u_product) <= 1:
-            raise ValueError(f"Nadam.load_state_dict: u_product must be a number in (0, 1], got {u_product!r:.80}")
+        kind = getattr(getattr(u_product, "dtype", None), "kind", "f" if isinstance(u_product, float) else "?")
+        if kind != "f" or getattr(u_product, "shape", ()) != () or not 0 <= float(u_product) <= 1:
+            raise ValueError(f"Nadam.load_state_dict: u_product must be a number in [0, 1], got {u_product!r:.80}")
         super().load_state_dict(state_dict)
         self.u_product = float(u_product)
 

@@ -242,6 +242,38 @@ def test_optimizers_update_in_place_in_the_parameter_dtype():
         assert w.grad.tolist() == [0.5] * 4          # the gradient itself is left alone
 
 
+@pytest.mark.parametrize("make", [lambda: optimizers.SGD(momentum=0.9, nesterov=True), lambda: optimizers.RMSprop(
+    centered=True, momentum=0.5), optimizers.Adam, optimizers.AdamW, optimizers.Adagrad, optimizers.Nadam])
+def test_optimizer_state_dict_resumes_exactly_and_a_bad_state_changes_nothing(make):
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal((2, 3)).astype(np.float32) for _ in range(5)]
+
+    def steps(opt, w, gs):
+        for g in gs:
+            w.grad = ad.tensor(g)
+            opt.step()
+
+    w = nn.Parameter(np.ones((2, 3)))
+    opt = make().attach([w])
+    steps(opt, w, grads[:3])
+    state = opt.state_dict()
+    assert "0.scratch" not in state and int(state["iterations"]) == 3
+    assert ("u_product" in state) == isinstance(opt, optimizers.Nadam)
+    twin = nn.Parameter(w.numpy())
+    resumed = make().attach([twin])
+    resumed.load_state_dict(state)
+    steps(opt, w, grads[3:])
+    steps(resumed, twin, grads[3:])
+    np.testing.assert_array_equal(twin.numpy(), w.numpy())          # the same arithmetic, step for step
+    fresh = make().attach([nn.Parameter(np.ones((2, 3)))])
+    for bad in ({**state, "0.extra": np.zeros((2, 3), np.float32)}, {**state, "iterations": np.array(-1)},
+                {**state, "iterations": np.array(2.5)},
+                {k: (v[:1] if k.startswith("0.") else v) for k, v in state.items()}, {**state, "7.m": state.get("0.m")}):
+        with pytest.raises(ValueError, match="load_state_dict"):
+            fresh.load_state_dict(bad)
+        assert fresh.state == {} and fresh.iterations == 0            # refused whole
+
+
 def test_keras_defaults():
     assert optimizers.SGD().learning_rate == 0.01
     r = optimizers.RMSprop()
