@@ -18,6 +18,7 @@ EXPECTED = {
     "ad.draw_graph(out": [r"neuron\.svg"],
     "network.compile(": [r"test_acc: 0\.9[7-9]\d*"],
     "loss_fn = losses.CategoricalCrossentropy()": [r"epoch 5: loss 0\.\d+"],
+    "class Scale(layers.Layer):": [r"\(None, 3\) 6 10"],
     "model = nn.Model(inputs, outputs)": [r"restored: \{'loss': 0\.\d+, 'accuracy': 0\.9[6-9]\d*\}"],
 }
 
