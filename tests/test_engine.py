@@ -1,4 +1,5 @@
 """The backward engine and the traps users of other engines fell into."""
+import threading
 import warnings
 
 import numpy as np
@@ -423,3 +424,88 @@ def test_bias_and_relu_seen_as_long_rows_equal_numpys(shape):
     layer = ad.linear(ad.tensor(rows), ad.tensor(np.eye(shape[-1], dtype=np.float32)), ad.tensor(bias),
                       activation="relu")
     np.testing.assert_array_equal(layer.data, np.maximum(rows + bias, 0))
+
+
+# ------------------------------------------------------------------ found by the reliability review
+@pytest.mark.parametrize("other_dtype", [np.float64, np.int64])
+def test_concatenate_and_stack_of_mixed_dtypes_give_each_input_its_own_gradient(other_dtype):
+    a = leaf([1.0, 2.0], np.float32)
+    b = ad.tensor(np.array([3, 4], dtype=other_dtype), requires_grad=other_dtype == np.float64)
+    for join in (ad.concatenate, ad.stack):
+        a.grad = b.grad = None
+        out = join([a, b])
+        (out * ad.tensor(np.arange(out.size, dtype=out.dtype).reshape(out.shape))).sum().backward()
+        assert a.grad.dtype == np.float32 and a.grad.tolist() == [0.0, 1.0]
+        if b.requires_grad:
+            assert b.grad.dtype == np.float64 and b.grad.tolist() == [2.0, 3.0]
+
+
+def test_grad_mode_is_per_thread_and_no_grad_is_reentrant():
+    @ad.no_grad()
+    def countdown(n):
+        return countdown(n - 1) if n else ad.is_grad_enabled()
+
+    assert countdown(3) is False and ad.is_grad_enabled()
+    manager = ad.no_grad()
+    with manager:
+        with manager:
+            pass
+        assert not ad.is_grad_enabled()
+    assert ad.is_grad_enabled()
+
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def inference():
+        with ad.no_grad(), ad.name_scope("other_thread"):
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=inference)
+    thread.start()
+    inside.wait(5)
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()                  # this thread still records, outside the other's scope
+    seen["records"], seen["scope"] = y.requires_grad, y.scope
+    y.backward()
+    release.set()
+    thread.join()
+    assert seen == {"records": True, "scope": None} and x.grad.tolist() == [2.0, 4.0]
+
+
+def test_powers_at_zero_have_pytorchs_gradients_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = leaf([0.0, 2.0])
+        (x ** 0).sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0]
+        b = leaf([0.0, 1.5])
+        (ad.tensor([0.0, 0.0]) ** b).sum().backward()
+        assert b.grad.tolist() == [0.0, 0.0]
+        z = leaf([[1.0, 2.0, 3.0]])
+        (z.log_softmax() ** 0).sum().backward()
+        assert np.isfinite(z.grad.data).all()
+
+
+def test_anomaly_mode_names_the_op_its_inputs_and_the_line_that_made_it():
+    x = leaf([1.0, 0.0])
+    assert not ad.is_anomaly_enabled()
+    with ad.detect_anomaly():
+        with pytest.raises(ad.AnomalyError, match=r"log produced NaN or inf .*\(2,\) float64.*test_engine.py"):
+            with np.errstate(divide="ignore"):
+                x.log()
+        y = x.sqrt()                                              # finite forward, infinite gradient at 0
+        with pytest.raises(ad.AnomalyError, match=r"sqrt returned NaN or inf in the gradient.*y = x.sqrt\(\)"):
+            with np.errstate(divide="ignore"):
+                y.sum().backward()
+    assert not ad.is_anomaly_enabled()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nan = (x.log() * 0).sum()                                  # off: NaN propagates honestly
+        assert np.isnan(nan.item())
+    ad.set_detect_anomaly(True)
+    try:
+        with pytest.raises(ad.AnomalyError):
+            with np.errstate(divide="ignore"):
+                x.log()
+    finally:
+        ad.set_detect_anomaly(False)

@@ -1,14 +1,18 @@
 """What a Keras user writes in the first chapters: callbacks, save/load_model, the functional API,
 weights, modes, sample weights, more losses, optimizers and schedules."""
+import copy
 import io
 import json
 import os
+import pickle
+import threading
 import zipfile
 
 import numpy as np
 import pytest
 
 import nn
+import autodiff as ad
 from nn import callbacks, layers, losses, metrics, models, optimizers, schedules
 from nn.utils import to_categorical
 
@@ -25,6 +29,19 @@ def small_model(dropout=0.0, optimizer="adam"):
                                layers.Dense(3, activation="softmax")])
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def tiny_model(seed=0):
+    nn.utils.set_random_seed(seed)
+    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                               layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def tiny_data(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 3)).astype(np.float32), to_categorical(rng.integers(0, 2, n), 2)
 
 
 # ------------------------------------------------------------------ callbacks
@@ -631,3 +648,92 @@ def test_loading_builds_in_linear_time_and_a_files_layer_count_is_capped(tmp_pat
     monkeypatch.setattr(saving, "MAX_LAYERS", n)
     with pytest.raises(ValueError, match=f"describes more than {n:,} layers, the most a model file may hold"):
         models.load_model(path)
+
+
+# ------------------------------------------------------------------ bad input to fit, evaluate, predict
+def test_predict_in_threads_leaves_grad_mode_on_for_fit():
+    model, (xs, ys) = tiny_model(), tiny_data()
+    threads = [threading.Thread(target=model.predict, args=(xs,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ad.is_grad_enabled()
+    model.fit(xs, ys, epochs=1, verbose=0)        # fit still records after threads predicted
+
+
+def test_batch_sizes_and_data_that_make_no_sense_are_refused():
+    model, (x, y) = tiny_model(), tiny_data()
+    for bad in (0, -1, 2.5, True):
+        for call in (lambda: model.fit(x, y, batch_size=bad, verbose=0), lambda: model.evaluate(x, y, batch_size=bad),
+                     lambda: model.predict(x, batch_size=bad)):
+            with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+                call()
+    with pytest.raises(TypeError, match="x must hold numbers, got dtype object .*None"):
+        model.fit(np.array([[None] * 3] * 20), y, verbose=0)
+    with pytest.raises(ValueError, match="x holds no samples"):
+        model.fit(x[:0], y[:0], verbose=0)
+    with pytest.raises(ValueError, match="validation_split=0.99 of 20 samples leaves 0 to train"):
+        model.fit(x, y, validation_split=0.99, verbose=0)
+    assert model.predict(x[:0]).shape == (0, 2)
+
+
+def test_deepcopy_and_pickle_keep_each_parameters_optimizer_state():
+    model, (x, y) = tiny_model(), tiny_data()
+    model.fit(x, y, epochs=2, verbose=0)
+    copies = [copy.deepcopy(model), pickle.loads(pickle.dumps(model))]
+    steps = []
+    for m in [model] + copies:
+        assert len(m.optimizer.state) == len(m.parameters()) == 4
+        before = [p.numpy().copy() for p in m.parameters()]
+        m.train_step(x, y)
+        steps.append([p.numpy() - b for p, b in zip(m.parameters(), before)])
+    for other in steps[1:]:
+        for a, b in zip(steps[0], other):
+            np.testing.assert_array_equal(a, b)              # the copies take exactly the original's step
+    y_hat = ad.tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only leaf tensors"):
+        copy.deepcopy(y_hat)
+
+
+def test_predict_expects_a_batch():
+    model = tiny_model()
+    x, _ = tiny_data()
+    with pytest.raises(ValueError, match=r"x\[None\]"):
+        model.predict(x[0])
+    image_model = models.Sequential([layers.Flatten(input_shape=(2, 3)), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"one sample without its batch axis: pass x\[None\]"):
+        image_model.predict(np.zeros((2, 3)))
+    assert image_model.predict(np.zeros((1, 2, 3))).shape == (1, 2)
+
+
+def test_unclear_errors_of_models_say_what_to_do(tmp_path):
+    model, (x, y) = tiny_model(), tiny_data()
+    with pytest.raises(ValueError, match=r"x has shape \(20,\).*reshape\(-1, 1\)"):
+        model.fit(x[:, 0], y, verbose=0)
+    empty = models.Sequential()
+    empty.compile(loss="mse")
+    with pytest.raises(ValueError, match="no layers yet; add some"):
+        empty.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data must be a pair \(x_val, y_val\)"):
+        model.fit(x, y, validation_data=(x,), verbose=0)
+    with pytest.raises(ValueError, match=r"labels must be whole class numbers.*nan"):
+        losses.SparseCategoricalCrossentropy()(np.array([0.0, np.nan]), np.full((2, 3), 1 / 3, np.float32))
+    with pytest.raises(ValueError, match=r"beta_1 must be in \[0, 1\)"):
+        optimizers.Adam(beta_1=1)
+    w = nn.Parameter(np.ones(3))
+    w.data.flags.writeable = False
+    w.grad = ad.tensor(np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="read-only"):
+        optimizers.RMSprop([w]).step()
+    np.save(tmp_path / "one.npy", np.ones(3))
+    (tmp_path / "notes.txt").write_text("not weights")
+    for path in (tmp_path / "one.npy", tmp_path / "notes.txt"):
+        with pytest.raises(ValueError, match="not a weights file written by save_weights"):
+            model.load_weights(path)
+    with pytest.raises(ValueError, match=r"input_shape must be a tuple .*input_shape=\(784,\)"):
+        layers.Dense(10, input_shape=784)
+    unflattened = models.Sequential([layers.Dense(10, activation="softmax", input_shape=(28, 28))])
+    unflattened.compile(loss="categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"need a Flatten\(\) layer"):
+        unflattened.fit(np.zeros((4, 28, 28)), to_categorical([1, 2, 3, 4], 10), verbose=0)

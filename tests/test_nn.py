@@ -1,4 +1,5 @@
 """nn: layers, activations, losses, optimizers, metrics and Sequential."""
+import errno
 import io
 
 import numpy as np
@@ -488,3 +489,62 @@ def test_keeping_every_steps_loss_keeps_no_activations():
     tracemalloc.stop()
     assert grown < 50e6, f"200 kept losses hold {grown / 1e6:.1f} MB"
     assert grown < 2e6          # a few kilobytes of node bookkeeping a step; one kept activation would be 100 MB
+
+
+def tiny_model(seed=0):
+    nn.set_seed(seed)
+    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
+                               layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def tiny_data(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 3)).astype(np.float32), to_categorical(rng.integers(0, 2, n), 2)
+
+
+# ------------------------------------------------------------------ weights files and losses: bad input
+def test_load_weights_that_cannot_become_float_changes_nothing(tmp_path):
+    model = tiny_model()
+    before = [p.numpy().copy() for p in model.parameters()]
+    names = [name for name, _ in model.named_parameters()]
+    bad = {name: p.numpy() for name, p in model.named_parameters()}
+    bad[names[-1]] = np.full(bad[names[-1]].shape, 1e300)            # float64 that overflows float32
+    np.savez(tmp_path / "overflow.npz", **bad)
+    with pytest.raises(ValueError, match="too large for float32"):
+        model.load_weights(tmp_path / "overflow.npz")
+    bad[names[-1]] = np.full(bad[names[-1]].shape, 1 + 2j)
+    np.savez(tmp_path / "complex.npz", **bad)
+    with pytest.raises(ValueError, match="complex128.*not real numbers"):
+        model.load_weights(tmp_path / "complex.npz")
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.numpy(), b)                   # not one parameter was overwritten
+
+
+def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    model = tiny_model()
+    path = tmp_path / "model.weights.npz"
+    model.save_weights(path)
+    old = path.read_bytes()
+    for p in model.parameters():
+        p.data += 1
+    real_savez = np.savez
+
+    def full_disk(f, **arrays):
+        f.write(b"half a file")
+        raise OSError(errno.EFBIG, "File too large")
+
+    monkeypatch.setattr(np, "savez", full_disk)
+    with pytest.raises(OSError, match="File too large"):
+        model.save_weights(path)
+    monkeypatch.setattr(np, "savez", real_savez)
+    assert path.read_bytes() == old and [f.name for f in tmp_path.iterdir()] == ["model.weights.npz"]
+    restored = tiny_model()
+    restored.load_weights(path)                                       # still loads
+
+
+def test_loss_arguments_in_pytorchs_order_are_refused():
+    logits = ad.tensor(np.array([[0.2, 0.8]], np.float32), requires_grad=True)
+    with pytest.raises(ValueError, match=r"swapped.*loss\(y_true, y_pred\)"):
+        losses.CategoricalCrossentropy()(activations.softmax(logits), np.array([[0.0, 1.0]], np.float32))

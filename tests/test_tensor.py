@@ -159,3 +159,59 @@ def test_in_place_arithmetic_updates_weights_under_no_grad_as_pytorch():
     plain += 1                                  # a write it notices, as for t[i] = v
     with pytest.raises(RuntimeError, match="modified|version|changed"):
         product.sum().backward()
+
+
+# ------------------------------------------------------------------ found by the reliability review
+def leaf(values, dtype=np.float64):
+    return ad.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+def test_repeated_indices_written_as_tuples_accumulate():
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    x[:, (1, 1, 1)].sum().backward()
+    assert x.grad.tolist() == [[0, 3, 0], [0, 3, 0]]
+    x.grad = None
+    x[((0, 0),)].sum().backward()
+    assert x.grad.tolist() == [[2, 2, 2], [0, 0, 0]]
+    assert x[[]].shape == (0, 3)                      # NumPy accepts an empty list
+
+
+def test_clip_bounds_and_list_axes_are_consistent():
+    x = ad.tensor([0.5, 3.0])
+    assert x.clip(np.float64(0.0), np.float64(1.0)).dtype == np.float32
+    t = ad.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_allclose(t.logsumexp(axis=[0, 1]).data, t.logsumexp(axis=(0, 1)).data)
+    np.testing.assert_allclose(t.sum(axis=[0]).data, [3.0, 5.0, 7.0])
+
+
+def test_a_list_of_tensors_that_require_grad_is_not_silently_cut_off():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match="ad.stack"):
+        ad.tensor([x[0], x[1]])
+    ad.stack([x[0], x[1]]).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_shapes_must_be_integers_and_complex_numbers_are_refused():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="reshape: a shape is made of integers"):
+        x.reshape(2.5)
+    with pytest.raises(TypeError, match="complex128"):
+        (x * 1).backward(np.array([1 + 1j, 1]))
+    with pytest.raises(TypeError, match="complex128: take the real part"):
+        ad.tensor([1 + 2j])
+
+
+def test_unclear_errors_of_tensors_say_what_to_do():
+    t = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert isinstance(np.sum(t), ad.Tensor) and np.sum(t).item() == 10.0     # NumPy's functions call t.sum
+    np.testing.assert_allclose(np.mean(t, axis=0).data, [2.0, 3.0])
+    scalar = ad.tensor(1.0)
+    for call, op in ((lambda: scalar.mT, "mT"), (lambda: scalar.swapaxes(0, 1), "swapaxes"),
+                     (lambda: scalar.softmax(), "softmax"), (lambda: ad.softmax_cross_entropy(scalar, scalar),
+                                                            "softmax_cross_entropy")):
+        with pytest.raises(ValueError, match=f"{op}: .*(at least|out of range)"):
+            call()
+    assert ad.tensor(np.zeros(0)).softmax().shape == (0,) and ad.tensor(np.zeros(0)).logsumexp().item() == -np.inf
+    (g1, g2) = ad.grad((t * t).sum(), [t, t])
+    np.testing.assert_array_equal(g1.data, g2.data)
