@@ -248,7 +248,7 @@ def _keeping_arguments(init):
             bound.apply_defaults()
             self._arguments = dict(list(bound.arguments.items())[1:])
         init(self, *args, **kwargs)
-        if outermost and self._input_shape is not None and not self.built:
+        if outermost and getattr(self, "_input_shape", None) is not None and not self.built:
             self.build(self._input_shape)
     return keep_arguments
 
