@@ -491,22 +491,13 @@ def test_keeping_every_steps_loss_keeps_no_activations():
     assert grown < 2e6          # a few kilobytes of node bookkeeping a step; one kept activation would be 100 MB
 
 
-def tiny_model(seed=0):
-    nn.set_seed(seed)
-    model = models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)),
-                               layers.Dense(2, activation="softmax")])
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def tiny_data(n=20, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(size=(n, 3)).astype(np.float32), to_categorical(rng.integers(0, 2, n), 2)
-
-
 # ------------------------------------------------------------------ weights files and losses: bad input
+def tiny_network():
+    return models.Sequential([layers.Dense(4, activation="relu", input_shape=(3,)), layers.Dense(2)])
+
+
 def test_load_weights_that_cannot_become_float_changes_nothing(tmp_path):
-    model = tiny_model()
+    model = tiny_network()
     before = [p.numpy().copy() for p in model.parameters()]
     names = [name for name, _ in model.named_parameters()]
     bad = {name: p.numpy() for name, p in model.named_parameters()}
@@ -523,7 +514,7 @@ def test_load_weights_that_cannot_become_float_changes_nothing(tmp_path):
 
 
 def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
-    model = tiny_model()
+    model = tiny_network()
     path = tmp_path / "model.weights.npz"
     model.save_weights(path)
     old = path.read_bytes()
@@ -540,7 +531,7 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
         model.save_weights(path)
     monkeypatch.setattr(np, "savez", real_savez)
     assert path.read_bytes() == old and [f.name for f in tmp_path.iterdir()] == ["model.weights.npz"]
-    restored = tiny_model()
+    restored = tiny_network()
     restored.load_weights(path)                                       # still loads
 
 
