@@ -124,6 +124,12 @@ def test_grad_zero_writes_in_place_under_no_grad_and_counts_a_version():
     with ad.no_grad():
         w.zero_()                                              # as an optimizer's reset in PyTorch
     assert w.tolist() == [0.0, 0.0, 0.0] and w.version == 1
+    a, b = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([3.0, 4.0], requires_grad=True)
+    upstream = ad.tensor([1.0, 1.0])
+    (a + b).backward(upstream, create_graph=True)        # one gradient for both: each leaf gets its own copy
+    assert a.grad is not b.grad and a.grad is not upstream
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0] and upstream.tolist() == [1.0, 1.0]
     kept = ad.tensor([1.0, 2.0], requires_grad=True)
     y = kept * kept
     with ad.no_grad():
