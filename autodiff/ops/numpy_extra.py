@@ -64,7 +64,8 @@ def atleast_2d(*arys):
 @register("atleast_3d", methods=())
 def atleast_3d(*arys):
     """Each input with at least three axes: (N,) becomes (1, N, 1), (M, N) becomes (M, N, 1)."""
-    return _at_least(arys, lambda shape: {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}.get(len(shape), shape))
+    return _at_least(arys, lambda shape: {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}.get(len(shape),
+                                                                                                  shape))
 
 
 # ---------------------------------------------------------------- stacking and splitting
@@ -81,12 +82,8 @@ def _sequence(tup, op):
 @register("vstack", methods=())
 def vstack(tup, *, dtype=None, casting="same_kind"):
     """Stack row-wise: 1-D inputs become rows, then everything joins along axis 0."""
-    return F.concatenate(_cast(list(_at_least2(_sequence(tup, "vstack"))), dtype, casting, "vstack"), axis=0)
-
-
-def _at_least2(items):
-    out = atleast_2d(*items)
-    return out if isinstance(out, tuple) else (out,)
+    arrays = [atleast_2d(x) for x in _operands(_sequence(tup, "vstack"))]
+    return F.concatenate(_cast(arrays, dtype, casting, "vstack"), axis=0)
 
 
 @register("row_stack", methods=())
@@ -485,10 +482,10 @@ def rollaxis(a, axis, start=0):
     """Move ``axis`` to stand before position ``start`` (NumPy's older moveaxis)."""
     n = a.ndim
     axis = _axis(axis, n, "rollaxis")
+    if not -n <= start < n + 1:
+        raise ValueError(f"rollaxis: 'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in")
     if start < 0:
         start += n
-    if not 0 <= start < n + 1:
-        raise ValueError(f"rollaxis: 'start' arg requires {-n} <= start < {n + 1}, but {start - n if start < 0 else start} was passed in")
     if axis < start:
         start -= 1
     if axis == start:
