@@ -144,7 +144,9 @@ def _deposit(t, g, owned, create_graph):
     """Add ``g`` to ``t.grad`` (PyTorch semantics: gradients accumulate across backward calls)."""
     if t.grad is None:
         if isinstance(g, Tensor):
-            t.grad = g if owned or create_graph else Tensor._wrap(g.data.copy())
+            # Never a buffer another gradient shares, so in-place writes (grad.zero_()) touch this one alone;
+            # under create_graph the copy is recorded (clone), as PyTorch's.
+            t.grad = g if owned else g.clone() if create_graph else Tensor._wrap(g.data.copy())
         else:
             t.grad = Tensor._wrap(g if owned and g.flags.writeable else g.copy())
     elif create_graph or t.grad.requires_grad:

@@ -272,6 +272,20 @@ class Tensor:
         self._version_counter()[0] += 1
         return self
 
+    def zero_(self):
+        """Fill with zeros in place, as PyTorch's ``t.grad.zero_()``; counts a version.  Not recorded: a
+        tensor that requires grad accepts it only inside ``no_grad()`` (an optimizer's reset)."""
+        if self.requires_grad and _state.grad_enabled:
+            raise RuntimeError(f"zero_ on a tensor of shape {self.shape} that requires grad would change a graph's "
+                               "values behind it: call it inside `with ad.no_grad():` (as in PyTorch), or make a "
+                               "new tensor (ad.zeros_like(t))")
+        try:
+            self.data[...] = 0
+        except ValueError:            # a read-only view (a broadcast gradient): nothing else can see it change
+            self.data = backend.xp(self.data).zeros(self.data.shape, dtype=self.data.dtype)
+        self._version_counter()[0] += 1
+        return self
+
     def __iadd__(self, other): return self._in_place("add", other)
     def __isub__(self, other): return self._in_place("subtract", other)
     def __imul__(self, other): return self._in_place("multiply", other)
@@ -461,8 +475,12 @@ def full(shape, value, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
                   name=name)
 
 
-def arange(*args, dtype=None):
-    return Tensor(backend.arange(*args, dtype=dtype))
+def arange(*args, dtype=None, requires_grad=False, name=None):
+    """Values from start to stop (excluded) by step, as NumPy's and PyTorch's arange: integers give
+    int64, a Python float float32 (computed in float64, then rounded once, as PyTorch)."""
+    if dtype is None and any(isinstance(a, float) for a in args):
+        return Tensor(backend.arange(*args).astype(DEFAULT_FLOAT), requires_grad=requires_grad, name=name)
+    return Tensor(backend.arange(*args, dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def seed(n):

@@ -80,6 +80,19 @@ UNARY = {
                   lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))), "real"),
     "transpose": (lambda x: x.T, lambda x: x.T, "real"),
 }
+# ---- NumPy's remaining vocabulary (issue 20): element-wise functions of one input
+UNARY.update({
+    "fabs": (ad.fabs, np.fabs, "nonzero"),
+    "arcsinh": (ad.arcsinh, np.arcsinh, "real"),
+    "arccosh": (lambda x: ad.arccosh(x + 1), lambda x: np.arccosh(x + 1), "positive"),
+    "deg2rad": (ad.deg2rad, np.deg2rad, "real"),
+    "radians": (ad.radians, np.radians, "real"),
+    "rad2deg": (ad.rad2deg, np.rad2deg, "real"),
+    "degrees": (ad.degrees, np.degrees, "real"),
+    "nan_to_num": (ad.nan_to_num, np.nan_to_num, "real"),
+    "pow_method": (lambda x: x.pow(3), lambda x: x ** 3, "real"),
+})
+# ---- end of issue 20's rows
 NEEDS_AXIS = {"softmax", "log_softmax", "softmax_axis0"}
 
 BINARY = {
@@ -96,6 +109,15 @@ BINARY = {
     "arctan2": (ad.arctan2, np.arctan2, ("nonzero", "nonzero")),
     "hypot": (ad.hypot, np.hypot, ("nonzero", "nonzero")),
 }
+
+# ---- NumPy's remaining vocabulary (issue 20): element-wise functions of two inputs
+BINARY.update({
+    "logaddexp": (ad.logaddexp, np.logaddexp, ("real", "real")),
+    "logaddexp2": (ad.logaddexp2, np.logaddexp2, ("real", "real")),
+    "fmax": (ad.fmax, np.fmax, ("odd", "even")),
+    "fmin": (ad.fmin, np.fmin, ("odd", "even")),
+})
+# ---- end of issue 20's rows
 
 REDUCTIONS = {
     "sum": (lambda x, axis, keep: x.sum(axis=axis, keepdims=keep), np.sum, False),
@@ -263,6 +285,91 @@ SHAPE_OPS = {
     "tensordot": (lambda x: ad.tensordot(x, x, ([1, 2], [2, 1])), lambda x: np.tensordot(x, x, ([1, 2], [2, 1])),
                   (2, 3, 3)),
 }
+
+# ---- NumPy's remaining vocabulary (issue 20): stacking, splitting, differences, products, rotations
+SHAPE_OPS.update({
+    "vstack": (lambda x: ad.vstack([x, x[0] * 2]), lambda x: np.vstack([x, x[0] * 2]), (3, 4)),
+    "row_stack": (lambda x: ad.row_stack((x[0], x[1:] ** 2)), lambda x: np.vstack((x[0], x[1:] ** 2)), (3, 4)),
+    "hstack": (lambda x: ad.hstack([x, x[:, :1] ** 2]), lambda x: np.hstack([x, x[:, :1] ** 2]), (3, 4)),
+    "hstack_1d_and_number": (lambda x: ad.hstack([x[0], x[1], 2.0]), lambda x: np.hstack([x[0], x[1], 2.0]), (3, 4)),
+    "dstack": (lambda x: ad.dstack([x, x * 3, x[0]]), lambda x: np.dstack([x, x * 3, x[0]]), (1, 4)),
+    "column_stack": (lambda x: ad.column_stack([x[0], x[1], x.T[:, :2]]),
+                     lambda x: np.column_stack([x[0], x[1], x.T[:, :2]]), (3, 4)),
+    "vsplit": (lambda x: ad.hstack(ad.vsplit(x, 3)), lambda x: np.hstack(np.vsplit(x, 3)), (3, 4)),
+    "hsplit": (lambda x: ad.vstack(ad.hsplit(x, [1, 3])[::2]), lambda x: np.vstack(np.hsplit(x, [1, 3])[::2]), (3, 4)),
+    "dsplit": (lambda x: ad.dstack(ad.dsplit(x, 2)[::-1]), lambda x: np.dstack(np.dsplit(x, 2)[::-1]), (2, 3, 4)),
+    "atleast_1d": (lambda x: ad.concatenate(ad.atleast_1d(x[0, 0], x[1]), 0),
+                   lambda x: np.concatenate(np.atleast_1d(x[0, 0], x[1]), 0), (3, 4)),
+    "atleast_2d": (lambda x: ad.concatenate(ad.atleast_2d(x[0, 0], x[0], x), 1),
+                   lambda x: np.concatenate(np.atleast_2d(x[0, 0], x[0], x), 1), (1, 4)),
+    "atleast_3d": (ad.atleast_3d, np.atleast_3d, (3, 4)),
+    "atleast_3d_of_1d": (lambda x: ad.atleast_3d(x[0]), lambda x: np.atleast_3d(x[0]), (3, 4)),
+    "append": (lambda x: ad.append(x, x[:1] * 2, axis=0), lambda x: np.append(x, x[:1] * 2, axis=0), (3, 4)),
+    "append_flat": (lambda x: ad.append(x, 0.5), lambda x: np.append(x, 0.5), (3, 4)),
+    "diff": (lambda x: ad.diff(x, axis=0), lambda x: np.diff(x, axis=0), (3, 4)),
+    "diff_n2_prepend_append": (lambda x: ad.diff(x, 2, prepend=x[:, :1] * 0.5, append=x[:, :1] ** 2),
+                               lambda x: np.diff(x, 2, prepend=x[:, :1] * 0.5, append=x[:, :1] ** 2), (3, 4)),
+    "gradient": (lambda x: ad.stack(ad.gradient(x), 0), lambda x: np.stack(np.gradient(x), 0), (3, 4)),
+    "gradient_axis_spacing": (lambda x: ad.gradient(x, 0.5, axis=-1), lambda x: np.gradient(x, 0.5, axis=-1), (3, 4)),
+    # Coordinates in float32: NumPy then computes the coefficients in float32 too, as autodiff does for
+    # float32 values, so both round alike (float64 coordinates would give NumPy a float64 result).
+    "gradient_coordinates_edge_order_2": (
+        lambda x: ad.stack(ad.gradient(x, np.array([0, 1, 3], np.float32), 2.0, edge_order=2), 0),
+        lambda x: np.stack(np.gradient(x, np.array([0, 1, 3], np.float32), 2.0, edge_order=2), 0), (3, 4)),
+    "gradient_coordinates_edge_order_1": (
+        lambda x: ad.gradient(x, np.array([0, 0.5, 2, 2.5], np.float32), axis=1),
+        lambda x: np.gradient(x, np.array([0, 0.5, 2, 2.5], np.float32), axis=1), (3, 4)),
+    "kron": (lambda x: ad.kron(x, x[:2, :2] ** 2), lambda x: np.kron(x, x[:2, :2] ** 2), (3, 4)),
+    "kron_of_a_vector": (lambda x: ad.kron(x[0], x), lambda x: np.kron(x[0], x), (2, 3)),
+    "cross": (lambda x: ad.cross(x[0], x[1, :1] ** 2), lambda x: np.cross(x[0], x[1, :1] ** 2), (2, 4, 3)),
+    "cross_axis": (lambda x: ad.cross(x, x[::-1] ** 2, axis=0), lambda x: np.cross(x, x[::-1] ** 2, axis=0), (3, 4)),
+    "cross_axes": (lambda x: ad.cross(x, x[1, :, 0] ** 2, axisa=1, axisc=0),
+                   lambda x: np.cross(x, x[1, :, 0] ** 2, axisa=1, axisc=0), (2, 3, 4)),
+    "rot90": (ad.rot90, np.rot90, (3, 4)),
+    "rot90_k3_axes": (lambda x: ad.rot90(x, 3, (2, 0)), lambda x: np.rot90(x, 3, (2, 0)), (2, 3, 4)),
+    "rot90_k2": (lambda x: ad.rot90(x, -2), lambda x: np.rot90(x, -2), (3, 4)),
+    "fliplr": (ad.fliplr, np.fliplr, (3, 4)),
+    "flipud": (ad.flipud, np.flipud, (3, 4)),
+    "rollaxis": (lambda x: ad.rollaxis(x, 2), lambda x: np.rollaxis(x, 2), (2, 3, 4)),
+    "rollaxis_start": (lambda x: ad.rollaxis(x, 0, 3), lambda x: np.rollaxis(x, 0, 3), (2, 3, 4)),
+    "select": (lambda x: ad.select([x > 0, x[:1] < 0], [x * 2, ad.exp(x)], default=x[0] * 3),
+               lambda x: np.select([x > 0, x[:1] < 0], [x * 2, np.exp(x)], default=x[0] * 3), (3, 4)),
+    "linspace": (lambda x: ad.linspace(x[0], x[1], 5), lambda x: np.linspace(x[0], x[1], 5), (2, 3)),
+    "linspace_axis_no_endpoint": (lambda x: ad.linspace(x[0], 2.0, 4, endpoint=False, axis=1),
+                                  lambda x: np.linspace(x[0], 2.0, 4, endpoint=False, axis=1), (2, 3)),
+    "linspace_step": (lambda x: ad.linspace(x[0], x[1], 3, retstep=True)[1],
+                      lambda x: np.linspace(x[0], x[1], 3, retstep=True)[1], (2, 3)),
+    "np_diagonal": (lambda x: np.diagonal(x, 1, 0, 2), lambda x: np.diagonal(x, 1, 0, 2), (2, 3, 4)),
+    "unsqueeze": (lambda x: x.unsqueeze(-2), lambda x: np.expand_dims(x, -2), (2, 3)),
+    "view": (lambda x: x.view(3, -1), lambda x: x.reshape(3, -1), (2, 3, 2)),
+})
+# ---- end of issue 20's rows
+
+# ---- issue 20: ops whose result depends on the order of the values, drawn from a grid of distinct
+# values ("odd", 0.05 apart) so that no finite difference swaps two of them.  kth cuts these axes
+# into parts of one value each, so the result is NumPy's exactly (elsewhere NumPy leaves the order
+# inside the parts unspecified: test_partition_puts_the_kth_value_in_place checks the property).
+ORDERING = {
+    "partition": (lambda x: ad.partition(x, (1, 3), axis=0), lambda x: np.partition(x, (1, 3), axis=0), (5, 3)),
+    "partition_flat": (lambda x: ad.partition(x, 1, axis=None), lambda x: np.partition(x, 1, axis=None), (1, 3)),
+    "partition_method": (lambda x: x.partition(-2), lambda x: np.partition(x, -2), (3, 2)),
+    "np_partition": (lambda x: np.partition(x, [0, 1], axis=1), lambda x: np.partition(x, [0, 1], axis=1), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDERING))
+@settings(max_examples=30)
+@given(data=st.data())
+def test_ordering_ops_values_first_and_second_order(name, data):
+    fn, reference, shape = ORDERING[name]
+    x = data.draw(arrays(shape, "odd", unique=True))
+    for dtype in (np.float64, np.float32):
+        out = fn(ad.tensor(x.astype(dtype)))
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out.data, reference(x.astype(dtype)))
+    ad.gradcheck(fn, [x])
+    ad.gradgradcheck(lambda t: fn(t) * fn(t), [x])
+# ---- end of issue 20's ordering table
 
 
 def _put(x, indices, values, axis):
@@ -509,3 +616,228 @@ def test_where_broadcasts_its_condition_and_both_branches(data):
     _check_value(ad.where(condition, ad.tensor(a), ad.tensor(b)), np.where(condition, a, b), np.float64)
     ad.gradcheck(lambda x, y: ad.where(condition, x, y), [a, b])
     ad.gradgradcheck(lambda x, y: ad.where(condition, x * y, y), [a, b])
+
+
+# ---- issue 20: NumPy's remaining vocabulary, beyond the tables
+def _on_tensors(*arrays):
+    return [ad.tensor(a, requires_grad=True) for a in arrays]
+
+
+NUMPY_CALLS = {       # name: a NumPy program's call, run on arrays and on Tensors
+    "vstack": lambda a, b: np.vstack([a, b[0]]),
+    "hstack": lambda a, b: np.hstack([a, b]),
+    "dstack": lambda a, b: np.dstack([a, b]),
+    "column_stack": lambda a, b: np.column_stack([a[:, 0], b[:, 1], a]),
+    "vsplit": lambda a, b: np.vsplit(a, 2)[1],
+    "hsplit": lambda a, b: np.hsplit(b, [1])[1],
+    "dsplit": lambda a, b: np.dsplit(np.atleast_3d(a), 1)[0],
+    "atleast_1d": lambda a, b: np.atleast_1d(a[0, 0]),
+    "atleast_2d": lambda a, b: np.atleast_2d(a[0], b[0])[1],
+    "atleast_3d": lambda a, b: np.atleast_3d(a),
+    "append": lambda a, b: np.append(a, b),
+    "diff": lambda a, b: np.diff(a, axis=0, append=b[:1]),
+    "gradient": lambda a, b: np.gradient(a, 2.0)[1],
+    "kron": lambda a, b: np.kron(a, b),
+    "cross": lambda a, b: np.cross(a, b),
+    "logaddexp": lambda a, b: np.logaddexp(a, b),
+    "logaddexp2": lambda a, b: np.logaddexp2(a, b),
+    "fmax": lambda a, b: np.fmax(a, b),
+    "fmin": lambda a, b: np.fmin(a, b),
+    "fabs": lambda a, b: np.fabs(a),
+    "arcsinh": lambda a, b: np.arcsinh(a),
+    "arccosh": lambda a, b: np.arccosh(a * a + 1.5),
+    "deg2rad": lambda a, b: np.deg2rad(a),
+    "rad2deg": lambda a, b: np.rad2deg(a),
+    "degrees": lambda a, b: np.degrees(a),
+    "radians": lambda a, b: np.radians(a),
+    "rot90": lambda a, b: np.rot90(a, k=3),
+    "fliplr": lambda a, b: np.fliplr(a),
+    "flipud": lambda a, b: np.flipud(a),
+    "rollaxis": lambda a, b: np.rollaxis(a, 1),
+    "select": lambda a, b: np.select([a > 0, b > 0], [a, b * 2], default=-1.0),
+    "partition": lambda a, b: np.partition(a, 0, axis=0)[0],
+    "nan_to_num": lambda a, b: np.nan_to_num(a, nan=1.0),
+    "linspace": lambda a, b: np.linspace(a[0], b[0], 4),
+    "diagonal": lambda a, b: np.diagonal(a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_CALLS))
+def test_numpy_functions_on_tensors_run_autodiffs_ops_and_record(name):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    call = NUMPY_CALLS[name]
+    out = call(*_on_tensors(a, b))
+    assert isinstance(out, ad.Tensor) and out.requires_grad, f"np.{name} on Tensors did not record"
+    np.testing.assert_allclose(out.data, call(a, b), rtol=1e-12, atol=1e-12)
+    ad.gradcheck(call, [a, b])
+
+
+def test_row_stack_is_vstack():
+    a, b = _on_tensors(np.ones(3), np.zeros((2, 3)))
+    np.testing.assert_array_equal(ad.row_stack([a, b]).data, np.vstack([a.data, b.data]))
+    with pytest.warns(DeprecationWarning):                 # NumPy's own deprecation, then our vstack
+        assert np.row_stack([a, b]).requires_grad
+
+
+def test_stacking_numbers_and_arrays_with_float32_tensors_stays_float32():
+    t = ad.tensor([[1.0, 2.0]], requires_grad=True)
+    for out in (ad.vstack([t, np.array([3.0, 4.0]).astype(np.float32), [5.0, 6.0]]), ad.hstack([t[0], 7.0]),
+                ad.append(t, 3.0), ad.diff(t, prepend=0.5), ad.column_stack([t[0], [1.0, 2.0]])):
+        assert out.dtype == np.float32 and out.requires_grad
+    np.testing.assert_array_equal(ad.vstack([t, [5.0, 6.0]]).data, [[1, 2], [5, 6]])
+    np.testing.assert_array_equal(ad.diff(t, prepend=0.5).data, np.diff(t.data, prepend=0.5))
+    assert isinstance(ad.vstack([np.ones(2), np.zeros(2)]), np.ndarray)    # arrays in, an array out
+
+
+@settings(max_examples=50)
+@given(data=st.data())
+def test_partition_puts_the_kth_value_in_place_and_the_rest_on_its_sides(data):
+    x = data.draw(arrays(data.draw(nonscalar_shapes), "real", unique=True))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    kth = data.draw(st.one_of(st.integers(-n, n - 1), st.lists(st.integers(0, n - 1), min_size=1, max_size=3)))
+    t = ad.tensor(x, requires_grad=True)
+    out = ad.partition(t, kth, axis=axis)
+    moved_x, moved_out = np.moveaxis(x, axis, -1), np.moveaxis(out.data, axis, -1)
+    ordered = np.sort(moved_x, axis=-1)
+    np.testing.assert_array_equal(np.sort(moved_out, axis=-1), ordered)          # a permutation of each row
+    for k in np.atleast_1d(kth):
+        k = k % n
+        np.testing.assert_array_equal(moved_out[..., k], ordered[..., k])       # the kth in its place
+        assert (moved_out[..., :k] <= moved_out[..., k:k + 1]).all()            # smaller ones before it
+        assert (moved_out[..., k + 1:] >= moved_out[..., k:k + 1]).all()        # larger ones after
+    upstream = np.random.default_rng(0).normal(size=x.shape)
+    (out * upstream).sum().backward()
+    # The gradient of a permutation: each value gets the upstream gradient of the place it moved to.
+    moved_up = np.moveaxis(upstream, axis, -1)
+    goes_to = moved_out[..., :, None] == moved_x[..., None, :]                # [i, j]: out's i is x's j
+    np.testing.assert_allclose(np.moveaxis(t.grad.data, axis, -1),
+                               np.einsum("...ij,...i->...j", goes_to, moved_up), rtol=1e-12)
+
+
+def test_fmax_fmin_let_the_number_win_over_nan_and_share_ties():
+    a = ad.tensor([1.0, np.nan, 3.0, np.nan, 2.0], dtype=np.float64, requires_grad=True)
+    b = ad.tensor([2.0, 5.0, np.nan, np.nan, 2.0], dtype=np.float64, requires_grad=True)
+    for op, reference in ((ad.fmax, np.fmax), (ad.fmin, np.fmin)):
+        a.grad = b.grad = None
+        out = op(a, b)
+        np.testing.assert_array_equal(out.data, reference(a.data, b.data))
+        out.sum().backward()
+        winner_a = [0.0, 0.0, 1.0, 0.5, 0.5] if op is ad.fmax else [1.0, 0.0, 1.0, 0.5, 0.5]
+        assert a.grad.tolist() == winner_a
+        assert b.grad.tolist() == [1 - w for w in winner_a]
+    assert ad.fmax(ad.tensor([1.0], requires_grad=True), np.float64(np.nan)).dtype == np.float32
+
+
+def test_nan_to_num_gradient_is_one_where_finite_and_zero_where_replaced():
+    x = ad.tensor([1.5, np.nan, np.inf, -np.inf, -2.0], requires_grad=True)
+    out = ad.nan_to_num(x, nan=7.0, posinf=100.0, neginf=-100.0)
+    np.testing.assert_array_equal(out.data, np.nan_to_num(x.data, nan=7.0, posinf=100.0, neginf=-100.0))
+    assert out.dtype == np.float32
+    (out * ad.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 0.0, 5.0]
+    np.testing.assert_array_equal(ad.nan_to_num(x).data, np.nan_to_num(x.data))     # NumPy's defaults
+    np.testing.assert_array_equal(ad.nan_to_num(ad.tensor([1, 2])).data, [1, 2])     # integers: unchanged
+
+
+def test_logaddexp_is_exact_in_the_tails_and_its_gradient_is_a_softmax_weight():
+    a = ad.tensor([1000.0, -1000.0, 0.0, -np.inf], dtype=np.float64, requires_grad=True)
+    b = ad.tensor([1000.0, -1001.0, 50.0, 0.0], dtype=np.float64, requires_grad=True)
+    out = ad.logaddexp(a, b)
+    np.testing.assert_array_equal(out.data, np.logaddexp(a.data, b.data))
+    out.sum().backward()
+    weight = 1 / (1 + np.exp(b.data - a.data))
+    np.testing.assert_allclose(a.grad.data, weight, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.data, 1 - weight, rtol=1e-12)
+    x = ad.tensor([3.0], dtype=np.float64, requires_grad=True)
+    (g,) = ad.grad(ad.logaddexp(x, x).sum(), [x], create_graph=True)          # a tie: exact, every order
+    assert g.item() == pytest.approx(1.0, abs=1e-15)
+    (h,) = ad.grad(g.sum(), [x])
+    assert h.item() == pytest.approx(0.0, abs=1e-15)                       # log(2 e^x) = x + log 2: second derivative 0
+    y = ad.tensor([1.0, 4.0], dtype=np.float64)
+    ad.gradgradcheck(lambda p, q: ad.logaddexp2(p, q) ** 2, [y.data, y.data[::-1].copy()])
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_linspace_is_differentiable_in_start_and_stop_across_broadcasting(data):
+    start, stop = data.draw(broadcast_pair())
+    num = data.draw(st.integers(0, 5))
+    endpoint, axis = data.draw(st.booleans()), data.draw(st.integers(-1, 0))
+    out = ad.linspace(ad.tensor(start), ad.tensor(stop), num, endpoint=endpoint, axis=axis)
+    np.testing.assert_allclose(out.data, np.linspace(start, stop, num, endpoint=endpoint, axis=axis), rtol=1e-12,
+                               atol=1e-15)
+    ad.gradcheck(lambda a, b: ad.linspace(a, b, num, endpoint=endpoint, axis=axis), [start, stop])
+    ad.gradgradcheck(lambda a, b: ad.linspace(a, b, num, endpoint=endpoint, axis=axis) ** 2, [start, stop])
+
+
+def test_linspace_from_numbers_and_its_other_arguments():
+    out = ad.linspace(0, 1, 5)
+    assert out.dtype == np.float32 and out.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0] and not out.requires_grad
+    assert ad.linspace(0.0, 1.0, 3, requires_grad=True).is_leaf and ad.linspace(0, 1, 3, requires_grad=True).requires_grad
+    values, step = ad.linspace(ad.tensor(2.0), 3.0, 5, retstep=True)
+    assert step.item() == 0.25 and values.tolist()[-1] == 3.0
+    assert ad.linspace(0.0, 10.0, 4, dtype=np.int64).tolist() == np.linspace(0.0, 10.0, 4, dtype=np.int64).tolist()
+    assert ad.linspace(1.0, 2.0, 1).tolist() == [1.0] and ad.linspace(1.0, 2.0, 0).shape == (0,)
+    start = ad.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    np.linspace(start, 2.0, 3).sum().backward()                  # through NumPy's own linspace
+    assert start.grad.tolist() == [1.5, 1.5]
+    with pytest.raises(ValueError, match="linspace: number of samples, -1, must be non-negative"):
+        ad.linspace(0.0, 1.0, -1)
+
+
+def test_gradient_is_differentiable_in_tensor_coordinates_too():
+    rng = np.random.default_rng(1)
+    f, x, y = rng.normal(size=(4, 3)), np.array([0.0, 0.5, 1.75, 2.0]), np.array([-1.0, 0.0, 3.0])
+    for edge_order in (1, 2):
+        def fn(values, xs, ys):
+            return ad.stack(ad.gradient(values, xs, ys, edge_order=edge_order), 0)
+        np.testing.assert_allclose(fn(*_on_tensors(f, x, y)).data, np.gradient(f, x, y, edge_order=edge_order),
+                                   rtol=1e-12)
+        ad.gradcheck(fn, [f, x, y])
+        ad.gradgradcheck(fn, [f, x, y])
+    even = ad.tensor(np.array([0.0, 2.0, 4.0, 6.0]), requires_grad=True)    # even spacing that requires grad
+    np.testing.assert_allclose(ad.gradient(ad.tensor(f), even, axis=0).data, np.gradient(f, 2.0, axis=0), rtol=1e-12)
+    ad.gradcheck(lambda d: ad.gradient(ad.tensor(f), d, axis=0), [even.data])
+    assert ad.gradient(ad.tensor([1, 4, 9])).dtype == np.float64        # integers: float64, as NumPy
+
+
+def test_cross_of_2_vectors_and_mixed_sizes_like_numpy():
+    rng = np.random.default_rng(2)
+    a2, b2, b3 = rng.normal(size=(4, 2)), rng.normal(size=(4, 2)), rng.normal(size=(1, 3))
+    np.testing.assert_allclose(ad.cross(*_on_tensors(a2, b2)).data, a2[:, 0] * b2[:, 1] - a2[:, 1] * b2[:, 0])
+    a3 = np.concatenate([a2, np.zeros((4, 1))], axis=1)
+    np.testing.assert_allclose(ad.cross(*_on_tensors(a2, b3)).data, np.cross(a3, b3), rtol=1e-12)
+    np.testing.assert_allclose(ad.cross(*_on_tensors(b3, a2)).data, np.cross(b3, a3), rtol=1e-12)
+    for pair in ((a2, b2), (a2, b3), (b3, a2)):
+        ad.gradcheck(ad.cross, list(pair))
+        ad.gradgradcheck(lambda p, q: ad.cross(p, q) ** 2, list(pair))
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda t: ad.vsplit(t[0], 2), "vsplit only works on arrays of 2 or more dimensions"),
+    (lambda t: ad.dsplit(t, 2), "dsplit only works on arrays of 3 or more dimensions"),
+    (lambda t: ad.vstack(t for t in [t]), "vstack: arrays to stack must be passed as a sequence"),
+    (lambda t: ad.hstack([]), "hstack: needs at least one array"),
+    (lambda t: ad.select([t > 0], [t, t]), "select: list of cases must be same length as list of conditions"),
+    (lambda t: ad.select([t], [t]), "select: invalid entry 0 in condlist: should be boolean"),
+    (lambda t: ad.select([], []), "select with an empty condition list is not possible"),
+    (lambda t: ad.rot90(t, axes=(1, 1)), r"rot90: axes must be different"),
+    (lambda t: ad.rot90(t, axes=(0, 3)), r"rot90: axes=\(0, 3\) out of range"),
+    (lambda t: ad.rollaxis(t, 0, 4), "rollaxis: 'start' arg requires -2 <= start < 3, but 4"),
+    (lambda t: ad.diff(t, -1), "diff: order must be non-negative but got -1"),
+    (lambda t: ad.diff(t[0, 0]), "diff requires input that is at least one dimensional"),
+    (lambda t: ad.gradient(t[:1]), r"gradient: shape \(1, 4\) is too small along axis 0"),
+    (lambda t: ad.gradient(t, edge_order=3), "gradient: edge_order must be 1 or 2"),
+    (lambda t: ad.gradient(t, [0.0, 1.0], 1.0), "distances must match the length"),
+    (lambda t: ad.gradient(t, 1.0, 1.0, 1.0), "gradient: invalid number of spacing arguments"),
+    (lambda t: ad.cross(t, t), r"cross: incompatible dimensions .* got vectors of 4 and 4"),
+    (lambda t: ad.partition(t, 1, order="x"), "partition: order= names fields of structured arrays"),
+    (lambda t: ad.fliplr(t[0]), "fliplr: needs at least 2 dimensions"),
+    (lambda t: ad.vstack([t], dtype=np.int32), "vstack: cannot cast from float32 to int32 according to the rule"),
+])
+def test_the_new_numpy_functions_refuse_with_numpys_reasons(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(ad.tensor(np.ones((3, 4)), dtype=np.float32, requires_grad=True))
+# ---- end of issue 20's tests

@@ -88,3 +88,70 @@ def test_a_pytorch_style_loop_with_loader_and_scheduler_learns():
     model.eval()
     accuracy = (model(x).numpy().argmax(1) == y).mean()
     assert accuracy > 0.95
+
+
+# ---- issue 20: PyTorch's tensor names where NumPy has none (aliases of existing ops)
+def test_pow_unsqueeze_view_and_numel_are_the_ops_numpy_names():
+    x = ad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert x.pow(2).tolist() == (x ** 2).tolist() and ad.pow(x, 0.5).grad_fn.name == "pow"
+    assert ad.pow(x, x).tolist() == (x ** x).tolist()
+    assert x.unsqueeze(0).shape == (1, 2, 3) and x.unsqueeze(-1).shape == (2, 3, 1) and x.unsqueeze(2).shape == (2, 3, 1)
+    assert x.unsqueeze(-3).shape == (1, 2, 3)
+    for dim in (3, -4):
+        with pytest.raises(IndexError, match=rf"expected to be in range of \[-3, 2\], but got {dim}"):
+            x.unsqueeze(dim)
+    assert x.view(3, 2).shape == (3, 2) and x.view((6,)).shape == (6,) and x.view(-1, 1).shape == (6, 1)
+    with pytest.raises(TypeError, match=r"view: takes a shape.*use astype"):
+        x.view(np.int32)
+    assert x.numel() == 6 and isinstance(x.numel(), int) and ad.tensor(2.0).numel() == 1
+    (x.pow(3).sum() + x.unsqueeze(1).view(6).sum()).backward()
+    np.testing.assert_allclose(x.grad.data, 3 * x.data ** 2 + 1)
+
+
+def test_grad_zero_writes_in_place_under_no_grad_and_counts_a_version():
+    w = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (w * w).sum().backward()
+    grad = w.grad
+    assert grad.zero_() is grad and w.grad is grad and grad.tolist() == [0.0, 0.0, 0.0] and grad.version == 1
+    (w * w).sum().backward()                                   # accumulates into the zeroed buffer
+    assert w.grad.tolist() == [2.0, 4.0, 6.0]
+    w.sum().backward()                                         # a broadcast gradient (read-only memory)
+    b = ad.tensor(np.ones((2, 2)), requires_grad=True)
+    b.sum().backward()
+    assert b.grad.zero_().tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    with pytest.raises(RuntimeError, match=r"zero_ on a tensor of shape \(3,\) that requires grad.*no_grad"):
+        w.zero_()
+    with ad.no_grad():
+        w.zero_()                                              # as an optimizer's reset in PyTorch
+    assert w.tolist() == [0.0, 0.0, 0.0] and w.version == 1
+    a, b = ad.tensor([1.0, 2.0], requires_grad=True), ad.tensor([3.0, 4.0], requires_grad=True)
+    upstream = ad.tensor([1.0, 1.0])
+    (a + b).backward(upstream, create_graph=True)        # one gradient for both: each leaf gets its own copy
+    assert a.grad is not b.grad and a.grad is not upstream
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0] and upstream.tolist() == [1.0, 1.0]
+    kept = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = kept * kept
+    with ad.no_grad():
+        kept.zero_()
+    with pytest.raises(RuntimeError, match="mul"):             # the graph saw its input change
+        y.sum().backward()
+
+
+def test_linspace_and_arange_make_tensors_as_pytorch():
+    assert ad.arange(5).dtype == np.int64 and ad.arange(5).tolist() == [0, 1, 2, 3, 4]
+    values = ad.arange(0.0, 1.0, 0.1)
+    assert values.dtype == np.float32 and values.shape == (10,)
+    np.testing.assert_array_equal(values.data, np.arange(0.0, 1.0, 0.1).astype(np.float32))
+    assert ad.arange(1, 2, 0.25, dtype=np.float64).dtype == np.float64
+    leaf = ad.arange(3.0, requires_grad=True)
+    assert leaf.is_leaf and leaf.requires_grad and leaf.dtype == np.float32
+    with pytest.raises(TypeError, match="only floating-point tensors can require grad"):
+        ad.arange(3, requires_grad=True)
+    steps = ad.linspace(-1.0, 1.0, 5)
+    assert steps.dtype == np.float32 and steps.tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    start = ad.tensor(0.0, requires_grad=True)
+    (ad.linspace(start, 1.0, 5) ** 2).sum().backward()        # differentiable in start (and stop)
+    # d/dstart of sum(y_i ** 2), y_i = start + (1 - start) * i / 4, at start = 0
+    np.testing.assert_allclose(start.grad.item(), sum(2 * (i / 4) * (1 - i / 4) for i in range(5)), rtol=1e-6)
+# ---- end of issue 20's tests
