@@ -60,12 +60,10 @@ class Tensor:
 
     ``data`` is the array; ``grad`` the accumulated gradient (a Tensor of the
     same shape and dtype) after ``backward``; ``requires_grad`` marks the
-    leaves to differentiate with respect to.  ``logits`` is set by nn's softmax
-    and sigmoid activations to the tensor they were computed from (Keras's
-    ``_keras_logits``): cross-entropy losses then compute from it.
+    leaves to differentiate with respect to.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "scope", "logits", "_node", "_retains_grad",
+    __slots__ = ("data", "grad", "requires_grad", "name", "scope", "_node", "_retains_grad",
                  "_versions", "__weakref__")
     # ------------------------------------------------- NumPy's own functions
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -83,7 +81,6 @@ class Tensor:
         self.grad = None
         self.name = name
         self.scope = current_scope()
-        self.logits = None
         self._node = None
         self._retains_grad = False
         self._versions = None
@@ -97,7 +94,6 @@ class Tensor:
         t.requires_grad = node is not None
         t.name = None
         t.scope = node.scope if node is not None else None
-        t.logits = None
         t._node = node
         t._retains_grad = False
         t._versions = None

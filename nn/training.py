@@ -190,6 +190,7 @@ class Model(Module):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimizer step on a batch; returns [loss, *metrics] for it."""
+        ad.keep_heap_slack()            # once per process: training reuses freed activations (docs/performance.md)
         self.optimizer.zero_grad()
         out = self(x)
         loss = self.loss(y, out) if sample_weight is None else self.loss(y, out, sample_weight=sample_weight)
