@@ -529,3 +529,20 @@ class BatchNormalization(Layer):
         if self.beta is not None:
             out = out + self.beta
         return out
+
+
+# ------------------------------------------------------------ activation layers (Activation is above)
+class Softmax(Layer):
+    """Keras's Softmax layer: the softmax along ``axis`` (the last by default).
+
+    Over the last axis its output remembers its logits, as the softmax
+    activation's does, so cross-entropy computes from them (``nn.Sequential([model,
+    layers.Softmax()])`` trains as exactly as ``activation="softmax"``).
+    """
+
+    def __init__(self, axis=-1, name=None, input_shape=None):
+        super().__init__(name, input_shape)
+        self.axis = axis
+
+    def forward(self, x):
+        return activations.softmax(x, axis=self.axis)
