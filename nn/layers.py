@@ -11,6 +11,7 @@ import math
 import re
 
 import autodiff as ad
+from autodiff.extend import backend
 
 from . import activations, initializers
 from .module import Module, Parameter
@@ -246,12 +247,12 @@ class Dropout(Layer):
         super().__init__(name, input_shape)
         self.rate = rate
         # A seeded layer owns its generator: reproducible, yet a new mask on every call.
-        self.rng = ad.backend.generator(seed) if seed is not None else None
+        self.rng = backend.generator(seed) if seed is not None else None
 
     def forward(self, x):
         if not self.training or self.rate == 0:
             return x
-        keep = (self.rng or ad.backend.generator()).random(x.shape) >= self.rate
+        keep = (self.rng or backend.generator()).random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / x.dtype.type(1 - self.rate))
 
 
@@ -507,10 +508,10 @@ class BatchNormalization(Layer):
         n = input_shape[-1]
         _reserve(self, [(n,)] * (2 + self.scale + self.center))
         with ad.name_scope(self.name):
-            self.gamma = Parameter(ad.backend.ones(n), name="gamma") if self.scale else None
-            self.beta = Parameter(ad.backend.zeros(n), name="beta") if self.center else None
-            self.moving_mean = Parameter(ad.backend.zeros(n), name="moving_mean", trainable=False)
-            self.moving_variance = Parameter(ad.backend.ones(n), name="moving_variance", trainable=False)
+            self.gamma = Parameter(backend.ones(n), name="gamma") if self.scale else None
+            self.beta = Parameter(backend.zeros(n), name="beta") if self.center else None
+            self.moving_mean = Parameter(backend.zeros(n), name="moving_mean", trainable=False)
+            self.moving_variance = Parameter(backend.ones(n), name="moving_variance", trainable=False)
 
     def forward(self, x):
         axes = tuple(range(x.ndim - 1))

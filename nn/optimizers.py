@@ -10,7 +10,7 @@ workers and passing the GIL between the passes costs more than a second core
 gives on updates this size (docs/performance.md).
 
 RMSprop and Adam can also run their update as one fused pass
-(``ad.backend.rmsprop_update``: C on the CPU, ``autodiff/_kernels.c``), the way
+(``backend.rmsprop_update``: C on the CPU, ``autodiff/_kernels.c``), the way
 PyTorch's ``fused=True`` optimizers do: pip builds the kernel when a C compiler
 is present, and it gives the same bits as the array code here.  Every array
 operation goes through the array module of the parameter (``array_module``).
@@ -21,10 +21,10 @@ import math
 import numbers
 
 import autodiff as ad
+from autodiff.extend import backend
 
 from .schedules import LearningRateSchedule
 
-backend = ad.backend
 array_module = backend.xp
 
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 import autodiff as ad
+from autodiff.extend import backend
 
 from . import losses, metrics as metrics_module, optimizers
 from .callbacks import CallbackList, History
@@ -135,7 +136,7 @@ class Model(Module):
                 progress = Progress(steps, verbose)
                 progress.epoch_header(epoch + 1, epochs)
                 callbacks.on_epoch_begin(epoch, {})
-                order = ad.backend.generator().permutation(n) if shuffle else None
+                order = backend.generator().permutation(n) if shuffle else None
                 totals = np.zeros(1 + len(self.metrics))
                 seen = 0
                 for step in range(steps):
