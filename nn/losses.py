@@ -48,6 +48,7 @@ class Loss:
     """The base of every loss: subclasses define ``per_sample(y_true, y_pred)`` (or ``compute``)."""
 
     name = "loss"
+    reduction = "sum_over_batch_size"      # for subclasses of your own that skip Loss.__init__
 
     def __init__(self, reduction="sum_over_batch_size", name=None):
         self.reduction = _standard_reduction(reduction, type(self).__name__)

@@ -187,3 +187,13 @@ def test_metrics_are_the_losses_arithmetic():
     t, p = rng.random((6, 3)).astype(np.float32), rng.random((6, 3)).astype(np.float32) + 0.05
     for name in ["mae", "mse", "mape", "kld", "hinge"]:
         assert nn.metrics.get(name)[1](t, p) == losses.get(name)(t, p).item()
+
+
+def test_a_loss_of_your_own_needs_only_per_sample():
+    class Quartic(losses.Loss):
+        def per_sample(self, y_true, y_pred):
+            return ((y_pred - y_true) ** 4).mean(axis=-1)
+
+    y, p = np.zeros((2, 2), np.float32), np.array([[1.0, 2.0], [0.0, 1.0]], np.float32)
+    assert Quartic()(y, p).item() == pytest.approx((8.5 + 0.5) / 2)
+    assert Quartic(reduction="sum")(y, p, sample_weight=[1.0, 2.0]).item() == pytest.approx(8.5 + 1.0)
