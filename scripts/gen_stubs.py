@@ -80,9 +80,20 @@ def _as_method(params):
     return [first.replace(name="self", default=first.empty)] + rest
 
 
+def own(declaration):
+    """Ops declared by autodiff itself, not by code that registered more in this process (tests, users)."""
+    return getattr(declaration.op, "__module__", "").startswith("autodiff.")
+
+
 def exported_ops():
     from autodiff.registry import OPS
-    return [d for d in OPS.values() if d.export]
+    return [d for d in OPS.values() if d.export and own(d)]
+
+
+def foreign_names():
+    """The functions and Tensor attributes that ops declared outside autodiff added in this process."""
+    from autodiff.registry import OPS
+    return {n for d in OPS.values() if not own(d) for n in (d.name,) + d.methods + d.reflected}
 
 
 def functional_stub():
@@ -98,8 +109,9 @@ def functional_stub():
 def package_stub():
     import autodiff
     ops = {d.name: d for d in exported_ops()}
+    foreign = foreign_names()
     imports, defs, constants = [], [], []
-    for name in sorted(n for n in vars(autodiff) if not n.startswith("_")):
+    for name in sorted(n for n in vars(autodiff) if not n.startswith("_") and n not in foreign):
         value = getattr(autodiff, name)
         if name in ops:
             defs.append(_op_def(name, op_parameters(ops[name]), returns=RETURNS.get(name)))
@@ -128,15 +140,15 @@ def tensor_stub():
     from autodiff.registry import OPS
     tensor = sys.modules["autodiff.tensor"]          # ad.tensor is the function of that name
     Tensor = tensor.Tensor
-    declared = {}
-    for d in OPS.values():
+    declared, foreign = {}, foreign_names()
+    for d in filter(own, OPS.values()):
         for attribute in d.methods:
             declared[attribute] = (d, False)
         for attribute in d.reflected:
             declared[attribute] = (d, True)
     body = [f"    {slot}: Any\n" for slot in Tensor.__slots__ if slot != "__weakref__"]
     for name, value in vars(Tensor).items():
-        if name in declared or name in ("__slots__", "__module__", "__doc__", "__weakref__", "__dict__",
+        if name in declared or name in foreign or name in ("__slots__", "__module__", "__doc__", "__weakref__", "__dict__",
                                         "__firstlineno__", "__static_attributes__") or \
                 isinstance(value, types.MemberDescriptorType):
             continue
