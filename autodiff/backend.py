@@ -4,8 +4,8 @@ autodiff and nn reach NumPy through this module: ``xp(array)`` is the module
 that holds an array, and the few things array libraries spell differently live
 here (selecting against zero fast, scatter-add, summing rows, adding a bias
 and the ReLU along long rows, random numbers, the fused optimizer kernels, what
-counts as an array), and so does the one
-setting of the process's memory allocator that training needs (heap slack).
+counts as an array), and so does the one setting of the process's memory
+allocator that training asks for explicitly (``keep_heap_slack``).
 Another library (CuPy is next) slots in by adding its array type to
 ``_MODULES`` and its spelling of each helper below; nothing else needs to change.
 
@@ -32,37 +32,50 @@ except ImportError:
     _kernels = None
 
 
-def _keep_heap_slack(default=64 << 20):
-    """Ask glibc's malloc to keep freed activations for the next step instead of returning them.
+HEAP_SLACK = 64 << 20
+heap_slack = None         # the bytes of slack asked of glibc's malloc by keep_heap_slack, once it ran
+
+
+def keep_heap_slack(pad=None):
+    """Ask glibc's malloc to keep freed activations for the next training step instead of returning them.
 
     By default glibc hands freed memory at the heap's top back to the kernel at
     once, and maps arrays above a threshold it keeps adjusting with their own
     pages: a training step that frees its activations and allocates them again
-    then page-faults every page back in.  One step of the book's convnet spent 14
-    of its 38 ms in the kernel that way (3,800 page faults a step).  So: keep
-    ``default`` bytes of slack at the heap's top (M_TOP_PAD), and fix the mapping
-    threshold at glibc's largest, 32 MiB (M_MMAP_THRESHOLD; setting the slack
-    alone froze the threshold wherever the process's history had left it, and
-    training after loading MNIST still faulted 5,900 times a step).  No faults
-    and 20 ms a step then; the memory kept is reused by the next allocation.
-    ``ROSENBLATT_MALLOC_TOP_PAD=0`` (bytes) leaves malloc as it was; other C
-    libraries are left alone.
+    then page-faults every page back in.  This keeps ``pad`` bytes of slack at
+    the heap's top (M_TOP_PAD, default 64 MiB) and fixes the mapping threshold
+    at glibc's largest, 32 MiB (M_MMAP_THRESHOLD; setting the slack alone froze
+    the threshold wherever the process's history had left it).  The memory kept
+    is reused by the next allocation.  docs/performance.md has the measurements.
+
+    It changes the whole process, so importing autodiff does not call it:
+    ``Model.train_step`` (and so ``fit``) calls it, once; a training loop of
+    your own may call it too.  ``ROSENBLATT_NO_HEAP_TUNING=1`` (or
+    ``ROSENBLATT_MALLOC_TOP_PAD=0``) leaves malloc as it was; other C libraries
+    are left alone.  Returns the slack in bytes now asked for (0: none).
     """
-    pad = os.environ.get("ROSENBLATT_MALLOC_TOP_PAD", str(default))
-    if not pad.isdigit():
-        raise ValueError(f"ROSENBLATT_MALLOC_TOP_PAD must be a number of bytes, got {pad!r}")
+    global heap_slack
+    if heap_slack is not None and pad is None:
+        return heap_slack
+    if os.environ.get("ROSENBLATT_NO_HEAP_TUNING", "") not in ("", "0"):
+        heap_slack = 0
+        return 0
+    if pad is None:
+        pad = os.environ.get("ROSENBLATT_MALLOC_TOP_PAD", str(HEAP_SLACK))
+        if not pad.isdigit():
+            raise ValueError(f"ROSENBLATT_MALLOC_TOP_PAD must be a number of bytes, got {pad!r}")
+    pad = int(pad)
     try:
         glibc = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
     except (AttributeError, ValueError, OSError):        # not a POSIX C library (Windows)
         glibc = False
-    if int(pad) and glibc:
+    if pad and glibc:
         M_TOP_PAD, M_MMAP_THRESHOLD = -2, -3
         libc = ctypes.CDLL(None)
-        libc.mallopt(M_TOP_PAD, int(pad))
+        libc.mallopt(M_TOP_PAD, pad)
         libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)      # glibc's largest: arrays up to 32 MiB come from the heap
-
-
-_keep_heap_slack()
+    heap_slack = pad if glibc else 0
+    return heap_slack
 
 # array type -> the module whose functions compute on it
 _MODULES = {numpy.ndarray: numpy}
@@ -126,10 +139,10 @@ def where(condition, a, b, out=None):
 
     Selecting a float array against a scalar zero (the gradient of relu, clip,
     max pooling and every mask) is NumPy's slowest case: numpy.where branches on
-    every value (5 ms for conv1's gradient).  A bitwise AND of the values' bits
-    with a mask whose bits are all set where ``condition`` holds gives the same
-    array bit for bit, NaN and inf included, 15x faster (a product with the
-    mask would be as fast but turns inf * 0 into NaN).
+    every value.  A bitwise AND of the values' bits with a mask whose bits are
+    all set where ``condition`` holds gives the same array bit for bit, NaN and
+    inf included, without the branch (a product with the mask would turn
+    inf * 0 into NaN).
     """
     if (type(a) is numpy.ndarray and is_zero_scalar(b) and a.dtype.kind == "f" and a.shape == condition.shape
             and condition.dtype == bool and (out is None or out.dtype == a.dtype)):
@@ -153,9 +166,9 @@ def sum_leading(array, n):
     """``array`` summed over its first ``n`` axes (a bias's gradient: every row of a batch added up).
 
     NumPy adds a C-contiguous float array's rows one after another; one
-    matrix-vector product with a vector of ones does the same sums in BLAS,
-    5x faster (709 -> 137 us for a (43264, 32) float32 array) and no less
-    accurate (its largest relative error there 5e-6 against NumPy's 1.5e-5).
+    matrix-vector product with a vector of ones does the same sums in BLAS's
+    vectorised loops, and no less accurately (tests/test_engine.py checks it
+    against NumPy's error).
     A sum down to one number keeps NumPy's pairwise summation.
     """
     rows, width = math.prod(array.shape[:n]), math.prod(array.shape[n:])
@@ -171,10 +184,9 @@ def sum_leading(array, n):
 
 
 # NumPy's inner loops run along the last axis: adding a bias of 32 channels to
-# an image batch runs 43,264 loops of 32 values, and numpy.maximum(x, 0) takes
-# a path for its scalar operand that skips the vector instructions.  Both are
-# 2.5-3x faster when the array is seen as rows of PERIOD values and the other
-# operand is a row as long (conv1's bias and ReLU: 353 -> 146 us, 521 -> 167 us).
+# an image batch runs one loop of 32 values per pixel, and numpy.maximum(x, 0)
+# takes a path for its scalar operand that skips the vector instructions.  Seen
+# as rows of PERIOD values against a row as long, both run long vector loops.
 PERIOD = 8192
 _zero_rows = {}                 # dtype -> PERIOD zeros, for relu
 

@@ -2,6 +2,9 @@
 
 From one declaration come the function ``ad.exp`` (and ``autodiff.functional.exp``),
 the method ``Tensor.exp`` and any operators named (``+`` is ``Tensor.__add__``).
+``OPS`` keeps every declaration, in order: the type stubs are generated from it
+(scripts/gen_stubs.py).  A name is declared once; ``replace=True`` says that
+replacing an op (and with it ``np.exp(t)``) is meant.
 """
 import inspect
 import sys
@@ -12,7 +15,21 @@ from .tensor import Tensor, UnsupportedOperand, apply
 _package = sys.modules[__name__.rpartition(".")[0]]      # autodiff itself: ad.exp, and ops declared later too
 
 
-def register(name, methods=None, reflected=(), export=True, prop=False):
+class Declaration:
+    """One ``register`` call: the op (a Function class or a function), its function and where it went."""
+
+    def __init__(self, name, op, function, methods, reflected, export, prop):
+        self.name, self.op, self.function = name, op, function
+        self.methods, self.reflected, self.export, self.prop = methods, reflected, export, prop
+
+    def __repr__(self):
+        return f"<op {self.name}: {getattr(self.op, '__qualname__', self.op)}>"
+
+
+OPS = {}     # name (``Tensor.name`` for methods alone) -> Declaration, in the order of declaration
+
+
+def register(name, methods=None, reflected=(), export=True, prop=False, replace=False):
     """Declare the op ``name``.
 
     - a Function subclass: its inputs are the parameters of ``forward`` (a
@@ -25,21 +42,40 @@ def register(name, methods=None, reflected=(), export=True, prop=False):
     ``methods``: Tensor attributes that call it (default: ``name``; ``()`` for
     none); ``reflected``: operators that take the Tensor second (``__radd__``);
     ``prop``: the methods are properties (``.T``); ``export``: add it to
-    ``autodiff.functional`` and to ``ad``.
+    ``autodiff.functional`` and to ``ad``.  A name or Tensor attribute that
+    exists already is refused unless ``replace=True``.
     """
+    methods = (name,) if methods is None else tuple(methods)
+    reflected = tuple(reflected)
+
     def declare(op):
+        if not replace:
+            _check_free(name, methods + reflected, export)
         function = _function_of(op) if isinstance(op, type) else op
         if export:
             setattr(functional, name, function)
             setattr(_package, name, function)
-            functional.__all__.append(name)
-        for attribute in ((name,) if methods is None else methods):
+            if name not in functional.__all__:
+                functional.__all__.append(name)
+        OPS[name if export else "Tensor." + name] = Declaration(name, op, function, methods, reflected, export, prop)
+        for attribute in methods:
             setattr(Tensor, attribute, property(function) if prop else
                     _operator(op, function) if attribute.startswith("__") else function)
         for attribute in reflected:
             setattr(Tensor, attribute, _operator(op, function, reflected=True))
         return op
     return declare
+
+
+def _check_free(name, attributes, export):
+    taken = []
+    if export and (name in OPS or hasattr(functional, name) or hasattr(_package, name)):
+        taken.append(f"ad.{name}")
+    taken += [f"Tensor.{a}" for a in attributes if a in vars(Tensor)]
+    if taken:
+        raise ValueError(f"register({name!r}): {' and '.join(taken)} exist already; registering would silently "
+                         "replace them (and NumPy's function of that name on Tensors). Choose another name, or "
+                         "pass replace=True if replacing is what you mean")
 
 
 def _function_of(cls):
@@ -70,7 +106,7 @@ def _operator(op, function, reflected=False):
     """An operator method: NotImplemented for operands no op takes, so Python tries the other side.
 
     The binary operators of Function classes call ``apply`` directly: they run for
-    every ``+`` and ``*``, and a call less is a tenth of a small op's cost.
+    every ``+`` and ``*``, and a Python call less is a visible share of a small op.
     """
     binary = isinstance(op, type) and function.__code__.co_argcount == 2
     if reflected:

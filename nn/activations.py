@@ -1,38 +1,153 @@
-"""Activations by name and as functions of Tensors."""
+"""Activations by Keras name and as functions of Tensors, with Keras 3's defaults.
+
+``softmax`` and ``sigmoid`` remember the tensor they were computed from (Keras
+keeps it as ``_keras_logits`` on its own tensors; here it is nn's own weak map,
+``logits_of``): cross-entropy losses then compute from the logits, exactly,
+instead of taking the log of a clipped probability.  That one lookup is the
+only logits path, so fit, evaluate and a loop of your own give the same loss,
+grad mode on or off.
+"""
+import weakref
+
 import autodiff as ad
+
+# id(output) -> (weak reference to the output, its logits); an entry goes when its output does.
+_logits = {}
+
+
+def remember_logits(out, logits):
+    """Record that ``out`` was computed from ``logits`` by a softmax or a sigmoid; returns ``out``."""
+    key = id(out)
+
+    def forget(ref, key=key):
+        if _logits.get(key, (None,))[0] is ref:
+            del _logits[key]
+
+    _logits[key] = (weakref.ref(out, forget), logits)
+    return out
+
+
+def logits_of(y_pred):
+    """The logits ``y_pred`` was computed from by nn's softmax or sigmoid, or None (Keras's ``_get_logits``)."""
+    entry = _logits.get(id(y_pred))
+    return entry[1] if entry is not None and entry[0]() is y_pred else None
 
 
 def linear(x):
     return x
 
 
-def relu(x):
-    return x.relu()
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """max(x, 0); Keras's options: a slope below ``threshold``, a ceiling ``max_value``."""
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return x.relu()
+    out = ad.where(x > threshold, x, (x - threshold) * negative_slope)
+    return out if max_value is None else ad.minimum(out, max_value)
 
 
 def sigmoid(x):
-    """The sigmoid, remembering its input as ``.logits``: binary cross-entropy then computes from it (as Keras)."""
-    out = x.sigmoid()
-    out.logits = x
-    return out
+    """1 / (1 + exp(-x)), remembering ``x`` as its logits (binary cross-entropy computes from them)."""
+    return remember_logits(x.sigmoid(), x)
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, remembering ``x`` as its logits when ``axis`` is the last."""
+    out = x.softmax(axis=axis)
+    return remember_logits(out, x) if axis in (-1, x.ndim - 1) else out
+
+
+def log_softmax(x, axis=-1):
+    return x.log_softmax(axis=axis)
 
 
 def tanh(x):
     return x.tanh()
 
 
-def softmax(x, axis=-1):
-    """The softmax, remembering its input as ``.logits`` when it runs over the last axis.
+def leaky_relu(x, negative_slope=0.2):
+    """x where x > 0, else negative_slope * x (Keras's default slope 0.2; PyTorch's ad.leaky_relu has 0.01)."""
+    return ad.leaky_relu(x, negative_slope)
 
-    Keras's softmax activation does the same (``_keras_logits``): categorical
-    cross-entropy of such an output then computes from the logits, exactly,
-    instead of taking the log of a clipped probability.  Every route (fit,
-    evaluate, a loop of your own, grad mode on or off) gives the same loss.
-    """
-    out = x.softmax(axis=axis)
-    if axis in (-1, x.ndim - 1):
-        out.logits = x
-    return out
+
+def elu(x, alpha=1.0):
+    return ad.elu(x, alpha)
+
+
+def selu(x):
+    return ad.selu(x)
+
+
+def celu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
+    return ad.elu(x * (1.0 / alpha)) * alpha
+
+
+def gelu(x, approximate=False):
+    """x * Phi(x); ``approximate=True`` uses the tanh formula (Keras's boolean)."""
+    return ad.gelu(x, "tanh" if approximate else "none")
+
+
+def silu(x):
+    """x * sigmoid(x), also called swish."""
+    return ad.silu(x)
+
+
+def softplus(x):
+    return ad.softplus(x)
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    return x / (abs(x) + 1.0)
+
+
+def mish(x):
+    return ad.mish(x)
+
+
+def relu6(x):
+    return ad.relu6(x)
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6, Keras 3's definition (Keras 2's was clip(0.2 x + 0.5, 0, 1))."""
+    return ad.hard_sigmoid(x)
+
+
+def hard_silu(x):
+    """x * hard_sigmoid(x), also called hard_swish."""
+    return ad.hard_swish(x)
+
+
+def hard_tanh(x):
+    """clip(x, -1, 1)."""
+    return ad.clip(x, -1.0, 1.0)
+
+
+def log_sigmoid(x):
+    return ad.log_sigmoid(x)
+
+
+def exponential(x):
+    return x.exp()
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    return x - x.tanh()
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x**2 + b)) / 2."""
+    return (x + (x * x + float(b)).sqrt()) * 0.5
+
+
+def glu(x, axis=-1):
+    """a * sigmoid(b), a and b the two halves of ``x`` along ``axis``."""
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: the axis {axis} of shape {x.shape} must have an even size, to split in two halves")
+    a, b = ad.split(x, 2, axis=axis)
+    return a * b.sigmoid()
 
 
 class Step(ad.Function):
@@ -54,7 +169,15 @@ def step(x):
     return x.apply(Step())
 
 
-ACTIVATIONS = {"linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "step": step}
+ACTIVATIONS = {
+    "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "step": step,
+    "log_softmax": log_softmax, "leaky_relu": leaky_relu, "elu": elu, "selu": selu, "celu": celu, "gelu": gelu,
+    "silu": silu, "swish": silu, "softplus": softplus, "softsign": softsign, "mish": mish, "relu6": relu6,
+    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_silu, "hard_tanh": hard_tanh,
+    "log_sigmoid": log_sigmoid, "exponential": exponential, "tanh_shrink": tanh_shrink, "squareplus": squareplus,
+    "glu": glu,
+}
+swish, hard_swish = silu, hard_silu
 
 
 def get(identifier):

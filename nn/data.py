@@ -8,6 +8,7 @@
 import numpy as np
 
 import autodiff as ad
+from autodiff.extend import backend
 
 __all__ = ["DataLoader", "TensorDataset"]
 
@@ -47,7 +48,7 @@ class DataLoader:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
-        self.generator = ad.backend.generator(seed) if seed is not None else None
+        self.generator = backend.generator(seed) if seed is not None else None
 
     def __len__(self):
         n = len(self.dataset)
@@ -55,7 +56,7 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.dataset)
-        order = (self.generator or ad.backend.generator()).permutation(n) if self.shuffle else None
+        order = (self.generator or backend.generator()).permutation(n) if self.shuffle else None
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             rows = slice(start, min(start + self.batch_size, n))
             batch = self.dataset[order[rows] if self.shuffle else rows]

@@ -8,6 +8,7 @@ scaled so that the result has the intended variance (as Keras does).
 import numpy as np
 
 import autodiff as ad
+from autodiff.extend import backend
 
 _TRUNCATED_STD = 0.87962566103423978    # std of a standard normal truncated to [-2, 2]
 
@@ -35,7 +36,7 @@ class Initializer:
         self.seed = seed
 
     def __call__(self, shape, dtype=np.float32):
-        return np.asarray(self.sample(tuple(shape), ad.backend.generator(self.seed)), dtype=dtype)
+        return np.asarray(self.sample(tuple(shape), backend.generator(self.seed)), dtype=dtype)
 
     def __repr__(self):
         return f"{type(self).__name__}(seed={self.seed})"

@@ -12,6 +12,7 @@ import math
 import re
 
 import autodiff as ad
+from autodiff.extend import backend
 
 from . import activations, initializers
 from .module import Module, Parameter
@@ -37,7 +38,7 @@ def as_tensor(x):
     integer arrays keep their dtype (ids), and each layer decides (``Layer.takes_integers``)."""
     if isinstance(x, ad.Tensor):
         return x
-    array = ad.backend.asarray(x)
+    array = backend.asarray(x)
     return ad.as_tensor(array, dtype=ad.DEFAULT_FLOAT if array.dtype.kind in "fb" else None)
 
 
@@ -334,12 +335,12 @@ class Dropout(Layer):
         super().__init__(name, input_shape)
         self.rate = rate
         # A seeded layer owns its generator: reproducible, yet a new mask on every call.
-        self.rng = ad.backend.generator(seed) if seed is not None else None
+        self.rng = backend.generator(seed) if seed is not None else None
 
     def forward(self, x):
         if not self.training or self.rate == 0:
             return x
-        keep = (self.rng or ad.backend.generator()).random(x.shape) >= self.rate
+        keep = (self.rng or backend.generator()).random(x.shape) >= self.rate
         return x * (keep.astype(x.dtype) / x.dtype.type(1 - self.rate))
 
 
@@ -618,3 +619,20 @@ class BatchNormalization(_Affine):
         else:
             mean, variance = self.moving_mean.detach(), self.moving_variance.detach()
         return self._scale_and_shift((x - mean) * (variance + self.epsilon) ** -0.5)
+
+
+# ------------------------------------------------------------ activation layers (Activation is above)
+class Softmax(Layer):
+    """Keras's Softmax layer: the softmax along ``axis`` (the last by default).
+
+    Over the last axis its output remembers its logits, as the softmax
+    activation's does, so cross-entropy computes from them (``nn.Sequential([model,
+    layers.Softmax()])`` trains as exactly as ``activation="softmax"``).
+    """
+
+    def __init__(self, axis=-1, name=None, input_shape=None):
+        super().__init__(name, input_shape)
+        self.axis = axis
+
+    def forward(self, x):
+        return activations.softmax(x, axis=self.axis)

@@ -1,37 +1,58 @@
-"""Losses by name and as objects: ``loss(y_true, y_pred)`` -> scalar Tensor, averaged over the batch.
+"""Losses by name and as objects: ``loss(y_true, y_pred, sample_weight=None)`` -> a Tensor.
 
-``loss(y_true, y_pred, sample_weight=w)`` weights each sample's loss and divides
-by the batch size, as Keras's default reduction ("sum_over_batch_size").  Each
-loss defines ``per_sample`` (the loss of each sample, the last axis reduced);
-``call`` is its mean, or a faster route to the same number.
+Each loss defines ``per_sample`` (the loss of each sample, the last axis
+reduced); ``sample_weight`` weights each sample's loss, and ``reduction`` (Keras
+3's argument) says what comes back: ``"sum_over_batch_size"`` (the default: the
+weighted sum divided by the number of samples; ``"mean"``, PyTorch's name, is
+the same), ``"sum"``, ``"mean_with_sample_weight"`` (divided by the weights'
+sum) or ``"none"``/``None`` (the per-sample losses).  ``compute`` is the one
+path every call takes, so a loss with and without ``sample_weight`` and under
+every reduction is one computation.
 
 Keras semantics (with its default TensorFlow backend): probabilities are
 clipped to [1e-7, 1 - 1e-7] before a log, except when the prediction comes
-from nn's softmax or sigmoid activation.  Such a tensor remembers its logits
-(``.logits``, Keras's ``_keras_logits``) and cross-entropy computes from them:
-exact, and the same value whatever the route (fit, evaluate, a loop of your
-own) and whether grad mode is on or off.  Categorical cross-entropy of
-softmax([0, 200]) against [1, 0] is 200, as in Keras; the clipped log would
-say 16.118.
+from nn's softmax or sigmoid activation: cross-entropy then computes from the
+logits that activation remembers (``nn.activations.logits_of``, Keras's
+``_keras_logits``): exact, and the same value whatever the route (fit,
+evaluate, a loop of your own) and whether grad mode is on or off.
+Categorical cross-entropy of softmax([0, 200]) against [1, 0] is 200, as in
+Keras; the clipped log would say 16.118.
 """
 import autodiff as ad
+from autodiff.extend import backend
 
-xp = ad.backend.xp
+from .activations import logits_of
+
+xp = backend.xp
 
 EPSILON = 1e-7
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 
 
 def _tensor(x, like=None):
     if isinstance(x, ad.Tensor):
         return x
-    array = ad.backend.asarray(x)
+    array = backend.asarray(x)
     if like is not None and array.dtype.kind in "fiub" and array.dtype != like.dtype and like.dtype.kind == "f":
         array = array.astype(like.dtype)
     return ad.as_tensor(array)
 
 
+def _standard_reduction(reduction, where):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
+    return {"mean": "sum_over_batch_size", None: "none"}.get(reduction, reduction)
+
+
 class Loss:
+    """The base of every loss: subclasses define ``per_sample(y_true, y_pred)`` (or ``compute``)."""
+
     name = "loss"
+    reduction = "sum_over_batch_size"      # for subclasses of your own that skip Loss.__init__
+
+    def __init__(self, reduction="sum_over_batch_size", name=None):
+        self.reduction = _standard_reduction(reduction, type(self).__name__)
+        self.name = name or type(self).name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if isinstance(y_true, ad.Tensor) and y_true.requires_grad and not (
@@ -41,21 +62,48 @@ class Loss:
                              "loss(input, target))")
         y_pred = _tensor(y_pred)
         y_true = _tensor(y_true, like=y_pred)
-        if sample_weight is None:
-            return self.call(y_true, y_pred)
-        losses = self.per_sample(y_true, y_pred)
-        weights = _tensor(sample_weight, like=losses)
-        if weights.ndim > losses.ndim or tuple(weights.shape) != tuple(losses.shape[:weights.ndim]):
-            raise ValueError(f"{self.name}: sample_weight of shape {tuple(weights.shape)} does not fit the "
-                             f"{tuple(losses.shape)} per-sample losses: give one weight per sample")
-        weights = weights.reshape(tuple(weights.shape) + (1,) * (losses.ndim - weights.ndim))
-        return (losses * weights).sum() / max(losses.size, 1)
+        return self.compute(y_true, y_pred, sample_weight, self.reduction)
 
     def call(self, y_true, y_pred):
-        return self.per_sample(y_true, y_pred).mean()
+        """The per-sample losses, unreduced and unweighted (Keras's ``Loss.call``)."""
+        return self.compute(_tensor(y_true, like=_tensor(y_pred)), _tensor(y_pred), None, "none")
+
+    def compute(self, y_true, y_pred, sample_weight, reduction):
+        """The losses of ``per_sample``, weighted and reduced."""
+        losses = self.per_sample(y_true, y_pred)
+        return self.reduce(losses, self._sample_weights(sample_weight, losses.shape, losses), reduction)
 
     def per_sample(self, y_true, y_pred):
         raise NotImplementedError(f"{type(self).__name__} must define per_sample(y_true, y_pred)")
+
+    def _sample_weights(self, sample_weight, shape, like):
+        """``sample_weight`` shaped to broadcast over per-sample losses of ``shape`` (None stays None)."""
+        if sample_weight is None:
+            return None
+        weights = _tensor(sample_weight, like=like)
+        if weights.ndim > len(shape) or tuple(weights.shape) != tuple(shape[:weights.ndim]):
+            raise ValueError(f"{self.name}: sample_weight of shape {tuple(weights.shape)} does not fit the "
+                             f"{tuple(shape)} per-sample losses: give one weight per sample")
+        return weights.reshape(tuple(weights.shape) + (1,) * (len(shape) - weights.ndim))
+
+    @staticmethod
+    def reduce(losses, weights, reduction):
+        """Keras's reduction of (weighted) per-sample losses; an empty batch gives 0 (``divide_no_nan``)."""
+        if weights is not None:
+            losses = losses * weights
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return total
+        return total * Loss._scale(losses.size, weights, reduction)
+
+    @staticmethod
+    def _scale(count, weights, reduction):
+        """What the sum of ``count`` weighted losses is multiplied by: 1 / count, or 1 / the weights' sum
+        (``"mean_with_sample_weight"``, Keras's divisor); 0 for nothing to divide by (``divide_no_nan``)."""
+        divisor = float(weights.sum().item()) if reduction == "mean_with_sample_weight" and weights is not None else count
+        return 1.0 / divisor if divisor else 0.0
 
     def align(self, y_true, y_pred):
         """Labels shaped like the predictions: (batch,) labels fit (batch, 1) outputs, as in Keras."""
@@ -72,47 +120,59 @@ class Loss:
             raise ValueError(f"{self.name}: labels of shape {y_true.shape} do not fit predictions of shape "
                              f"{y_pred.shape}{hint}")
 
+    def get_config(self):
+        """The constructor's arguments (Keras): ``type(loss)(**loss.get_config())`` is the same loss."""
+        return dict(vars(self))
+
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        shown = {k: v for k, v in vars(self).items() if k != "name" and v not in (False, "sum_over_batch_size")}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
 
-class CategoricalCrossentropy(Loss):
-    """-sum(y_true * log(y_pred)) over classes, averaged over the batch; labels one-hot."""
+class _Crossentropy(Loss):
+    """Softmax cross-entropy over the last axis: from the logits when there are any, one op for every
+    reduction and sample weighting (the weights scale the targets, as the loss is linear in them)."""
 
-    name = "categorical_crossentropy"
-
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
+        super().__init__(reduction, name)
         self.from_logits = from_logits
 
+    def compute(self, y_true, y_pred, sample_weight, reduction):
+        logits = y_pred if self.from_logits else logits_of(y_pred)
+        if logits is None:
+            return super().compute(y_true, y_pred, sample_weight, reduction)
+        targets = self.targets(y_true, logits)
+        weights = self._sample_weights(sample_weight, logits.shape[:-1], logits)
+        if weights is not None:
+            targets = targets * weights.reshape(tuple(weights.shape) + (1,)).data
+        if reduction == "sum_over_batch_size" or reduction == "mean_with_sample_weight" and weights is None:
+            return ad.softmax_cross_entropy(logits, targets)           # the mean over rows, in the op
+        if reduction == "mean_with_sample_weight":
+            rows = logits.size // max(logits.shape[-1], 1)
+            return ad.softmax_cross_entropy(logits, targets, reduction="sum") * self._scale(rows, weights, reduction)
+        return ad.softmax_cross_entropy(logits, targets, reduction=reduction)
+
+
+class CategoricalCrossentropy(_Crossentropy):
+    """-sum(y_true * log(y_pred)) over classes for each sample; labels one-hot."""
+
+    name = "categorical_crossentropy"
     HINT = ": give one-hot labels (nn.utils.to_categorical), or use sparse_categorical_crossentropy for integer labels"
 
-    def call(self, y_true, y_pred):
-        logits = y_pred if self.from_logits else y_pred.logits
-        if logits is not None:
-            return self.from_logits_call(y_true, logits)
-        return self.per_sample(y_true, y_pred).mean()
-
-    def from_logits_call(self, y_true, logits):
-        y_true = _tensor(y_true, like=logits)
+    def targets(self, y_true, logits):
         self.check_same_shape(y_true, logits, hint=self.HINT)
-        return ad.softmax_cross_entropy(logits, y_true.astype(logits.dtype))      # one op, its mean
+        return y_true.data.astype(logits.dtype, copy=False)
 
     def per_sample(self, y_true, y_pred):
-        logits = y_pred if self.from_logits else y_pred.logits
-        if logits is not None:
-            self.check_same_shape(y_true, logits, hint=self.HINT)
-            return -(y_true.astype(logits.dtype) * logits.log_softmax(axis=-1)).sum(axis=-1)
+        """From probabilities (no logits known): the log of the clipped probabilities, as Keras."""
         self.check_same_shape(y_true, y_pred, hint=self.HINT)
         return -(y_true.astype(y_pred.dtype) * y_pred.clip(EPSILON, 1 - EPSILON).log()).sum(axis=-1)
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_Crossentropy):
     """Categorical cross-entropy with integer class labels of shape (batch,) or (batch, 1)."""
 
     name = "sparse_categorical_crossentropy"
-
-    def __init__(self, from_logits=False):
-        self.from_logits = from_logits
 
     def _labels(self, y_true, y_pred):
         labels = y_true.data
@@ -134,44 +194,33 @@ class SparseCategoricalCrossentropy(Loss):
                              f"{int(labels.min())}..{int(labels.max())}")
         return labels
 
-    def call(self, y_true, y_pred):
-        logits = y_pred if self.from_logits else y_pred.logits
-        if logits is not None:
-            return self.from_logits_call(y_true, logits)
-        return self.per_sample(y_true, y_pred).mean()
-
-    def _one_hot(self, labels, logits):
-        labels = self._labels(_tensor(labels), logits)
+    def targets(self, y_true, logits):
+        labels = self._labels(y_true, logits)
         one_hot = xp(labels).zeros(logits.shape, dtype=logits.dtype)
         xp(labels).put_along_axis(one_hot, labels[..., None].astype(int), 1, axis=-1)
         return one_hot
 
-    def from_logits_call(self, labels, logits):
-        return ad.softmax_cross_entropy(logits, self._one_hot(labels, logits))
-
     def per_sample(self, y_true, y_pred):
-        logits = y_pred if self.from_logits else y_pred.logits
-        if logits is not None:
-            return -(self._one_hot(y_true, logits) * logits.log_softmax(axis=-1)).sum(axis=-1)
+        """From probabilities (no logits known): the log of the clipped probability of each label, as Keras."""
         labels = self._labels(y_true, y_pred)
         picked = y_pred[(*xp(labels).indices(labels.shape), labels)]
         return -picked.clip(EPSILON, 1 - EPSILON).log()
 
 
 class BinaryCrossentropy(Loss):
-    """-(y log p + (1 - y) log(1 - p)) averaged over the last axis and the batch."""
+    """-(y log p + (1 - y) log(1 - p)) averaged over the last axis for each sample."""
 
     name = "binary_crossentropy"
 
-    def __init__(self, from_logits=False):
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name=None):
+        super().__init__(reduction, name)
         self.from_logits = from_logits
 
     def per_sample(self, y_true, y_pred):
         y = self.align(y_true, y_pred)
-        logits = y_pred if self.from_logits else y_pred.logits
+        logits = y_pred if self.from_logits else logits_of(y_pred)
         if logits is not None:
-            # max(z, 0) - z*y + log(1 + exp(-|z|)): never overflows.
-            per_element = logits.relu() - logits * y + ((-logits.abs()).exp() + 1).log()
+            per_element = ad.softplus(logits) - logits * y        # -log sigmoid(z) * y - log(1 - sigmoid(z)) * (1 - y)
         else:
             p = y_pred.clip(EPSILON, 1 - EPSILON)
             per_element = -(y * p.log() + (1 - y) * (1 - p).log())
@@ -227,18 +276,16 @@ class Huber(Loss):
 
     name = "huber_loss"
 
-    def __init__(self, delta=1.0):
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None):
         if not delta > 0:
             raise ValueError(f"Huber: delta must be positive, got {delta}")
+        super().__init__(reduction, name)
         self.delta = float(delta)
 
     def per_sample(self, y_true, y_pred):
         d = (y_pred - self.align(y_true, y_pred)).abs()
         quadratic = ad.minimum(d, self.delta)          # the part of |d| inside the quadratic zone
         return (quadratic * quadratic * 0.5 + (d - quadratic) * self.delta).mean(axis=-1)
-
-    def __repr__(self):
-        return f"Huber(delta={self.delta})"
 
 
 class KLDivergence(Loss):

@@ -1,5 +1,13 @@
-"""Metrics by name: functions of NumPy arrays (labels, predictions) -> mean over the batch."""
+"""Metrics by name: functions of NumPy arrays (labels, predictions) -> mean over the batch.
+
+The accuracies count on the host; the regression metrics are the losses of the
+same name (nn.losses), computed without a graph.
+"""
 import numpy as np
+
+import autodiff as ad
+
+from . import losses
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -30,43 +38,25 @@ def accuracy(y_true, y_pred):
     return binary_accuracy(y_true, y_pred)
 
 
-def _aligned(y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
-    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-        y_true = y_true[..., None]
-    return y_true, y_pred
+def _from_loss(loss):
+    """A metric that is a loss's own arithmetic, its mean over the batch as a float (Keras's MeanSquaredError
+    metric and loss are one formula)."""
+    def metric(y_true, y_pred):
+        with ad.no_grad():
+            return float(loss(np.asarray(y_true), np.asarray(y_pred)).item())
+    metric.__name__ = metric.__qualname__ = loss.name
+    return metric
 
 
-def mean_absolute_error(y_true, y_pred):
-    y_true, y_pred = _aligned(y_true, y_pred)
-    return float(np.mean(np.abs(y_pred - y_true)))
-
-
-def mean_squared_error(y_true, y_pred):
-    y_true, y_pred = _aligned(y_true, y_pred)
-    return float(np.mean((y_pred - y_true) ** 2))
+mean_absolute_error = _from_loss(losses.MeanAbsoluteError())
+mean_squared_error = _from_loss(losses.MeanSquaredError())
+mean_absolute_percentage_error = _from_loss(losses.MeanAbsolutePercentageError())
+kl_divergence = _from_loss(losses.KLDivergence())
+hinge = _from_loss(losses.Hinge())
 
 
 def root_mean_squared_error(y_true, y_pred):
     return float(np.sqrt(mean_squared_error(y_true, y_pred)))
-
-
-def mean_absolute_percentage_error(y_true, y_pred):
-    y_true, y_pred = _aligned(y_true, y_pred)
-    return float(100 * np.mean(np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), 1e-7)))
-
-
-def kl_divergence(y_true, y_pred):
-    y_true, y_pred = _aligned(y_true, y_pred)
-    y_true, y_pred = np.clip(y_true, 1e-7, 1), np.clip(y_pred, 1e-7, 1)
-    return float(np.mean(np.sum(y_true * np.log(y_true / y_pred), axis=-1)))
-
-
-def hinge(y_true, y_pred):
-    y_true, y_pred = _aligned(y_true, y_pred)
-    if np.isin(y_true, (0, 1)).all():
-        y_true = 2 * y_true - 1                  # 0/1 labels become -1/1, as the loss does
-    return float(np.mean(np.maximum(1 - y_true * y_pred, 0)))
 
 
 METRICS = {

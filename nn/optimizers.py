@@ -5,13 +5,12 @@ per-parameter state and a scratch buffer allocated once: a step allocates no
 full-size arrays.  They take the parameters either at construction
 (PyTorch style) or from ``Sequential.compile`` (Keras style).
 
-The NumPy update runs on one thread on purpose: splitting it over a thread
-pool was measured slower on MNIST on a 2-core machine, even with OpenBLAS on
-one thread (waking the worker and passing the GIL between the passes cost
-more than the second core gave).
+The NumPy update runs on one thread on purpose: waking a thread pool's
+workers and passing the GIL between the passes costs more than a second core
+gives on updates this size (docs/performance.md).
 
 RMSprop and Adam can also run their update as one fused pass
-(``ad.backend.rmsprop_update``: C on the CPU, ``autodiff/_kernels.c``), the way
+(``backend.rmsprop_update``: C on the CPU, ``autodiff/_kernels.c``), the way
 PyTorch's ``fused=True`` optimizers do: pip builds the kernel when a C compiler
 is present, and it gives the same bits as the array code here.  Every array
 operation goes through the array module of the parameter (``array_module``).
@@ -22,10 +21,10 @@ import math
 import numbers
 
 import autodiff as ad
+from autodiff.extend import backend
 
 from .schedules import LearningRateSchedule
 
-backend = ad.backend
 array_module = backend.xp
 
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 import autodiff as ad
+from autodiff.extend import backend
 
 from . import losses, metrics as metrics_module, optimizers
 from .callbacks import CallbackList, History
@@ -131,7 +132,7 @@ class Trainer(Module):
                 progress = Progress(steps, verbose)
                 progress.epoch_header(epoch + 1, epochs)
                 callbacks.on_epoch_begin(epoch, {})
-                order = ad.backend.generator().permutation(n) if shuffle else None
+                order = backend.generator().permutation(n) if shuffle else None
                 totals = np.zeros(1 + len(self.metrics))
                 seen = 0
                 for step in range(steps):
@@ -186,6 +187,7 @@ class Trainer(Module):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimizer step on a batch; returns [loss, *metrics] for it."""
+        ad.keep_heap_slack()            # once per process: training reuses freed activations (docs/performance.md)
         self.optimizer.zero_grad()
         out = self(x)
         loss = self.loss(y, out) if sample_weight is None else self.loss(y, out, sample_weight=sample_weight)

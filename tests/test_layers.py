@@ -31,6 +31,8 @@ ROWS = {
     "dense_fused_relu": Row(lambda: layers.Dense(3, activation="relu"), (4,), 4 * 3 + 3),
     "dense_softmax_no_bias": Row(lambda: layers.Dense(3, activation="softmax", use_bias=False), (2, 4), 4 * 3),
     "activation": Row(lambda: layers.Activation("sigmoid"), (5,), 0),
+    "activation_gelu_by_keras_name": Row(lambda: layers.Activation("gelu"), (5,), 0),
+    "softmax_axis_1": Row(lambda: layers.Softmax(axis=1), (3, 4), 0),
     "flatten": Row(lambda: layers.Flatten(), (3, 4), 0),
     "dropout": Row(lambda: layers.Dropout(0.3, seed=1), (6,), 0, training=False),
     "concatenate": Row(lambda: layers.Concatenate(), [(3,), (2,)], 0),

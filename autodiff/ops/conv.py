@@ -69,9 +69,9 @@ class Geometry:
         n, c = x.shape[0], x.shape[3]
         if c == 1:
             # One channel (a grayscale image): a window row holds kw single values, and copying
-            # the window view would run one short loop per row (680 us for a batch of 64 MNIST
-            # digits).  Copied offset by offset into (K, M) instead, each copy runs along whole
-            # image rows (100 us); the matrix products take the transpose as it is.
+            # the window view would run one short loop per row.  Copied offset by offset into
+            # (K, M) instead, each copy runs along whole image rows; the matrix products take
+            # the transpose as it is.
             padded, xp = self.pad(x), backend.xp(x)
             cols = xp.empty((self.kh, self.kw, n, self.ho, self.wo), dtype=x.dtype)
             for i in range(self.kh):
@@ -170,7 +170,7 @@ class Conv2dInputGrad(Function):
         g, offsets = geo.groups, geo.kh * geo.kw
         # One product per kernel offset (one matmul call): each offset's share of the input
         # gradient comes out image-shaped, (N, Ho, Wo, C), so the scatter below adds along whole
-        # image rows instead of short runs of C values (conv2 of the book: 3.4 -> 2.7 ms).
+        # image rows instead of short runs of C values.
         per_offset = kernel.reshape(offsets, c // g, g, -1).transpose(2, 0, 3, 1)      # (g, kh*kw, Cout/g, C/g)
         parts = xp.matmul(geo.rows(grad)[:, None], per_offset)                          # (g, kh*kw, M, C/g)
         parts = parts.reshape(g, geo.kh, geo.kw, n, geo.ho, geo.wo, c // g)

@@ -59,18 +59,22 @@ class LogSoftmax(Function):
 
 
 class SoftmaxCrossEntropy(Function):
-    """Mean over rows of -sum(targets * log_softmax(logits)) along ``axis``.
+    """-sum(targets * log_softmax(logits)) along ``axis`` for each row, then the rows' mean
+    (``reduction="mean"``), sum (``"sum"``) or each row's loss (``"none"``), as PyTorch's
+    ``cross_entropy`` with probability targets.
 
     One op, so that no probability is ever logged after it underflowed and the
     gradient reaching the logits is the classic ``(softmax * sum(targets) -
-    targets) / rows``.  Targets are cast to the logits' dtype (labels computed
-    in another dtype, as Keras casts them).
+    targets)`` times each row's upstream gradient.  Targets are cast to the
+    logits' dtype (labels computed in another dtype, as Keras casts them).
     """
 
     retain_inputs = (0, 1)
 
-    def __init__(self, axis=-1):
-        super().__init__(axis=axis)
+    def __init__(self, axis=-1, reduction="mean"):
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"softmax_cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        super().__init__(axis=axis, reduction=reduction)
 
     def forward(self, logits, targets):
         if logits.shape != targets.shape:
@@ -78,13 +82,19 @@ class SoftmaxCrossEntropy(Function):
                              f"{targets.shape} must have the same shape")
         check_axis(logits, self.axis, self.name)
         log_p = log_softmax(logits, self.axis)
-        return (targets * log_p).sum(dtype=log_p.dtype) * (-1.0 / _rows(logits.shape, self.axis))
+        if self.reduction == "none":
+            return -(targets * log_p).sum(axis=self.axis)
+        scale = -1.0 / _rows(logits.shape, self.axis) if self.reduction == "mean" else -1.0
+        return (targets * log_p).sum(dtype=log_p.dtype) * scale
 
     def backward(self, grad, logits, targets):
-        # The log-probabilities again, from the retained logits: arrays here in a
-        # plain backward (a few microseconds on a batch), a graph under create_graph.
+        # The log-probabilities again, from the retained logits (cheaper than keeping
+        # them): arrays in a plain backward, a graph under create_graph.
         log_p = F.log_softmax(logits, self.axis)
-        scale = grad * (1.0 / _rows(self.shapes[0], self.axis))
+        if self.reduction == "none":
+            scale = F.expand_dims(grad, self.axis)           # each row's upstream gradient
+        else:
+            scale = grad * (1.0 / _rows(self.shapes[0], self.axis)) if self.reduction == "mean" else grad
         need = self.needs_input_grad
         return ((F.exp(log_p) * targets.sum(axis=self.axis, keepdims=True) - targets) * scale if need[0] else None,
                 log_p * -scale if need[1] else None)
@@ -103,7 +113,8 @@ def _rows(shape, axis):
 
 
 @register("softmax_cross_entropy", methods=())
-def softmax_cross_entropy(logits, targets, axis=-1):
-    """Mean over rows of -sum(targets * log_softmax(logits)); gradient (softmax - targets) / rows."""
+def softmax_cross_entropy(logits, targets, axis=-1, reduction="mean"):
+    """-sum(targets * log_softmax(logits)) along ``axis``: its mean over rows, its sum, or each row's
+    (``reduction`` "mean", "sum", "none"); gradient (softmax - targets) / rows for the mean."""
     targets = F.astype(targets if hasattr(targets, "dtype") else backend.asarray(targets), logits.dtype)
-    return apply(SoftmaxCrossEntropy(axis), logits, targets)
+    return apply(SoftmaxCrossEntropy(axis, reduction), logits, targets)
