@@ -171,6 +171,39 @@ def test_pooling_against_a_direct_loop_and_finite_differences(kind, data):
     ad.gradgradcheck(lambda t: fn(t) ** 2, [x])
 
 
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("size, stride", [((9, 7), (1, 1)), ((9, 7), (9, 7)), ((6, 8), (2, 3))])
+def test_pooling_windows_larger_than_the_input_are_clipped_to_it(kind, size, stride):
+    x = np.random.default_rng(0).permutation(2 * 3 * 4 * 2).reshape(2, 3, 4, 2).astype(np.float64)
+    pads = tuple(same_pads(x.shape[1 + i], size[i], stride[i], 1) for i in range(2))
+    if kind == "max":
+        fn = lambda t: ad.max_pool2d(t, size, stride, "same")              # noqa: E731
+        expected = loop_pool(x, size, stride, pads, lambda v, m: v.max(axis=(1, 2)), -np.inf)
+    else:
+        fn = lambda t: ad.avg_pool2d(t, size, stride, "same")              # noqa: E731
+        expected = loop_pool(x, size, stride, pads, lambda v, m: v.sum(axis=(1, 2)) / m.sum(axis=(1, 2)), 0)
+    np.testing.assert_allclose(fn(ad.tensor(x)).data, expected, atol=1e-12)
+    ad.gradcheck(fn, [x])
+
+
+def test_pooling_cost_follows_the_input_not_a_huge_window():
+    import tracemalloc
+    x = ad.tensor(np.arange(50, dtype=np.float32).reshape(2, 5, 5, 1), requires_grad=True)
+    tracemalloc.start()
+    out = ad.max_pool2d(x, 2000, 1, "same")
+    mean = ad.avg_pool2d(x, 2000, 1, "same")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1 << 20, f"peak {peak / 1e6:.1f} MB"
+    geo = out._node.geometry
+    assert (geo.kh, geo.kw) == (9, 9) and out.shape == (2, 5, 5, 1)       # offsets reaching the 5x5 input only
+    assert (out.data == x.data.max(axis=(1, 2), keepdims=True)).all()
+    np.testing.assert_allclose(mean.data, np.broadcast_to(x.data.mean(axis=(1, 2), keepdims=True), mean.shape),
+                               rtol=1e-6)
+    single = ad.max_pool2d(x, 2000, padding="same")                         # strides = pool: one window
+    assert single.shape == (2, 1, 1, 1) and (single._node.geometry.kh, single._node.geometry.kw) == (5, 5)
+
+
 def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch():
     x = ad.tensor(np.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0]]).reshape(1, 2, 4, 1), requires_grad=True)
     ad.max_pool2d(x, 2).sum().backward()

@@ -265,8 +265,24 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=
 
 
 def _pool_geometry(x, pool_size, strides, padding, op):
+    """The pooling's Geometry with each window clipped to the offsets that reach the input.
+
+    Offsets that see only padding in every window change neither a maximum (the padding is
+    -inf) nor a mean (padded cells are not counted): dropping them, and the padding only
+    they would see, makes the cost follow the input and the output, not the window area
+    (a 2000x2000 "same" window on a 5x5 image pools over 5x5 cells, not 4 million).
+    """
     pool = _pair(pool_size, "pool_size", op)
-    return Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
+    geo = Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
+    kernel, pads = [], []
+    for k, s, n, (before, after), out in ((geo.kh, geo.sh, x.shape[1], geo.pads[0], geo.ho),
+                                          (geo.kw, geo.sw, x.shape[2], geo.pads[1], geo.wo)):
+        first, last = max(0, before - (out - 1) * s), min(k, before + n)      # offsets that reach the input
+        kernel.append(last - first)
+        pads.append((before - first, after - (k - last)))
+    if tuple(kernel) == (geo.kh, geo.kw):
+        return geo
+    return Geometry(x.shape, tuple(kernel), (geo.sh, geo.sw), 1, tuple(pads), 1, op)
 
 
 class MaxPool2d(Function):
