@@ -324,8 +324,8 @@ def add(inputs):
 
 # ------------------------------------------------------------------ images
 def _pair(value, name, layer):
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
         raise ValueError(f"{layer}: {name} must be a positive integer or a pair of them, got {value!r}")
     return pair
 
@@ -357,6 +357,9 @@ class Conv2D(_KernelLayer):
         if data_format not in (None, "channels_last"):
             raise ValueError("Conv2D: nn's layers compute channels last (Keras's default); for channels-first "
                              "tensors call ad.conv2d(x, kernel, data_format='channels_first') directly")
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+            raise ValueError(f"Conv2D: groups must be a positive integer (1 for an ordinary convolution), "
+                             f"got {groups!r}")
         super().__init__(name, input_shape)
         self.filters, self.groups, self.padding = filters, groups, padding
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")

@@ -362,3 +362,33 @@ def test_training_steps_reuse_memory_instead_of_page_faulting():
     assert faults_per_step(ROSENBLATT_MALLOC_TOP_PAD="0") > 1000       # the test can fail: the setting is what helps
     with pytest.raises(subprocess.CalledProcessError):
         faults_per_step(ROSENBLATT_MALLOC_TOP_PAD="lots")
+
+
+@pytest.mark.parametrize("channels", [1, 4])                 # the one-channel im2col path and the general one
+def test_conv2d_on_an_empty_batch_gives_an_empty_result_as_max_pooling(channels):
+    x = ad.tensor(np.zeros((0, 5, 5, channels), np.float32), requires_grad=True)
+    kernel = ad.tensor(np.ones((3, 3, channels, 8), np.float32), requires_grad=True)
+    out = ad.conv2d(x, kernel, ad.tensor(np.zeros(8, np.float32)))
+    assert out.shape == (0, 3, 3, 8) and ad.max_pool2d(x).shape == (0, 2, 2, channels)
+    out.sum().backward()
+    assert x.grad.shape == x.shape and kernel.grad.shape == kernel.shape and not kernel.grad.numpy().any()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x, k: ad.conv2d(x, k, groups=0), r"conv2d: groups must be a positive integer .*got 0"),
+    (lambda x, k: ad.conv2d(x, k, groups=-2), r"conv2d: groups must be a positive integer .*got -2"),
+    (lambda x, k: ad.conv2d(x, k, groups=2.0), r"conv2d: groups must be a positive integer .*got 2.0"),
+    (lambda x, k: ad.conv2d(x, k, padding=-1), r"conv2d: padding must be .*non-negative.*got -1"),
+    (lambda x, k: ad.conv2d(x, k, padding=((0, -1), (0, 0))), r"conv2d: padding must be .*got \(\(0, -1\)"),
+    (lambda x, k: ad.conv2d(x, k, dilation=2.5), r"conv2d: dilation must be a positive integer .*got 2.5"),
+    (lambda x, k: ad.conv2d(x, k, strides=0), r"conv2d: strides must be a positive integer .*got 0"),
+    (lambda x, k: ad.max_pool2d(x, 2.5), r"max_pool2d: pool_size must be a positive integer .*got 2.5"),
+    (lambda x, k: ad.avg_pool2d(x, 2, padding=-1), r"avg_pool2d: padding must be .*got -1"),
+    (lambda x, k: ad.avg_pool2d(x, 2, strides=(1, 0)), r"avg_pool2d: strides must be .*got \(1, 0\)"),
+    (lambda x, k: nn.layers.Conv2D(8, 3, groups=0), r"Conv2D: groups must be a positive integer .*got 0"),
+    (lambda x, k: nn.layers.MaxPooling2D(2.5), r"MaxPooling2D: pool_size must be a positive integer .*got 2.5"),
+])
+def test_conv_and_pool_arguments_are_checked_by_name(call, message):
+    x, k = ad.tensor(np.zeros((2, 5, 5, 4), np.float32)), ad.tensor(np.zeros((3, 3, 4, 8), np.float32))
+    with pytest.raises(ValueError, match=message):
+        call(x, k)
