@@ -338,6 +338,17 @@ def _conv_output_size(size, window, stride, dilation, padding):
     return (size - span) // stride + 1
 
 
+def _check_window_fits(layer, input_shape):
+    """At build: a window larger than its input is refused here, not at the first forward."""
+    out = layer.compute_output_shape(tuple(input_shape))
+    if any(n is not None and n < 1 for n in out[:2]):
+        window = getattr(layer, "kernel_size", None) or layer.pool_size
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): a {window[0]}x{window[1]} window does not fit its "
+                         f"input of shape {tuple(input_shape)} (height, width, channels) with padding="
+                         f"{layer.padding!r}: it would give an output of shape {tuple(out)}; use a smaller window, "
+                         "padding='same', or fewer downsampling layers before it")
+
+
 def _check_images(layer, x):
     if x.ndim != 4:
         raise ValueError(f"{layer.name}: expects a batch of images (batch, height, width, channels), got shape "
@@ -372,6 +383,7 @@ class Conv2D(_KernelLayer):
     def build(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(f"{self.name}: input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        _check_window_fits(self, input_shape)
         super().build(input_shape)
         channels = input_shape[-1]
         if channels % self.groups or self.filters % self.groups:
@@ -407,6 +419,12 @@ class _Pooling2D(Layer):
         self.padding = padding
         if input_shape is not None:
             self.build(self.input_shape)
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        _check_window_fits(self, input_shape)
+        super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
         h, w, c = input_shape

@@ -392,3 +392,19 @@ def test_conv_and_pool_arguments_are_checked_by_name(call, message):
     x, k = ad.tensor(np.zeros((2, 5, 5, 4), np.float32)), ad.tensor(np.zeros((3, 3, 4, 8), np.float32))
     with pytest.raises(ValueError, match=message):
         call(x, k)
+
+
+def test_a_window_larger_than_its_input_is_refused_at_build_naming_layer_and_shapes():
+    with pytest.raises(ValueError, match=r"conv2d\w* \(Conv2D\): a 7x7 window does not fit its input of shape "
+                                         r"\(5, 5, 1\).*output of shape \(-1, -1, 4\)"):
+        models.Sequential([layers.Conv2D(4, 7, input_shape=(5, 5, 1))])
+    with pytest.raises(ValueError, match=r"max_pooling2d\w* \(MaxPooling2D\): a 4x4 window does not fit its input "
+                                         r"of shape \(3, 3, 4\)"):
+        models.Sequential([layers.Conv2D(4, 3, input_shape=(5, 5, 1)), layers.MaxPooling2D(4), layers.Flatten(),
+                           layers.Dense(2)])
+    inputs = nn.Input((4, 4, 2))
+    with pytest.raises(ValueError, match=r"\(AveragePooling2D\): a 5x5 window does not fit"):
+        layers.AveragePooling2D(5)(inputs)
+    model = models.Sequential([layers.Conv2D(4, 7, padding="same", input_shape=(5, 5, 1)),
+                               layers.MaxPooling2D(8, padding="same")])
+    assert model.layers[-1].compute_output_shape((5, 5, 4)) == (1, 1, 4)                # "same" always fits
