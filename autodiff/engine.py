@@ -129,7 +129,10 @@ def _base(g):
 
 
 def _as_tensor(g):
-    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+    """A gradient as a Tensor around an array (NumPy's 0-d results are scalars: made 0-d arrays again)."""
+    if isinstance(g, Tensor):
+        return g
+    return Tensor._wrap(g if backend.is_array(g) else backend.asarray(g))
 
 
 def _accumulate(pending, v, g, owned):
@@ -145,6 +148,8 @@ def _deposit(t, g, owned, create_graph):
     if t.grad is None:
         if isinstance(g, Tensor):
             t.grad = g if owned or create_graph else Tensor._wrap(g.data.copy())
+        elif not backend.is_array(g):           # a rule on 0-d arrays may give a NumPy scalar
+            t.grad = _as_tensor(g)
         else:
             t.grad = Tensor._wrap(g if owned and g.flags.writeable else g.copy())
     elif create_graph or t.grad.requires_grad:
