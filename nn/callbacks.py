@@ -98,9 +98,12 @@ class _Monitoring(Callback):
         self.min_delta = abs(min_delta)
         self.who = who
 
+    def worst(self):
+        """Where the best value starts, as in Keras: +inf when smaller is better, else -inf.  Every real
+        value improves on it; NaN improves on nothing (every comparison with NaN is False)."""
+        return math.inf if self.mode == "min" else -math.inf
+
     def improved(self, value, reference):
-        if reference is None:
-            return True
         if self.mode == "min":
             return value + self.min_delta < reference
         return value - self.min_delta > reference
@@ -130,7 +133,7 @@ class EarlyStopping(_Monitoring):
     def on_train_begin(self, logs=None):
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = None
+        self.best = self.worst()
         self.best_weights = None
         self.best_epoch = 0
 
@@ -183,7 +186,7 @@ class ModelCheckpoint(_Monitoring):
                              f"as model.save writes), got {path!r}")
         self.filepath, self.verbose = path, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.best = initial_value_threshold
+        self.best = self.worst() if initial_value_threshold is None else initial_value_threshold
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -197,8 +200,8 @@ class ModelCheckpoint(_Monitoring):
                     print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
                 return
             if self.verbose:
-                before = ("inf" if self.mode == "min" else "-inf") if self.best is None else f"{self.best:.5f}"
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {before} to {value:.5f}, saving model to {path}")
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {value:.5f}, "
+                      f"saving model to {path}")
             self.best = value
         elif self.verbose:
             print(f"Epoch {epoch + 1}: saving model to {path}")
@@ -247,7 +250,7 @@ class ReduceLROnPlateau(_Monitoring):
 
     def on_train_begin(self, logs=None):
         self.wait = self.cooldown_counter = 0
-        self.best = None
+        self.best = self.worst()
 
     def on_epoch_end(self, epoch, logs=None):
         value = self.watched(logs)

@@ -100,6 +100,30 @@ def test_model_checkpoint_saves_only_improvements_and_fills_the_file_name(tmp_pa
         callbacks.ModelCheckpoint("model.h5")
 
 
+def test_a_nan_monitored_value_never_improves(tmp_path):
+    """As Keras: the best value starts from +/-inf, so a NaN first epoch is not the best forever."""
+    nn.set_seed(0)
+    x, y = synthetic(64)
+    model = small_model()
+    weights_at = {}
+    record = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: weights_at.__setitem__(epoch, model.get_weights()))
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    history = model.fit(x, y, epochs=6, batch_size=64, verbose=0,
+                        callbacks=[Scripted([float("nan"), 0.9, 0.5, 0.6, 0.7, 0.8]), record, stop])
+    assert len(history.history["loss"]) == 4 and stop.best == 0.5 and stop.best_epoch == 2
+    for restored, best in zip(model.get_weights(), weights_at[2]):
+        np.testing.assert_array_equal(restored, best)
+    save = callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch}.keras"), save_best_only=True)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Scripted([float("nan"), 0.9, float("nan")]), save])
+    assert sorted(os.listdir(tmp_path)) == ["ck-2.keras"]
+    model = small_model(optimizer=optimizers.SGD(learning_rate=0.1))
+    plateau = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2)
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([float("nan"), 0.9, 0.8, 0.7]), plateau])
+    assert model.optimizer.learning_rate == pytest.approx(0.1) and plateau.best == 0.7
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Scripted([0.9, float("nan"), float("nan")]), plateau])
+    assert model.optimizer.learning_rate == pytest.approx(0.05)          # NaN twice: no improvement, rate halved
+
+
 def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
     x, y = synthetic(96)
     x[40] = np.nan
