@@ -124,8 +124,10 @@ class Model(Module):
         n = len(x)
         steps = max(-(-n // batch_size), 1)
         self.history = History()
+        logged = ["loss"] + [name for name, _ in self.metrics]       # what each epoch's logs will hold
+        logged += ["val_" + name for name in logged] if validation_data is not None else []
         callbacks = CallbackList(list(callbacks or []) + [self.history], self, epochs=epochs, steps=steps,
-                                 verbose=verbose)
+                                 verbose=verbose, metrics=logged)
         self.stop_training = False
         was_training = self.training
         self.train()

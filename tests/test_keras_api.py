@@ -85,7 +85,7 @@ def test_model_checkpoint_saves_only_improvements_and_fills_the_file_name(tmp_pa
     model = small_model()
     pattern = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.keras")
     save = callbacks.ModelCheckpoint(pattern, monitor="val_loss", save_best_only=True, verbose=1)
-    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([0.9, 0.5, 0.7, 0.4]), save])
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([0.9, 0.5, 0.7, 0.4]), save], validation_data=(x, y))
     assert sorted(os.listdir(tmp_path)) == ["ckpt-01-0.90.keras", "ckpt-02-0.50.keras", "ckpt-04-0.40.keras"]
     assert "Epoch 3: val_loss did not improve from 0.50000" in capsys.readouterr().out
     weights = callbacks.ModelCheckpoint(str(tmp_path / "w.weights.npz"), save_weights_only=True)
@@ -122,6 +122,27 @@ def test_a_nan_monitored_value_never_improves(tmp_path):
     assert model.optimizer.learning_rate == pytest.approx(0.1) and plateau.best == 0.7
     model.fit(x, y, epochs=3, verbose=0, callbacks=[Scripted([0.9, float("nan"), float("nan")]), plateau])
     assert model.optimizer.learning_rate == pytest.approx(0.05)          # NaN twice: no improvement, rate halved
+
+
+def test_model_checkpoint_makes_its_folder_and_checks_its_fields_before_training(tmp_path):
+    x, y = synthetic(64)
+    model = small_model()
+    seen = []
+    spy = callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    nested = tmp_path / "runs" / "a" / "ck-{epoch:02d}-{loss:.2f}.keras"
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(nested))])
+    assert [p.name[:6] for p in (tmp_path / "runs" / "a").iterdir()] == ["ck-01-"]
+    save = callbacks.ModelCheckpoint(str(tmp_path / "ck-{val_loss:.3f}.keras"))
+    with pytest.raises(ValueError, match=r"uses \{val_loss\}, which this training does not log .*pass validation_data"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[save, spy])
+    assert seen == []                                               # refused before the first epoch
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[save], validation_data=(x, y))
+    for bad in ("ck-{epoch.__class__}.keras", "ck-{epoch[0]}.keras", "ck-{epoch!r}.keras", "ck-{epoch:{loss}}.keras",
+                "ck-{}.keras", "ck-{0}.keras"):
+        with pytest.raises(ValueError, match="only plain names with a format spec"):
+            callbacks.ModelCheckpoint(str(tmp_path / bad))
+    with pytest.raises(ValueError, match="not a valid format string"):
+        callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch.keras"))
 
 
 def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
