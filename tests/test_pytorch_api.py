@@ -88,3 +88,18 @@ def test_a_pytorch_style_loop_with_loader_and_scheduler_learns():
     model.eval()
     accuracy = (model(x).numpy().argmax(1) == y).mean()
     assert accuracy > 0.95
+
+
+@pytest.mark.parametrize("dataset, error, hint", [
+    ((i for i in range(3)), TypeError, r"got generator \(a generator or iterator: collect it first"),
+    ({"x": np.zeros(3)}, TypeError, r"got dict \(pass its arrays"),
+    (np.array(3.0), ValueError, r"got a 0-d array"),
+    (np.float32(3), ValueError, r"got a 0-d array"),
+    (5, TypeError, r"got int"),
+])
+def test_data_loader_says_what_it_accepts(dataset, error, hint):
+    with pytest.raises(error, match=r"DataLoader: takes an array of samples .*a pair \(x, y\) of them, or a "
+                                    r"TensorDataset; " + hint):
+        DataLoader(dataset, batch_size=2)
+    with pytest.raises(TypeError, match=r"TensorDataset: takes .*got dict"):
+        TensorDataset(np.zeros(3), {"y": 1})
