@@ -4,7 +4,7 @@ Weights are saved and loaded with NumPy's file formats: host-only by nature.
 """
 import contextlib
 import os
-import tempfile
+import secrets
 import zipfile
 
 import numpy as np
@@ -12,20 +12,66 @@ import numpy as np
 import autodiff as ad
 
 
+TEMP_SUFFIX = ".rosenblatt-tmp"
+
+
 def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``:
-    a failed write (a full disk, an exception) leaves an old file intact and no partial one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(str(path)))
+    a failed write (a full disk, an exception) leaves an old file intact and no partial one.
+
+    A symlink is written through: the file it points to is replaced, the link stays.  A new
+    file gets the mode the umask allows (as ``open`` would give it); an existing file keeps
+    its own.  A temporary file left by a save that was killed (its process is gone) is
+    removed by the next save to the same path.
+    """
+    target = os.path.realpath(path)
+    folder, base = os.path.split(target)
+    _remove_stale_temporaries(folder, base)
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    while True:
+        tmp = os.path.join(folder, f".{base}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:        # 0o666 less the umask, as open() gives a new file (mkstemp would make it 0600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _remove_stale_temporaries(folder, base):
+    """Remove ``.{base}.{pid}-{token}.rosenblatt-tmp`` files whose writing process no longer runs."""
+    if os.name != "posix":
+        return
+    prefix = f".{base}."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+            continue
+        pid = name[len(prefix):-len(TEMP_SUFFIX)].partition("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)             # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+        except OSError:                      # it exists, under another user: not ours to touch
+            pass
 
 
 class Parameter(ad.Tensor):

@@ -1,5 +1,9 @@
 """nn: layers, activations, losses, optimizers, metrics and Sequential."""
 import io
+import os
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -492,3 +496,61 @@ def test_keeping_every_steps_loss_keeps_no_activations():
     tracemalloc.stop()
     assert grown < 50e6, f"200 kept losses hold {grown / 1e6:.1f} MB"
     assert grown < 2e6          # a few kilobytes of node bookkeeping a step; one kept activation would be 100 MB
+
+
+def _saved_weights_model():
+    model = nn.Sequential([nn.layers.Dense(2, input_shape=(3,))])
+    return model
+
+
+def test_saving_respects_the_umask_and_keeps_an_existing_files_mode(tmp_path):
+    model = _saved_weights_model()
+    old = os.umask(0o077)
+    try:
+        model.save_weights(tmp_path / "private.weights.npz")
+        model.save(tmp_path / "private.keras")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "private.weights.npz").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "private.keras").st_mode) == 0o600
+    os.chmod(tmp_path / "private.keras", 0o640)
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "private.keras")                      # re-saved: its own mode is kept
+        model.save_weights(tmp_path / "shared.weights.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "private.keras").st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(tmp_path / "shared.weights.npz").st_mode) == 0o644
+
+
+def test_a_killed_save_leaves_no_temporary_behind_the_next_save(tmp_path):
+    path = tmp_path / "model.weights.npz"
+    script = ("import os, sys; from nn.module import write_atomically\n"
+              "def write(f):\n    f.write(b'half a model'); f.flush(); os.kill(os.getpid(), 9)\n"
+              "write_atomically(sys.argv[1], write)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for _ in range(3):          # each killed save removes the one before it: they never accumulate
+        killed = subprocess.run([sys.executable, "-c", script, str(path)], env=env)
+        assert killed.returncode == -9
+        assert len([p for p in tmp_path.iterdir() if p.name.endswith(".rosenblatt-tmp")]) == 1
+    mine = tmp_path / f".model.weights.npz.{os.getpid()}-00000000.rosenblatt-tmp"     # a live process's: kept
+    mine.write_bytes(b"in progress")
+    _saved_weights_model().save_weights(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "model.weights.npz"]
+
+
+def test_saving_through_a_symlink_writes_the_file_it_points_to(tmp_path):
+    first, second = _saved_weights_model(), _saved_weights_model()
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "real.weights.npz"
+    first.save_weights(target)
+    link = tmp_path / "latest.weights.npz"
+    link.symlink_to(target)
+    second.save_weights(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    loaded = _saved_weights_model()
+    loaded.load_weights(target)
+    for a, b in zip(loaded.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["real.weights.npz"]
