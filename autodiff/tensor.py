@@ -272,6 +272,28 @@ class Tensor:
         self._version_counter()[0] += 1
         return self
 
+    def copy_(self, value):
+        """Write ``value`` (an array, a number or a Tensor, broadcast to this shape) into this tensor's own
+        memory, as PyTorch's ``copy_``: the one writer of a weight's values (moving statistics,
+        ``set_weights``, loading).  The version counter moves on, so a graph that kept the old values
+        refuses a later backward instead of giving a wrong gradient.  A tensor that requires grad is
+        written only with grad mode off (``with ad.no_grad():``), as in PyTorch."""
+        if self.requires_grad and _state.grad_enabled:
+            raise RuntimeError(f"copy_ into a tensor of shape {self.shape} that requires grad: write it inside "
+                               "`with ad.no_grad():` (as in PyTorch), or make a new tensor")
+        if not self.data.flags.writeable:
+            raise ValueError(f"copy_: this tensor's data (shape {self.shape}) is read-only; give it a writeable "
+                             "copy first")
+        self.data[...] = value.data if isinstance(value, Tensor) else value
+        self._version_counter()[0] += 1
+        return self
+
+    def increment_version(self):
+        """Say that this tensor's data was written in place by code that writes the array itself (an
+        optimizer's fused kernel), as PyTorch's ``torch.autograd.graph.increment_version``: a graph
+        that kept the old values then refuses backward, as after ``copy_``."""
+        self._version_counter()[0] += 1
+
     def __iadd__(self, other): return self._in_place("add", other)
     def __isub__(self, other): return self._in_place("subtract", other)
     def __imul__(self, other): return self._in_place("multiply", other)

@@ -540,8 +540,7 @@ class BatchNormalization(Layer):
             variance = ad.var(x, axis=axes)
             with ad.no_grad():
                 for stat, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-                    stat.data *= self.momentum
-                    stat.data += (1 - self.momentum) * batch.data
+                    stat.copy_(stat.data * self.momentum + (1 - self.momentum) * batch.data)
         else:
             mean, variance = self.moving_mean.detach(), self.moving_variance.detach()
         out = (x - mean) * (variance + self.epsilon) ** -0.5

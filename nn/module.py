@@ -257,5 +257,6 @@ class Module:
             if array.dtype.kind == "f" and not np.array_equal(np.isfinite(value), np.isfinite(array)):
                 raise ValueError(f"{who}: parameter {name!r} holds values too large for {p.dtype} in {source}")
             converted[name] = value
-        for name, p in params.items():         # only after every check passed: no half-loaded model
-            p.data[...] = converted[name]
+        with ad.no_grad():
+            for name, p in params.items():     # only after every check passed: no half-loaded model
+                p.copy_(converted[name])

@@ -155,7 +155,8 @@ class Optimizer:
                 state = self.state[i] = self.init_state(p.data)
             if self.weight_decay:
                 p.data *= 1 - self.lr * self.weight_decay
-            self.update(p.data, grad, state)
+            self.update(p.data, grad, state)        # in place (a fused kernel, or NumPy's out=)
+            p.increment_version()                   # a graph that kept the old values now refuses backward
 
 
     def init_state(self, param):

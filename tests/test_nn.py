@@ -554,3 +554,32 @@ def test_saving_through_a_symlink_writes_the_file_it_points_to(tmp_path):
     for a, b in zip(loaded.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["real.weights.npz"]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])      # the fused kernels too
+def test_a_graph_kept_across_an_optimizer_step_refuses_a_second_backward(optimizer):
+    w = nn.Parameter(np.array([1.0, 2.0], np.float32))
+    opt = optimizers.get(optimizer).attach([w])
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    assert w.grad.numpy().tolist() == [2.0, 4.0]
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"changed in place since \(version 0 -> 1\)"):
+        loss.backward()                                  # PyTorch refuses here too; never [0, 0]
+
+
+def test_set_weights_and_moving_statistics_write_through_the_versioned_writer():
+    model = nn.Sequential([layers.Dense(2, input_shape=(3,)), layers.BatchNormalization()])
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    kernel = model.layers[0].kernel
+    loss = model(x).sum()
+    before = kernel.version
+    model.set_weights(model.get_weights())
+    assert kernel.version == before + 1
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    bn = model.layers[1]
+    version = bn.moving_mean.version
+    with model.mode(training=True):
+        model(x)
+    assert bn.moving_mean.version == version + 1 and bn.moving_variance.version >= 1

@@ -159,3 +159,20 @@ def test_in_place_arithmetic_updates_weights_under_no_grad_as_pytorch():
     plain += 1                                  # a write it notices, as for t[i] = v
     with pytest.raises(RuntimeError, match="modified|version|changed"):
         product.sum().backward()
+
+
+def test_copy_writes_in_place_and_a_graph_that_kept_the_old_values_refuses_backward():
+    w = ad.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    loss = (w * w).sum()
+    with pytest.raises(RuntimeError, match="copy_ into a tensor of shape \\(2,\\) that requires grad.*no_grad"):
+        w.copy_(np.zeros(2))
+    buffer = w.data
+    with ad.no_grad():
+        assert w.copy_(np.array([3.0, 4.0])) is w
+    assert w.data is buffer and w.data.tolist() == [3.0, 4.0] and w.dtype == np.float32 and w.version == 1
+    with pytest.raises(RuntimeError, match=r"changed in place since \(version 0 -> 1\)"):
+        loss.backward()
+    v = ad.tensor(np.zeros(3, np.float32))
+    (v * 2.0).sum()
+    v.increment_version()
+    assert v.version == 1
