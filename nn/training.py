@@ -180,7 +180,13 @@ class Model(Module):
             return None
         if not isinstance(class_weight, dict):
             raise TypeError(f"fit: class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
-        classes = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].round()
+        one_hot = y.ndim > 1 and y.shape[-1] > 1
+        for key in class_weight:
+            if not isinstance(key, (int, np.integer)) or isinstance(key, (bool, np.bool_)) or key < 0 or (
+                    one_hot and key >= y.shape[-1]):
+                raise ValueError(f"fit: class_weight key {key!r} is not a class index: keys are the integer labels "
+                                 f"0, 1, ...{f' up to {y.shape[-1] - 1} (y holds {y.shape[-1]} classes)' if one_hot else ''}")
+        classes = y.argmax(axis=-1) if one_hot else y.reshape(len(y), -1)[:, 0].round()
         classes = classes.astype(np.int64)
         missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
         if missing:

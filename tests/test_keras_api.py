@@ -432,6 +432,23 @@ def test_zero_weighted_samples_do_not_move_the_model_and_class_weight_matches_sa
         c.fit(x, y, verbose=0, class_weight={0: 1.0, 1: 1.0})
 
 
+@pytest.mark.parametrize("key", [-1, 3, 1.0, "1", True, None])
+def test_class_weight_keys_must_be_class_indices_in_range(key):
+    x, y = synthetic(32)
+    model = small_model()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=f"class_weight key {key!r} is not a class index: .*up to 2 "
+                                         r"\(y holds 3 classes\)"):
+        model.fit(x, y, verbose=0, class_weight={key: 100.0, 0: 1.0, 1: 1.0, 2: 1.0})
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    sparse = small_model()
+    sparse.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    if key != 3:                                                        # any index >= 0 may name a class here
+        with pytest.raises(ValueError, match="is not a class index"):
+            sparse.fit(x, y.argmax(1), verbose=0, class_weight={key: 100.0, 0: 1.0, 1: 1.0, 2: 1.0})
+
+
 # ------------------------------------------------------------------ losses, metrics
 def test_more_losses_and_metrics_follow_kerass_formulas():
     rng = np.random.default_rng(1)
