@@ -17,6 +17,23 @@ def _numbers(data, what, name):
     return array
 
 
+def _check_finite(array, what, name):
+    """Refuse NaN or inf in training data, naming the array and the first position (one NaN in x
+    would silently turn every weight into NaN).  One pass: a sum is finite unless some value is not
+    (or the values are so large that it overflows, when the exact check decides)."""
+    if array is None or array.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(array.sum()):
+            return
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        where = tuple(int(i) for i in bad[0])
+        raise ValueError(f"{what}: {name} holds {len(bad)} non-finite value{'s' if len(bad) > 1 else ''} "
+                         f"(the first, {array[where]}, at {name}[{', '.join(map(str, where))}]); clean the data "
+                         f"first, e.g. np.nan_to_num or drop those rows")
+
+
 class Model(Module):
     """A module trained Keras's way.  Subclasses define ``forward`` and ``build_for(x)``.
 
@@ -105,6 +122,8 @@ class Model(Module):
         if len(x) == 0:
             raise ValueError("fit: x holds no samples")
         weights = self._sample_weights(y, sample_weight, class_weight)
+        for name, array in (("x", x), ("y", y), ("sample_weight", weights)):
+            _check_finite(array, "fit" if name != "sample_weight" or class_weight is None else "fit (class_weight)", name)
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
@@ -119,6 +138,8 @@ class Model(Module):
                 raise ValueError("fit: validation_data must be a pair (x_val, y_val), got "
                                  f"{type(validation_data).__name__} of {len(validation_data) if hasattr(validation_data, '__len__') else '?'} items")
             validation_data = self._prepare(*validation_data, what="fit (validation_data)")
+            for name, array in zip(("x", "y"), validation_data):
+                _check_finite(array, "fit (validation_data)", name)
             if len(validation_data[0]) == 0:
                 raise ValueError("fit: validation_data holds no samples")
         n = len(x)
@@ -226,6 +247,8 @@ class Model(Module):
         ``return_dict=True``), printing a progress line as Keras does unless ``verbose=0``."""
         self._check_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate", batch_size)
+        _check_finite(x, "evaluate", "x")
+        _check_finite(y, "evaluate", "y")
         if len(x) == 0:
             raise ValueError("evaluate: x holds no samples")
         progress = Progress(-(-len(x) // batch_size), verbose)

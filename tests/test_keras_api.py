@@ -146,11 +146,38 @@ def test_model_checkpoint_makes_its_folder_and_checks_its_fields_before_training
 
 
 def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
-    x, y = synthetic(96)
-    x[40] = np.nan
+    """A run that diverges by itself (data with NaN is refused by fit, see below)."""
+    x, _ = synthetic(96)
+    y = x.sum(axis=1, keepdims=True)
+    model = models.Sequential([layers.Dense(1, input_shape=(8,))])
+    model.compile(optimizer=optimizers.SGD(learning_rate=1e18), loss="mse")
+    seen = []
+    watch = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs["loss"]))
+    with np.errstate(all="ignore"):                              # it overflows: that is the point
+        history = model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0,
+                            callbacks=[callbacks.TerminateOnNaN(), watch])
+    assert len(history.history["loss"]) == 1 and not np.isfinite(seen[-1]) and np.isfinite(seen[:-1]).all()
+    assert f"Batch {len(seen) - 1}: Invalid loss, terminating training" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["x", "y", "sample_weight", "val_x"])
+def test_fit_and_evaluate_refuse_non_finite_data_naming_the_array_and_position(where):
+    x, y = synthetic(64)
+    weights, val = np.ones(64, np.float32), (x.copy(), y.copy())
+    {"x": x, "y": y, "sample_weight": weights[:, None], "val_x": val[0]}[where][5, 0] = np.nan
     model = small_model()
-    history = model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, callbacks=[callbacks.TerminateOnNaN()])
-    assert len(history.history["loss"]) == 1 and "Batch 1: Invalid loss, terminating training" in capsys.readouterr().out
+    before = model.get_weights()
+    name = {"val_x": "x", "sample_weight": "sample_weight"}.get(where, where)
+    with pytest.raises(ValueError, match=rf"fit( \(validation_data\))?: {name} holds 1 non-finite value \(the first, "
+                                         rf"nan, at {name}\[5(, 0)?\]\)"):
+        model.fit(x, y, sample_weight=weights, validation_data=val, verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    if where in ("x", "y"):
+        with pytest.raises(ValueError, match=rf"evaluate: {where} holds 1 non-finite value"):
+            model.evaluate(x, y, verbose=0)
+    huge = np.full((4, 8), 3e38, np.float32)                  # finite values whose sum overflows: accepted
+    nn.training._check_finite(huge, "fit", "x")
 
 
 def test_learning_rate_callbacks_change_the_optimizers_rate():
