@@ -123,6 +123,10 @@ class Tensor:
             return Tensor._wrap(backend.asarray(other))
         if backend.is_array(other) or isinstance(other, (list, tuple)):
             return Tensor(other, copy=False)
+        if other is None:
+            raise TypeError(f"a Tensor op (on a tensor of shape {self.shape}) got None as an operand: if it is a "
+                            "weight's .grad, backward() has not run since the gradients were cleared, or this "
+                            "weight does not reach the loss")
         raise UnsupportedOperand(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
     def retain_grad(self):
@@ -301,6 +305,8 @@ class Tensor:
 
     # Comparisons and logic give boolean tensors, outside the graph.
     def _compare(self, name, other):
+        if other is None:
+            return NotImplemented           # t == None is False, as for any object
         try:
             other = self._operand(other)
         except UnsupportedOperand:

@@ -1,4 +1,6 @@
 """Keras's training API on any model: compile, fit, evaluate, predict (the loop, apart from the container)."""
+import re
+
 import numpy as np
 
 import autodiff as ad
@@ -32,6 +34,20 @@ def _check_finite(array, what, name):
         raise ValueError(f"{what}: {name} holds {len(bad)} non-finite value{'s' if len(bad) > 1 else ''} "
                          f"(the first, {array[where]}, at {name}[{', '.join(map(str, where))}]); clean the data "
                          f"first, e.g. np.nan_to_num or drop those rows")
+
+
+def _first_batch(step, batch, total, call):
+    """Run ``call()``; a ValueError on the first batch (a loss refusing the labels, say) speaks of the
+    arrays the user passed, (256, ...), not of the batch of 32 the loss saw."""
+    try:
+        return call()
+    except ValueError as exc:
+        if step != 0 or batch == total:
+            raise
+        message = re.sub(rf"shape \({batch},", f"shape ({total},", str(exc))
+        if message == str(exc):
+            raise
+        raise ValueError(message) from None
 
 
 class Model(Module):
@@ -104,10 +120,18 @@ class Model(Module):
         """A model that knows its input shape checks it: one sample without its batch axis is a common slip."""
         shape = self.input_shape
         if shape is not None and tuple(x.shape[1:]) != tuple(shape):
-            one_sample = tuple(x.shape) == tuple(shape)
+            shape, sample = tuple(shape), tuple(x.shape[1:])
+            if tuple(x.shape) == shape:
+                hint = "; that is one sample without its batch axis: pass x[None]"
+            elif sample + (1,) == shape:
+                hint = "; the images have no channel axis: add one with x[..., None]"
+            elif len(shape) == 3 and sample == (shape[2], shape[0], shape[1]):
+                hint = ("; the images look channels first (batch, channels, height, width): the model takes "
+                        "channels last, x.transpose(0, 2, 3, 1)")
+            else:
+                hint = ""
             raise ValueError(f"{what}: the model takes inputs of shape (batch, {', '.join(map(str, shape))}), got "
-                             f"{x.shape}" + ("; that is one sample without its batch axis: pass x[None]"
-                                             if one_sample else ""))
+                             f"{x.shape}{hint}")
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
@@ -166,7 +190,8 @@ class Model(Module):
                     rows = order[rows] if shuffle else rows
                     xb, yb = x[rows], y[rows]
                     callbacks.on_train_batch_begin(step, {})
-                    values = self.train_step(xb, yb, None if weights is None else weights[rows])
+                    values = _first_batch(step, len(xb), n, lambda: self.train_step(xb, yb, None if weights is None
+                                                                           else weights[rows]))
                     totals += np.array(values) * len(xb)
                     seen += len(xb)
                     progress.update(step + 1, self._named(totals / seen))
@@ -236,7 +261,7 @@ class Model(Module):
             for step, start in enumerate(range(0, len(x), batch_size)):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 out = self(xb)
-                loss = self.loss(yb, out)
+                loss = _first_batch(step, len(xb), len(x), lambda: self.loss(yb, out))
                 totals += np.array([loss.item()] + [fn(yb, out.numpy()) for _, fn in self.metrics]) * len(xb)
                 if progress is not None:
                     progress.update(step + 1, self._named(totals / min(start + batch_size, len(x))))

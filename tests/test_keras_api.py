@@ -476,6 +476,24 @@ def test_class_weight_keys_must_be_class_indices_in_range(key):
             sparse.fit(x, y.argmax(1), verbose=0, class_weight={key: 100.0, 0: 1.0, 1: 1.0, 2: 1.0})
 
 
+def test_shape_errors_speak_of_the_users_arrays_and_say_what_to_do():
+    model = models.Sequential([layers.Conv2D(4, 3, input_shape=(28, 28, 1)), layers.Flatten(),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x = np.zeros((256, 28, 28, 1), np.float32)
+    with pytest.raises(ValueError, match=r"labels of shape \(256,\) do not fit predictions of shape \(256, 3\): "
+                                         r"give one-hot labels"):
+        model.fit(x, np.arange(256) % 3, verbose=0)
+    with pytest.raises(ValueError, match=r"labels of shape \(256,\)"):
+        model.evaluate(x, np.arange(256) % 3, verbose=0)
+    with pytest.raises(ValueError, match=r"got \(256, 28, 28\); the images have no channel axis: add one with "
+                                         r"x\[\.\.\., None\]"):
+        model.fit(x[..., 0], np.eye(3)[np.arange(256) % 3], verbose=0)
+    with pytest.raises(ValueError, match=r"got \(256, 1, 28, 28\); the images look channels first .*"
+                                         r"x.transpose\(0, 2, 3, 1\)"):
+        model.predict(x.transpose(0, 3, 1, 2), verbose=0)
+
+
 # ------------------------------------------------------------------ losses, metrics
 def test_more_losses_and_metrics_follow_kerass_formulas():
     rng = np.random.default_rng(1)

@@ -451,7 +451,7 @@ def test_bad_input_errors_name_what_was_given_and_expected():
         model.fit(x, to_categorical(y, 10), verbose=0)
     with pytest.raises(ValueError, match=r"dense.*expected inputs with 784 features.*got shape \(32, 8\)"):
         model(x[:32])
-    with pytest.raises(ValueError, match=r"labels of shape \(32,\) do not fit predictions of shape \(32, 10\).*"
+    with pytest.raises(ValueError, match=r"labels of shape \(50,\) do not fit predictions of shape \(50, 10\).*"
                                          "to_categorical"):
         model.fit(np.zeros((50, 784)), y, verbose=0)
     with pytest.raises(ValueError, match="50 inputs but 49 labels"):
@@ -583,3 +583,19 @@ def test_set_weights_and_moving_statistics_write_through_the_versioned_writer():
     with model.mode(training=True):
         model(x)
     assert bn.moving_mean.version == version + 1 and bn.moving_variance.version >= 1
+
+
+def test_a_loss_whose_labels_have_more_classes_than_the_last_layer_says_so():
+    y_true, y_pred = np.eye(10, dtype=np.float32)[:4], ad.tensor(np.full((4, 3), 1 / 3, np.float32))
+    with pytest.raises(ValueError, match=r"the model's last layer gives 3 values per sample but the labels have 10 "
+                                         r"\(classes, for one-hot labels\); give the last layer 10 units"):
+        losses.get("categorical_crossentropy")(y_true, y_pred)
+    with pytest.raises(ValueError, match="sparse_categorical_crossentropy for integer labels"):
+        losses.get("categorical_crossentropy")(np.arange(4), y_pred)       # integer labels: that hint stays
+
+
+def test_an_optimizer_step_without_any_gradient_says_why():
+    w = nn.Parameter(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match=r"SGD.step: no parameter has a gradient \(every .grad is None\): "
+                                         r"backward\(\) has not run"):
+        optimizers.SGD().attach([w]).step()

@@ -176,3 +176,14 @@ def test_copy_writes_in_place_and_a_graph_that_kept_the_old_values_refuses_backw
     (v * 2.0).sum()
     v.increment_version()
     assert v.version == 1
+
+
+def test_none_as_an_operand_says_a_grad_may_be_missing():
+    w = ad.tensor(np.ones(2, np.float32), requires_grad=True)
+    with ad.no_grad():
+        with pytest.raises(TypeError, match=r"got None as an operand: if it is a weight's .grad, backward\(\) has "
+                                            r"not run"):
+            w -= w.grad
+    with pytest.raises(TypeError, match="got None as an operand"):
+        w * None
+    assert (w == None) is False and (w != None) is True                 # noqa: E711 (comparisons stay Python's)
