@@ -3,6 +3,7 @@
 Weights are saved and loaded with NumPy's file formats: host-only by nature.
 """
 import contextlib
+import contextvars
 import os
 import secrets
 import zipfile
@@ -89,10 +90,31 @@ class Parameter(ad.Tensor):
         return self.requires_grad
 
 
+# The modes set for a call (``model(x, training=False)``, fit, evaluate, predict): {id(module): mode},
+# per thread (a context variable, as autodiff's grad mode), so that fit in one thread and predict in
+# another on the same model each see their own mode, and neither changes the one train()/eval() set.
+_call_modes = contextvars.ContextVar("nn_call_modes", default=None)
+
+
 class Module:
     """Parameters are found from attributes: Parameters, Modules and lists of Modules."""
 
-    training = True
+    _training = True
+
+    @property
+    def training(self):
+        """Training mode (dropout active, batch statistics): the mode of the call running in this thread,
+        else the one ``train()``/``eval()`` set."""
+        modes = _call_modes.get()
+        if modes is not None:
+            mode = modes.get(id(self))
+            if mode is not None:
+                return mode
+        return self._training
+
+    @training.setter
+    def training(self, mode):
+        self._training = bool(mode)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -149,18 +171,19 @@ class Module:
 
     @contextlib.contextmanager
     def mode(self, training):
-        """Run a block in training (True) or inference (False) mode, then put every module's mode back;
-        ``None`` leaves the mode as it is.  ``model(x, training=False)`` uses it."""
+        """Run a block in training (True) or inference (False) mode; ``None`` leaves the mode as it is.
+        The mode holds for this thread alone and for the block alone: ``train()``/``eval()`` are not
+        touched.  ``model(x, training=False)``, fit, evaluate and predict use it."""
         if training is None:
             yield self
             return
-        before = [(m, m.training) for m in self.modules()]
-        self.train(training)
+        modes = dict(_call_modes.get() or {})
+        modes.update((id(m), bool(training)) for m in self.modules())
+        token = _call_modes.set(modes)
         try:
             yield self
         finally:
-            for m, was in before:
-                m.training = was
+            _call_modes.reset(token)
 
     def state_dict(self):
         """``{dotted name: NumPy array}`` of every parameter (copies), as PyTorch's ``state_dict``;

@@ -174,8 +174,8 @@ class Model(Module):
         callbacks = CallbackList(list(callbacks or []) + [self.history], self, epochs=epochs, steps=steps,
                                  verbose=verbose, metrics=logged)
         self.stop_training = False
-        was_training = self.training
-        self.train()
+        mode = self.mode(training=True)          # this thread's, for this call: predict elsewhere keeps its own
+        mode.__enter__()
         try:
             callbacks.on_train_begin({})
             for epoch in range(initial_epoch, epochs):
@@ -209,7 +209,7 @@ class Model(Module):
                     break
             callbacks.on_train_end({})
         finally:
-            self.train(was_training)
+            mode.__exit__(None, None, None)
         return self.history
 
     def _sample_weights(self, y, sample_weight, class_weight):

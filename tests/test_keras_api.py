@@ -405,6 +405,45 @@ def test_get_set_weights_get_layer_and_calling_in_either_mode():
     np.testing.assert_allclose(model(x).numpy(), model.predict(x, verbose=0), **close)
 
 
+def test_the_training_mode_is_each_threads_own_business():
+    """fit in one thread, predict in another, on one model: each sees its own mode, and the mode
+    train()/eval() set is untouched by both."""
+    import threading
+    nn.set_seed(0)
+    model = small_model(dropout=0.5)
+    x, y = synthetic(64)
+    model.eval()
+    inside, barrier = {}, threading.Barrier(2)
+
+    def in_mode(name, training):
+        with model.mode(training):
+            barrier.wait()                                   # both blocks are open at once
+            inside[name] = (model.training, model.layers[1].training)
+            barrier.wait()
+
+    threads = [threading.Thread(target=in_mode, args=(name, mode)) for name, mode in (("a", True), ("b", False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert inside == {"a": (True, True), "b": (False, False)} and not model.training
+
+    dropout_seen, done = [], threading.Event()
+    spy = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: dropout_seen.append(model.layers[1].training))
+    trainer = threading.Thread(target=lambda: (model.fit(x, y, epochs=20, batch_size=8, verbose=0, callbacks=[spy]),
+                                               done.set()))
+    trainer.start()
+    predictions = 0
+    while not done.is_set():                                 # predict on the same model meanwhile
+        assert model.predict(x, verbose=0).shape == (64, 3)
+        with model.mode(False):
+            assert not model.layers[1].training
+        predictions += 1
+    trainer.join()
+    assert predictions > 0
+    assert all(dropout_seen) and len(dropout_seen) == 160 and not model.training     # fit trained; eval() kept
+
+
 def test_evaluate_prints_by_default_and_returns_a_dict_on_request(capsys):
     x, y = synthetic(64)
     model = small_model()
