@@ -10,18 +10,21 @@ The file is a zip archive of three members:
 Loading trusts nothing in the file: the configuration is JSON (no pickle, no
 code), every class comes from a fixed list of nn's own, every argument is
 checked against the constructor's signature, members are read no further than
-a size limit, arrays are loaded without pickle and checked against the
-parameters' shapes before any is written.
+a size limit, and arrays are read header first (nn.npyfile): names, shapes,
+count and total size are checked against the model (and the optimizer's state
+against nn.optimizer_state's rules) before any data is read, without pickle.
+Every failure to read a file is one ModelFileError naming the file.
 """
 import inspect
 import io
 import json
+import math
 import zipfile
 
 import numpy as np
 
-from . import activations, initializers, layers as layers_module, losses, metrics as metrics_module, optimizers
-from . import schedules
+from . import activations, initializers, layers as layers_module, losses, metrics as metrics_module, npyfile
+from . import optimizer_state, optimizers, schedules
 from .module import write_atomically
 
 FORMAT, VERSION = "rosenblatt.keras", 1
@@ -147,7 +150,8 @@ def _fail(path, why):
 
 def _make(table, entry, what, path, extra=None):
     """An instance of ``table[entry["class"]]`` from ``entry["config"]``, every argument checked."""
-    if not isinstance(entry, dict) or entry.get("class") not in table or not isinstance(entry.get("config", {}), dict):
+    if (not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or entry["class"] not in table
+            or not isinstance(entry.get("config", {}), dict)):
         _fail(path, f"unknown {what} {entry.get('class') if isinstance(entry, dict) else entry!r:.80}")
     cls, config = table[entry["class"]], dict(entry.get("config", {}))
     config = {key: _decode(value, path) for key, value in config.items()}
@@ -180,12 +184,55 @@ def _read(archive, name, limit, path):
     return data
 
 
-def _arrays(data, name, path):
+def _read_arrays(archive, name, path, check):
+    """``{key: array}`` of the .npz member ``name``, header first: ``check(headers)`` sees every array's
+    declared name, shape and dtype (nn.npyfile) and refuses before any data is read or inflated.
+    The member may inflate to no more than its arrays declare."""
+    info = archive.getinfo(name)
+    if info.file_size > ARRAYS_LIMIT:
+        _fail(path, f"{name} declares {info.file_size} bytes, more than the {ARRAYS_LIMIT} a model file may hold")
+
+    def bounded(headers):
+        total = sum(h.nbytes for h in headers.values())
+        if total > ARRAYS_LIMIT:
+            _fail(path, f"{name} declares arrays of {total} bytes, more than the {ARRAYS_LIMIT} a model file may hold")
+        slack = len(headers) * (npyfile.HEADER_LIMIT + 1024) + 4096          # zip and .npy headers
+        if info.file_size > total + slack:
+            _fail(path, f"{name} inflates to {info.file_size} bytes, more than its arrays declare ({total})")
+        check(headers)
+
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            return {key: stored[key] for key in stored.files}
-    except Exception as exc:                        # noqa: BLE001 (any malformed archive is the same failure)
+        with archive.open(info) as member:
+            return npyfile.read_npz(member, name, bounded)
+    except npyfile.NpyError as exc:
         _fail(path, f"{name} is not a NumPy archive without pickles: {exc}")
+
+
+def _read_model(archive, config, path):
+    """The model the configuration describes, and its weights read header first: the declared shapes
+    bound the model's size (weight_budget) and must match its parameters, names, count and shapes,
+    before any array is read."""
+    built = []
+
+    def check(headers):
+        budget = layers_module.weight_budget.set([sum(math.prod(h.shape) for h in headers.values())])
+        try:
+            model = _build_model(config.get("model"), path)
+        finally:
+            layers_module.weight_budget.reset(budget)
+        own = dict(model.named_parameters())
+        missing, unexpected = sorted(set(own) - set(headers)), sorted(set(headers) - set(own))
+        if missing or unexpected:
+            _fail(path, f"model.weights.npz does not match this model: missing {missing[:10]}, "
+                        f"unexpected {unexpected[:10]}")
+        for key, p in own.items():
+            if headers[key].shape != tuple(p.shape):
+                _fail(path, f"model.weights.npz: parameter {key!r} has shape {tuple(p.shape)} in the model but "
+                            f"{headers[key].shape} in the file")
+        built.append(model)
+
+    weights = _read_arrays(archive, "model.weights.npz", path, check)
+    return built[0], weights
 
 
 def _build_model(config, path):
@@ -220,7 +267,7 @@ def _build_model(config, path):
         _fail(path, f"its functional graph does not hold together: {exc}")
 
 
-def _compile(model, config, optimizer_arrays, custom_objects, path):
+def _compile(model, config, read_optimizer_arrays, custom_objects, path):
     def custom(name, what):
         if name not in custom_objects:
             raise ValueError(f"load_model: the model was compiled with the {what} {name!r}, which is not nn's: pass "
@@ -232,29 +279,39 @@ def _compile(model, config, optimizer_arrays, custom_objects, path):
     optimizer = _make(OPTIMIZERS, config["optimizer"], "optimizer", path)
     metrics = [m if m in metrics_module.METRICS else custom(m, "metric") for m in config["metrics"]]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    params = optimizer.params
-    state = {}
-    for key, value in optimizer_arrays.items():
-        if key in ("iterations", "u_product"):
-            continue
-        index, _, name = key.partition(".")
-        if not index.isdigit() or int(index) >= len(params) or value.shape != params[int(index)].shape:
-            _fail(path, f"optimizer state {key!r} of shape {value.shape} fits no parameter")
-        state.setdefault(int(index), {})[name] = value.astype(params[int(index)].dtype)
-    expected = {i: set(optimizer.init_state(params[i].data)) for i in state}
-    for i, arrays in state.items():
-        if set(arrays) != expected[i]:
-            _fail(path, f"optimizer state of parameter {i} holds {sorted(arrays)}, {type(optimizer).__name__} "
-                        f"keeps {sorted(expected[i])}")
-    optimizer.state = state
-    optimizer.iterations = int(optimizer_arrays.get("iterations", 0))
-    if "u_product" in optimizer_arrays:
-        optimizer.u_product = float(optimizer_arrays["u_product"])
+    source = f"load_model: {path}: optimizer.npz"
+
+    def check(headers):             # keys, shapes and dtypes, before any data is read
+        optimizer_state.check_headers(optimizer, {k: (h.shape, h.dtype) for k, h in headers.items()}, source)
+
+    try:
+        state, iterations, extras = optimizer_state.checked_state(optimizer, read_optimizer_arrays(check), source)
+    except optimizer_state.OptimizerStateError as exc:
+        raise ModelFileError(str(exc)) from None
+    optimizer.state, optimizer.iterations = state, iterations      # only after every check passed
+    for key, value in extras.items():
+        setattr(optimizer, key, value)
 
 
 def load_model(path, compile=True, custom_objects=None):
     """The model ``model.save(path)`` wrote, with its weights; compiled with its optimizer's state
-    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with."""
+    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with.
+
+    Every failure to read the file is a ModelFileError naming the file and the problem."""
+    try:
+        return _load_model(path, compile, dict(custom_objects or {}))
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError, OSError,
+            EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+        message = str(exc)
+        if str(path) not in message:
+            message = (f"load_model: {path}: {message.removeprefix('load_model: ')}" if type(exc) is ValueError
+                       else f"load_model: {path}: {type(exc).__name__}: {message}")
+        raise ModelFileError(message) from None
+
+
+def _load_model(path, compile, custom_objects):
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -267,21 +324,20 @@ def load_model(path, compile=True, custom_objects=None):
             config = json.loads(_read(archive, "config.json", CONFIG_LIMIT, path))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             _fail(path, f"config.json is not JSON: {exc}")
-        weights = _arrays(_read(archive, "model.weights.npz", ARRAYS_LIMIT, path), "model.weights.npz", path)
-        optimizer_arrays = _arrays(_read(archive, "optimizer.npz", ARRAYS_LIMIT, path), "optimizer.npz", path)
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        _fail(path, "config.json does not say it is one")
-    if config.get("version") != VERSION:
-        _fail(path, f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
-    budget = layers_module.weight_budget.set([sum(a.size for a in weights.values())])
-    try:
-        model = _build_model(config.get("model"), path)
-    finally:
-        layers_module.weight_budget.reset(budget)
-    try:
-        model.load_state_dict(weights)
-    except ValueError as exc:
-        _fail(path, str(exc))
-    if compile and config.get("compile") is not None:
-        _compile(model, config["compile"], optimizer_arrays, dict(custom_objects or {}), path)
+        except RecursionError:
+            _fail(path, "config.json nests deeper than Python can read")
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            _fail(path, "config.json does not say it is one")
+        if config.get("version") != VERSION:
+            _fail(path, f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
+        model, weights = _read_model(archive, config, path)
+        try:
+            model.load_state_dict(weights)
+        except ValueError as exc:
+            _fail(path, str(exc))
+        if compile and config.get("compile") is not None:
+            if not isinstance(config["compile"], dict):
+                _fail(path, "its compile settings are not an object")
+            _compile(model, config["compile"],
+                     lambda check: _read_arrays(archive, "optimizer.npz", path, check), custom_objects, path)
     return model

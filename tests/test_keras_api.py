@@ -329,6 +329,133 @@ def test_a_declared_oversized_member_is_refused_before_it_is_read(tmp_path, monk
         models.load_model(path)
 
 
+def _weights_member_with(path, write_extra):
+    """The weights member of a saved model rewritten by ``write_extra(zipfile)`` after its own arrays."""
+    with zipfile.ZipFile(path) as z:
+        stored = dict(np.load(io.BytesIO(z.read("model.weights.npz"))))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner:
+        for key, array in stored.items():
+            with inner.open(key + ".npy", "w") as member:
+                np.lib.format.write_array(member, array)
+        write_extra(inner)
+    return buffer.getvalue()
+
+
+def _peak_of(call):
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("kind", ["extra array", "inflates past its header"])
+def test_load_model_reads_headers_before_data_so_a_small_file_cannot_cost_gigabytes(tmp_path, kind):
+    model = small_model()
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    size = 128 << 20                                              # zeros: a small file on disk
+
+    def extra(inner):
+        with inner.open("extra.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False,
+                                                          "shape": (size // 4,)})
+            for _ in range(size >> 20):
+                member.write(bytes(1 << 20))
+
+    def trailing(inner):                                          # the last array's data runs on past its header
+        with inner.open("zz.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.zeros(3, np.float32))
+            for _ in range(size >> 20):
+                member.write(bytes(1 << 20))
+
+    weights = _weights_member_with(path, extra if kind == "extra array" else trailing)
+    bad = str(tmp_path / "small.keras")
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as w:
+        for name in z.namelist():
+            w.writestr(name, weights if name == "model.weights.npz" else z.read(name))
+    del weights
+    assert os.path.getsize(bad) < 1 << 20                         # under a megabyte on disk
+    message = ("unexpected \\['extra'\\]" if kind == "extra array" else "'zz' inflates to .* more than its header declares")
+    errors = []
+
+    def load():
+        with pytest.raises(nn.saving.ModelFileError, match=message) as info:
+            models.load_model(bad)
+        errors.append(info.value)
+    peak = _peak_of(load)
+    assert bad in str(errors[0]) and peak < 48 << 20, f"peak {peak / 1e6:.0f} MB for a {size >> 20} MB array"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("iterations", np.array("1e400"), r"'iterations' holds <U5 values, not plain numbers"),
+    ("iterations", np.array(-3), r"'iterations' is -3, not a step count"),
+    ("iterations", np.array(2.5), r"'iterations' is 2.5, not a whole number"),
+    ("0.m", np.full((8, 16), 1e300), r"'0.m' holds values that are not finite \(or too large for float32\)"),
+    ("0.m", np.full((8, 16), "1e400"), r"'0.m' holds <U5 values, not plain numbers"),
+    ("0.m", np.zeros((8, 16), dtype=[("a", "<f4")]), r"'0.m' holds \[\('a', '<f4'\)\] values, not plain"),
+    ("0.m", np.zeros((16, 8)), r"'0.m' has shape \(16, 8\), expected \(8, 16\)"),
+    ("9.m", np.zeros(3), r"'9.m' is not one Adam keeps"),
+    ("odd key", np.zeros(3), r"'odd key' is not one Adam keeps"),
+])
+def test_optimizer_state_from_a_file_is_checked_as_weights_are(tmp_path, key, value, message):
+    nn.set_seed(0)
+    x, y = synthetic(32)
+    model = small_model()
+    model.fit(x, y, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+
+    def change(name, data):
+        if name != "optimizer.npz":
+            return data
+        arrays = dict(np.load(io.BytesIO(data)))
+        arrays[key] = value
+        return _npz(arrays)
+    with pytest.raises(nn.saving.ModelFileError, match=f"{tmp_path}.*optimizer.npz.* {message}"):
+        models.load_model(hostile(tmp_path, path, change))
+    assert models.load_model(path).optimizer.iterations == 1
+
+
+def test_every_failure_to_read_a_model_file_is_a_model_file_error_naming_it(tmp_path):
+    model = models.Sequential([layers.Conv2D(2, 3, input_shape=(5, 5, 1))])
+    model.compile(optimizer="sgd", loss="mse")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+
+    def config_with(edit):
+        def change(name, data):
+            if name != "config.json":
+                return data
+            config = json.loads(data)
+            edit(config)
+            return json.dumps(config).encode()
+        return change
+
+    def corrupt_crc(name, data):
+        return data if name != "model.weights.npz" else data[:-200] + bytes([data[-200] ^ 0xFF]) + data[-199:]
+
+    cases = {
+        "nests deeper": lambda name, data: b"[" * 100000 + b"]" * 100000 if name == "config.json" else data,
+        "unknown layer \\['Conv2D'\\]": config_with(lambda c: c["model"]["layers"][0].update({"class": ["Conv2D"]})),
+        "unknown layer \\{": config_with(lambda c: c["model"]["layers"][0].update({"class": {"a": 1}})),
+        "groups must be a positive integer": config_with(lambda c: c["model"]["layers"][0]["config"].update(
+            {"groups": 0})),
+        "(Bad CRC|CRC)": corrupt_crc,
+        "compile settings": config_with(lambda c: c.update({"compile": [1]})),
+        "TypeError": config_with(lambda c: c["compile"].update({"loss": 3})),
+    }
+    for message, change in cases.items():
+        bad = hostile(tmp_path, path, change)
+        with pytest.raises(nn.saving.ModelFileError, match=message) as info:
+            models.load_model(bad)
+        assert bad in str(info.value), (message, str(info.value))
+
+
 def test_save_is_whole_or_nothing_and_refuses_what_it_cannot_write(tmp_path, monkeypatch):
     model = small_model()
     path = str(tmp_path / "m.keras")
