@@ -147,7 +147,8 @@ class Model(Module):
             raise ValueError("fit: x holds no samples")
         weights = self._sample_weights(y, sample_weight, class_weight)
         for name, array in (("x", x), ("y", y), ("sample_weight", weights)):
-            _check_finite(array, "fit" if name != "sample_weight" or class_weight is None else "fit (class_weight)", name)
+            from_class_weight = name == "sample_weight" and class_weight is not None
+            _check_finite(array, "fit (class_weight)" if from_class_weight else "fit", name)
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
@@ -230,8 +231,9 @@ class Model(Module):
         for key in class_weight:
             if not isinstance(key, (int, np.integer)) or isinstance(key, (bool, np.bool_)) or key < 0 or (
                     one_hot and key >= y.shape[-1]):
+                upto = f" up to {y.shape[-1] - 1} (y holds {y.shape[-1]} classes)" if one_hot else ""
                 raise ValueError(f"fit: class_weight key {key!r} is not a class index: keys are the integer labels "
-                                 f"0, 1, ...{f' up to {y.shape[-1] - 1} (y holds {y.shape[-1]} classes)' if one_hot else ''}")
+                                 f"0, 1, ...{upto}")
         classes = y.argmax(axis=-1) if one_hot else y.reshape(len(y), -1)[:, 0].round()
         classes = classes.astype(np.int64)
         missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))

@@ -380,7 +380,8 @@ def test_load_model_reads_headers_before_data_so_a_small_file_cannot_cost_gigaby
             w.writestr(name, weights if name == "model.weights.npz" else z.read(name))
     del weights
     assert os.path.getsize(bad) < 1 << 20                         # under a megabyte on disk
-    message = ("unexpected \\['extra'\\]" if kind == "extra array" else "'zz' inflates to .* more than its header declares")
+    message = ("unexpected \\['extra'\\]" if kind == "extra array"
+               else "'zz' inflates to .* more than its header declares")
     errors = []
 
     def load():
