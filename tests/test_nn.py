@@ -599,3 +599,23 @@ def test_an_optimizer_step_without_any_gradient_says_why():
     with pytest.raises(ValueError, match=r"SGD.step: no parameter has a gradient \(every .grad is None\): "
                                          r"backward\(\) has not run"):
         optimizers.SGD().attach([w]).step()
+
+
+def test_the_header_first_npz_reader_reads_what_numpy_wrote_and_refuses_what_does_not_add_up():
+    from nn import npyfile
+    arrays = {"f": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "empty": np.zeros((0, 3), np.float32),
+              "scalar": np.float32(5), "flags": np.array([True, False])}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    seen = []
+    got = npyfile.read_npz(io.BytesIO(buffer.getvalue()), "x.npz", lambda headers: seen.append(sorted(headers)))
+    assert seen == [sorted(arrays)]
+    for key, want in arrays.items():
+        assert got[key].dtype == np.asarray(want).dtype and got[key].shape == np.shape(want)
+        np.testing.assert_array_equal(got[key], want)
+    with pytest.raises(npyfile.NpyError, match="x.npz: 'o' holds object values, not plain numbers"):
+        pickled = io.BytesIO()
+        np.savez(pickled, o=np.array([None], dtype=object))
+        npyfile.read_npz(io.BytesIO(pickled.getvalue()), "x.npz")
+    with pytest.raises(npyfile.NpyError, match="x.npz is not an .npz archive"):
+        npyfile.read_npz(io.BytesIO(b"not a zip"), "x.npz")
