@@ -129,7 +129,10 @@ def _base(g):
 
 
 def _as_tensor(g):
-    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+    """A gradient as a Tensor around an array (NumPy's 0-d results are scalars: made 0-d arrays again)."""
+    if isinstance(g, Tensor):
+        return g
+    return Tensor._wrap(g if backend.is_array(g) else backend.asarray(g))
 
 
 def _accumulate(pending, v, g, owned):
@@ -147,6 +150,8 @@ def _deposit(t, g, owned, create_graph):
             # Never a buffer another gradient shares, so in-place writes (grad.zero_()) touch this one alone;
             # under create_graph the copy is recorded (clone), as PyTorch's.
             t.grad = g if owned else g.clone() if create_graph else Tensor._wrap(g.data.copy())
+        elif not backend.is_array(g):           # a rule on 0-d arrays may give a NumPy scalar
+            t.grad = _as_tensor(g)
         else:
             t.grad = Tensor._wrap(g if owned and g.flags.writeable else g.copy())
     elif create_graph or t.grad.requires_grad:

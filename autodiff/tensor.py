@@ -119,6 +119,10 @@ class Tensor:
             return Tensor._wrap(backend.asarray(other))
         if backend.is_array(other) or isinstance(other, (list, tuple)):
             return Tensor(other, copy=False)
+        if other is None:
+            raise TypeError(f"a Tensor op (on a tensor of shape {self.shape}) got None as an operand: if it is a "
+                            "weight's .grad, backward() has not run since the gradients were cleared, or this "
+                            "weight does not reach the loss")
         raise UnsupportedOperand(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
     def retain_grad(self):
@@ -282,6 +286,29 @@ class Tensor:
         self._version_counter()[0] += 1
         return self
 
+
+    def copy_(self, value):
+        """Write ``value`` (an array, a number or a Tensor, broadcast to this shape) into this tensor's own
+        memory, as PyTorch's ``copy_``: the one writer of a weight's values (moving statistics,
+        ``set_weights``, loading).  The version counter moves on, so a graph that kept the old values
+        refuses a later backward instead of giving a wrong gradient.  A tensor that requires grad is
+        written only with grad mode off (``with ad.no_grad():``), as in PyTorch."""
+        if self.requires_grad and _state.grad_enabled:
+            raise RuntimeError(f"copy_ into a tensor of shape {self.shape} that requires grad: write it inside "
+                               "`with ad.no_grad():` (as in PyTorch), or make a new tensor")
+        if not self.data.flags.writeable:
+            raise ValueError(f"copy_: this tensor's data (shape {self.shape}) is read-only; give it a writeable "
+                             "copy first")
+        self.data[...] = value.data if isinstance(value, Tensor) else value
+        self._version_counter()[0] += 1
+        return self
+
+    def increment_version(self):
+        """Say that this tensor's data was written in place by code that writes the array itself (an
+        optimizer's fused kernel), as PyTorch's ``torch.autograd.graph.increment_version``: a graph
+        that kept the old values then refuses backward, as after ``copy_``."""
+        self._version_counter()[0] += 1
+
     def __iadd__(self, other): return self._in_place("add", other)
     def __isub__(self, other): return self._in_place("subtract", other)
     def __imul__(self, other): return self._in_place("multiply", other)
@@ -289,6 +316,8 @@ class Tensor:
 
     # Comparisons and logic give boolean tensors, outside the graph.
     def _compare(self, name, other):
+        if other is None:
+            return NotImplemented           # t == None is False, as for any object
         try:
             other = self._operand(other)
         except UnsupportedOperand:

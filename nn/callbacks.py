@@ -5,6 +5,8 @@ The hooks, their arguments and the ``logs`` dictionaries are Keras's; a callback
 stops training by setting ``self.model.stop_training = True``.
 """
 import math
+import os
+import string
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN",
            "LambdaCallback", "ReduceLROnPlateau", "LearningRateScheduler"]
@@ -98,9 +100,12 @@ class _Monitoring(Callback):
         self.min_delta = abs(min_delta)
         self.who = who
 
+    def worst(self):
+        """Where the best value starts, as in Keras: +inf when smaller is better, else -inf.  Every real
+        value improves on it; NaN improves on nothing (every comparison with NaN is False)."""
+        return math.inf if self.mode == "min" else -math.inf
+
     def improved(self, value, reference):
-        if reference is None:
-            return True
         if self.mode == "min":
             return value + self.min_delta < reference
         return value - self.min_delta > reference
@@ -130,7 +135,7 @@ class EarlyStopping(_Monitoring):
     def on_train_begin(self, logs=None):
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = None
+        self.best = self.worst()
         self.best_weights = None
         self.best_epoch = 0
 
@@ -182,12 +187,29 @@ class ModelCheckpoint(_Monitoring):
             raise ValueError(f"ModelCheckpoint: the file name must end in '.keras' (a whole model, "
                              f"as model.save writes), got {path!r}")
         self.filepath, self.verbose = path, verbose
+        self.fields = _plain_fields(path)
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
-        self.best = initial_value_threshold
+        self.best = self.worst() if initial_value_threshold is None else initial_value_threshold
+
+    def on_train_begin(self, logs=None):
+        logged = self.params.get("metrics")
+        if logged is None:
+            return
+        missing = [field for field in self.fields if field not in {"epoch", "learning_rate", *logged}]
+        if missing:
+            raise ValueError(f"ModelCheckpoint: the file name {self.filepath!r} uses {{{missing[0]}}}, which this "
+                             f"training does not log (it logs epoch, {', '.join(logged)})"
+                             + ("; pass validation_data (or validation_split) for val_ values"
+                                if missing[0].startswith("val_") else ""))
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as exc:
+            raise ValueError(f"ModelCheckpoint: the file name {self.filepath!r} uses {{{exc.args[0]}}}, which is not "
+                             f"logged at epoch {epoch + 1} (logged: epoch, {', '.join(sorted(logs))})") from None
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)        # as Keras: the folder is made
         if self.save_best_only:
             value = self.watched(logs)
             if value is None:
@@ -197,8 +219,8 @@ class ModelCheckpoint(_Monitoring):
                     print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
                 return
             if self.verbose:
-                before = ("inf" if self.mode == "min" else "-inf") if self.best is None else f"{self.best:.5f}"
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {before} to {value:.5f}, saving model to {path}")
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {value:.5f}, "
+                      f"saving model to {path}")
             self.best = value
         elif self.verbose:
             print(f"Epoch {epoch + 1}: saving model to {path}")
@@ -206,6 +228,25 @@ class ModelCheckpoint(_Monitoring):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+
+
+def _plain_fields(path):
+    """The names of the fields in a checkpoint's file name: plain names with format specs only
+    (``{epoch:02d}``, ``{val_loss:.3f}``), never attributes, indices or conversions."""
+    fields = []
+    try:
+        parts = list(string.Formatter().parse(path))
+    except ValueError as exc:
+        raise ValueError(f"ModelCheckpoint: the file name {path!r} is not a valid format string: {exc}") from None
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if not field.isidentifier() or conversion or "{" in (spec or ""):
+            raise ValueError(f"ModelCheckpoint: the file name {path!r} holds the field {{{field}"
+                             f"{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}: only plain "
+                             "names with a format spec are allowed, such as {epoch:02d} or {val_loss:.3f}")
+        fields.append(field)
+    return fields
 
 
 class TerminateOnNaN(Callback):
@@ -247,7 +288,7 @@ class ReduceLROnPlateau(_Monitoring):
 
     def on_train_begin(self, logs=None):
         self.wait = self.cooldown_counter = 0
-        self.best = None
+        self.best = self.worst()
 
     def on_epoch_end(self, epoch, logs=None):
         value = self.watched(logs)

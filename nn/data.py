@@ -19,7 +19,7 @@ class TensorDataset:
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays = [a.numpy() if isinstance(a, ad.Tensor) else np.asarray(a) for a in arrays]
+        self.arrays = [_samples(a, "TensorDataset") for a in arrays]
         lengths = {len(a) for a in self.arrays}
         if len(lengths) != 1:
             raise ValueError(f"TensorDataset: the arrays have different lengths {[len(a) for a in self.arrays]}")
@@ -29,6 +29,26 @@ class TensorDataset:
 
     def __getitem__(self, index):
         return tuple(a[index] for a in self.arrays)
+
+
+ACCEPTS = ("an array of samples (NumPy array or Tensor with a batch axis), a pair (x, y) of them, "
+           "or a TensorDataset")
+
+
+def _samples(a, who):
+    """One array of samples: at least one axis (the batch), numbers; anything else is said plainly."""
+    if isinstance(a, (dict, set, str, bytes)) or (not isinstance(a, (ad.Tensor, list, tuple))
+                                                  and not hasattr(a, "__array__") and not hasattr(a, "__len__")):
+        raise TypeError(f"{who}: takes {ACCEPTS}; got {type(a).__name__}"
+                        + (" (a generator or iterator: collect it first, e.g. np.array(list(it)))"
+                           if hasattr(a, "__next__") else "")
+                        + (" (pass its arrays: DataLoader((d['x'], d['y'])))" if isinstance(a, dict) else ""))
+    array = a.numpy() if isinstance(a, ad.Tensor) else np.asarray(a)
+    if array.ndim == 0:
+        raise ValueError(f"{who}: takes {ACCEPTS}; got a 0-d array (a single value, no batch axis)")
+    if array.dtype == object:
+        raise TypeError(f"{who}: the arrays must hold numbers, got a ragged or object array of shape {array.shape}")
+    return array
 
 
 class DataLoader:
@@ -44,7 +64,7 @@ class DataLoader:
         if isinstance(dataset, (tuple, list)):
             dataset = TensorDataset(*dataset)
         elif not isinstance(dataset, TensorDataset):
-            dataset = TensorDataset(dataset)
+            dataset = TensorDataset(_samples(dataset, "DataLoader"))
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last

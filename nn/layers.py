@@ -416,8 +416,8 @@ def add(inputs):
 
 # ------------------------------------------------------------------ images
 def _pair(value, name, layer):
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
         raise ValueError(f"{layer}: {name} must be a positive integer or a pair of them, got {value!r}")
     return pair
 
@@ -428,6 +428,17 @@ def _conv_output_size(size, window, stride, dilation, padding):
     if padding == "same":
         return -(-size // stride)
     return (size - span) // stride + 1
+
+
+def _check_window_fits(layer, input_shape):
+    """At build: a window larger than its input is refused here, not at the first forward."""
+    out = layer.compute_output_shape(tuple(input_shape))
+    if any(n is not None and n < 1 for n in out[:2]):
+        window = getattr(layer, "kernel_size", None) or layer.pool_size
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): a {window[0]}x{window[1]} window does not fit its "
+                         f"input of shape {tuple(input_shape)} (height, width, channels) with padding="
+                         f"{layer.padding!r}: it would give an output of shape {tuple(out)}; use a smaller window, "
+                         "padding='same', or fewer downsampling layers before it")
 
 
 def _check_images(layer, x):
@@ -449,6 +460,9 @@ class Conv2D(_KernelLayer):
         if data_format not in (None, "channels_last"):
             raise ValueError("Conv2D: nn's layers compute channels last (Keras's default); for channels-first "
                              "tensors call ad.conv2d(x, kernel, data_format='channels_first') directly")
+        if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+            raise ValueError(f"Conv2D: groups must be a positive integer (1 for an ordinary convolution), "
+                             f"got {groups!r}")
         super().__init__(name, input_shape)
         self.filters, self.groups, self.padding = filters, groups, padding
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
@@ -459,6 +473,7 @@ class Conv2D(_KernelLayer):
     def build(self, input_shape):
         if len(input_shape) != 3:
             raise ValueError(f"{self.name}: input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        _check_window_fits(self, input_shape)
         super().build(input_shape)
         channels = input_shape[-1]
         if channels % self.groups or self.filters % self.groups:
@@ -492,6 +507,12 @@ class _Pooling2D(Layer):
         self.pool_size = _pair(pool_size, "pool_size", type(self).__name__)
         self.strides = self.pool_size if strides is None else _pair(strides, "strides", type(self).__name__)
         self.padding = padding
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name}: input_shape must be (height, width, channels), got {tuple(input_shape)}")
+        _check_window_fits(self, input_shape)
+        super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
         h, w, c = input_shape
@@ -614,8 +635,7 @@ class BatchNormalization(_Affine):
             variance = ad.var(x, axis=axes)
             with ad.no_grad():
                 for stat, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-                    stat.data *= self.momentum
-                    stat.data += (1 - self.momentum) * batch.data
+                    stat.copy_(stat.data * self.momentum + (1 - self.momentum) * batch.data)
         else:
             mean, variance = self.moving_mean.detach(), self.moving_variance.detach()
         return self._scale_and_shift((x - mean) * (variance + self.epsilon) ** -0.5)

@@ -113,7 +113,11 @@ class Loss:
         return y_true.astype(y_pred.dtype)
 
     def check_same_shape(self, y_true, y_pred, hint=""):
-        if y_true.shape != y_pred.shape and y_pred.ndim > max(y_true.ndim, 2):
+        if (y_true.ndim == y_pred.ndim >= 2 and y_true.shape[:-1] == y_pred.shape[:-1]
+                and y_true.shape[-1] != y_pred.shape[-1]):
+            hint = (f": the model's last layer gives {y_pred.shape[-1]} values per sample but the labels have "
+                    f"{y_true.shape[-1]} (classes, for one-hot labels); give the last layer {y_true.shape[-1]} units")
+        elif y_true.shape != y_pred.shape and y_pred.ndim > max(y_true.ndim, 2):
             hint = (f": the predictions have more axes than the labels; does the model need a Flatten() layer "
                     f"before its Dense layers (inputs of shape {y_pred.shape[1:-1]} reach them unflattened)?")
         if y_true.shape != y_pred.shape:

@@ -3,8 +3,9 @@
 Weights are saved and loaded with NumPy's file formats: host-only by nature.
 """
 import contextlib
+import contextvars
 import os
-import tempfile
+import secrets
 import zipfile
 
 import numpy as np
@@ -12,20 +13,66 @@ import numpy as np
 import autodiff as ad
 
 
+TEMP_SUFFIX = ".rosenblatt-tmp"
+
+
 def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``:
-    a failed write (a full disk, an exception) leaves an old file intact and no partial one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(str(path)))
+    a failed write (a full disk, an exception) leaves an old file intact and no partial one.
+
+    A symlink is written through: the file it points to is replaced, the link stays.  A new
+    file gets the mode the umask allows (as ``open`` would give it); an existing file keeps
+    its own.  A temporary file left by a save that was killed (its process is gone) is
+    removed by the next save to the same path.
+    """
+    target = os.path.realpath(path)
+    folder, base = os.path.split(target)
+    _remove_stale_temporaries(folder, base)
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    while True:
+        tmp = os.path.join(folder, f".{base}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:        # 0o666 less the umask, as open() gives a new file (mkstemp would make it 0600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _remove_stale_temporaries(folder, base):
+    """Remove ``.{base}.{pid}-{token}.rosenblatt-tmp`` files whose writing process no longer runs."""
+    if os.name != "posix":
+        return
+    prefix = f".{base}."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
+            continue
+        pid = name[len(prefix):-len(TEMP_SUFFIX)].partition("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)             # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+        except OSError:                      # it exists, under another user: not ours to touch
+            pass
 
 
 class Parameter(ad.Tensor):
@@ -43,10 +90,31 @@ class Parameter(ad.Tensor):
         return self.requires_grad
 
 
+# The modes set for a call (``model(x, training=False)``, fit, evaluate, predict): {id(module): mode},
+# per thread (a context variable, as autodiff's grad mode), so that fit in one thread and predict in
+# another on the same model each see their own mode, and neither changes the one train()/eval() set.
+_call_modes = contextvars.ContextVar("nn_call_modes", default=None)
+
+
 class Module:
     """Parameters are found from attributes: Parameters, Modules and lists of Modules."""
 
-    training = True
+    _training = True
+
+    @property
+    def training(self):
+        """Training mode (dropout active, batch statistics): the mode of the call running in this thread,
+        else the one ``train()``/``eval()`` set."""
+        modes = _call_modes.get()
+        if modes is not None:
+            mode = modes.get(id(self))
+            if mode is not None:
+                return mode
+        return self._training
+
+    @training.setter
+    def training(self, mode):
+        self._training = bool(mode)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -103,18 +171,19 @@ class Module:
 
     @contextlib.contextmanager
     def mode(self, training):
-        """Run a block in training (True) or inference (False) mode, then put every module's mode back;
-        ``None`` leaves the mode as it is.  ``model(x, training=False)`` uses it."""
+        """Run a block in training (True) or inference (False) mode; ``None`` leaves the mode as it is.
+        The mode holds for this thread alone and for the block alone: ``train()``/``eval()`` are not
+        touched.  ``model(x, training=False)``, fit, evaluate and predict use it."""
         if training is None:
             yield self
             return
-        before = [(m, m.training) for m in self.modules()]
-        self.train(training)
+        modes = dict(_call_modes.get() or {})
+        modes.update((id(m), bool(training)) for m in self.modules())
+        token = _call_modes.set(modes)
         try:
             yield self
         finally:
-            for m, was in before:
-                m.training = was
+            _call_modes.reset(token)
 
     def state_dict(self):
         """``{dotted name: NumPy array}`` of every parameter (copies), as PyTorch's ``state_dict``;
@@ -211,5 +280,6 @@ class Module:
             if array.dtype.kind == "f" and not np.array_equal(np.isfinite(value), np.isfinite(array)):
                 raise ValueError(f"{who}: parameter {name!r} holds values too large for {p.dtype} in {source}")
             converted[name] = value
-        for name, p in params.items():         # only after every check passed: no half-loaded model
-            p.data[...] = converted[name]
+        with ad.no_grad():
+            for name, p in params.items():     # only after every check passed: no half-loaded model
+                p.copy_(converted[name])

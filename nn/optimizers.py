@@ -134,6 +134,9 @@ class Optimizer:
         if not self.params:
             raise RuntimeError(f"{type(self).__name__}.step: no parameters: pass model.parameters() to the "
                                "optimizer, or compile() a model with it")
+        if all(p.grad is None for p in self.params):      # as Keras: no gradient at all is a mistake
+            raise ValueError(f"{type(self).__name__}.step: no parameter has a gradient (every .grad is None): "
+                             "backward() has not run since zero_grad(), or no weight reaches the loss")
         self.lr = self.learning_rate           # a schedule is read at the step count before this step (Keras)
         self.iterations += 1
         # State is keyed by the parameter's position, not its id(): a deep copy or a
@@ -154,7 +157,8 @@ class Optimizer:
                 state = self.state[i] = self.init_state(p.data)
             if self.weight_decay:
                 p.data *= 1 - self.lr * self.weight_decay
-            self.update(p.data, grad, state)
+            self.update(p.data, grad, state)        # in place (a fused kernel, or NumPy's out=)
+            p.increment_version()                   # a graph that kept the old values now refuses backward
 
 
     def init_state(self, param):

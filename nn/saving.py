@@ -11,12 +11,15 @@ The file is a zip archive of three members:
 Loading trusts nothing in the file: the configuration is JSON (no pickle, no
 code), every class comes from a fixed list of nn's own, every argument is
 checked against the constructor's signature, members are read no further than
-a size limit, arrays are loaded without pickle and checked against the
-parameters' shapes before any is written.
+a size limit, and arrays are read header first (nn.npyfile): names, shapes,
+count and total size are checked against the model (and the optimizer's state
+against nn.optimizer_state's rules) before any data is read, without pickle.
+Every failure to read a file is one ModelFileError naming the file.
 """
 import inspect
 import io
 import json
+import math
 import zipfile
 
 import numpy as np

@@ -1,4 +1,6 @@
 """Keras's training API on any model: compile, fit, evaluate, predict (the loop, apart from the container)."""
+import re
+
 import numpy as np
 
 import autodiff as ad
@@ -18,6 +20,37 @@ def _numbers(data, what, name):
         raise TypeError(f"{what}: {name} must hold numbers, got dtype {array.dtype}"
                         + (" (missing values such as None?)" if array.dtype == object else ""))
     return array
+
+
+def _check_finite(array, what, name):
+    """Refuse NaN or inf in training data, naming the array and the first position (one NaN in x
+    would silently turn every weight into NaN).  One pass: a sum is finite unless some value is not
+    (or the values are so large that it overflows, when the exact check decides)."""
+    if array is None or array.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(array.sum()):
+            return
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        where = tuple(int(i) for i in bad[0])
+        raise ValueError(f"{what}: {name} holds {len(bad)} non-finite value{'s' if len(bad) > 1 else ''} "
+                         f"(the first, {array[where]}, at {name}[{', '.join(map(str, where))}]); clean the data "
+                         f"first, e.g. np.nan_to_num or drop those rows")
+
+
+def _first_batch(step, batch, total, call):
+    """Run ``call()``; a ValueError on the first batch (a loss refusing the labels, say) speaks of the
+    arrays the user passed, (256, ...), not of the batch of 32 the loss saw."""
+    try:
+        return call()
+    except ValueError as exc:
+        if step != 0 or batch == total:
+            raise
+        message = re.sub(rf"shape \({batch},", f"shape ({total},", str(exc))
+        if message == str(exc):
+            raise
+        raise ValueError(message) from None
 
 
 class Trainer(Module):
@@ -83,10 +116,18 @@ class Trainer(Module):
         shape = getattr(self, "input_shape", None)
         shape = shape[1:] if isinstance(shape, tuple) else None
         if shape is not None and tuple(x.shape[1:]) != tuple(shape):
-            one_sample = tuple(x.shape) == tuple(shape)
+            shape, sample = tuple(shape), tuple(x.shape[1:])
+            if tuple(x.shape) == shape:
+                hint = "; that is one sample without its batch axis: pass x[None]"
+            elif sample + (1,) == shape:
+                hint = "; the images have no channel axis: add one with x[..., None]"
+            elif len(shape) == 3 and sample == (shape[2], shape[0], shape[1]):
+                hint = ("; the images look channels first (batch, channels, height, width): the model takes "
+                        "channels last, x.transpose(0, 2, 3, 1)")
+            else:
+                hint = ""
             raise ValueError(f"{what}: the model takes inputs of shape (batch, {', '.join(map(str, shape))}), got "
-                             f"{x.shape}" + ("; that is one sample without its batch axis: pass x[None]"
-                                             if one_sample else ""))
+                             f"{x.shape}{hint}")
 
     def fit(self, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
@@ -102,6 +143,9 @@ class Trainer(Module):
         if len(x) == 0:
             raise ValueError("fit: x holds no samples")
         weights = self._sample_weights(y, sample_weight, class_weight)
+        for name, array in (("x", x), ("y", y), ("sample_weight", weights)):
+            from_class_weight = name == "sample_weight" and class_weight is not None
+            _check_finite(array, "fit (class_weight)" if from_class_weight else "fit", name)
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split}")
@@ -116,16 +160,20 @@ class Trainer(Module):
                 raise ValueError("fit: validation_data must be a pair (x_val, y_val), got "
                                  f"{type(validation_data).__name__} of {len(validation_data) if hasattr(validation_data, '__len__') else '?'} items")
             validation_data = self._prepare(*validation_data, what="fit (validation_data)")
+            for name, array in zip(("x", "y"), validation_data):
+                _check_finite(array, "fit (validation_data)", name)
             if len(validation_data[0]) == 0:
                 raise ValueError("fit: validation_data holds no samples")
         n = len(x)
         steps = max(-(-n // batch_size), 1)
         self.history = History()
+        logged = ["loss"] + [name for name, _ in self.metrics]       # what each epoch's logs will hold
+        logged += ["val_" + name for name in logged] if validation_data is not None else []
         callbacks = CallbackList(list(callbacks or []) + [self.history], self, epochs=epochs, steps=steps,
-                                 verbose=verbose)
+                                 verbose=verbose, metrics=logged)
         self.stop_training = False
-        was_training = self.training
-        self.train()
+        mode = self.mode(training=True)          # this thread's, for this call: predict elsewhere keeps its own
+        mode.__enter__()
         try:
             callbacks.on_train_begin({})
             for epoch in range(initial_epoch, epochs):
@@ -140,7 +188,8 @@ class Trainer(Module):
                     rows = order[rows] if shuffle else rows
                     xb, yb = x[rows], y[rows]
                     callbacks.on_train_batch_begin(step, {})
-                    values = self.train_step(xb, yb, None if weights is None else weights[rows])
+                    values = _first_batch(step, len(xb), n, lambda: self.train_step(xb, yb, None if weights is None
+                                                                           else weights[rows]))
                     totals += np.array(values) * len(xb)
                     seen += len(xb)
                     progress.update(step + 1, self._named(totals / seen))
@@ -158,7 +207,7 @@ class Trainer(Module):
                     break
             callbacks.on_train_end({})
         finally:
-            self.train(was_training)
+            mode.__exit__(None, None, None)
         return self.history
 
     def _sample_weights(self, y, sample_weight, class_weight):
@@ -175,7 +224,14 @@ class Trainer(Module):
             return None
         if not isinstance(class_weight, dict):
             raise TypeError(f"fit: class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
-        classes = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].round()
+        one_hot = y.ndim > 1 and y.shape[-1] > 1
+        for key in class_weight:
+            if not isinstance(key, (int, np.integer)) or isinstance(key, (bool, np.bool_)) or key < 0 or (
+                    one_hot and key >= y.shape[-1]):
+                upto = f" up to {y.shape[-1] - 1} (y holds {y.shape[-1]} classes)" if one_hot else ""
+                raise ValueError(f"fit: class_weight key {key!r} is not a class index: keys are the integer labels "
+                                 f"0, 1, ...{upto}")
+        classes = y.argmax(axis=-1) if one_hot else y.reshape(len(y), -1)[:, 0].round()
         classes = classes.astype(np.int64)
         missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
         if missing:
@@ -205,7 +261,7 @@ class Trainer(Module):
             for step, start in enumerate(range(0, len(x), batch_size)):
                 xb, yb = x[start:start + batch_size], y[start:start + batch_size]
                 out = self(xb)
-                loss = self.loss(yb, out)
+                loss = _first_batch(step, len(xb), len(x), lambda: self.loss(yb, out))
                 totals += np.array([loss.item()] + [fn(yb, out.numpy()) for _, fn in self.metrics]) * len(xb)
                 if progress is not None:
                     progress.update(step + 1, self._named(totals / min(start + batch_size, len(x))))
@@ -217,6 +273,8 @@ class Trainer(Module):
         self._check_compiled("evaluate")
         batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         x, y = self._prepare(x, y, "evaluate", batch_size)
+        _check_finite(x, "evaluate", "x")
+        _check_finite(y, "evaluate", "y")
         if len(x) == 0:
             raise ValueError("evaluate: x holds no samples")
         progress = Progress(-(-len(x) // batch_size), verbose)

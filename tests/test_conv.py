@@ -171,6 +171,39 @@ def test_pooling_against_a_direct_loop_and_finite_differences(kind, data):
     ad.gradgradcheck(lambda t: fn(t) ** 2, [x])
 
 
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("size, stride", [((9, 7), (1, 1)), ((9, 7), (9, 7)), ((6, 8), (2, 3))])
+def test_pooling_windows_larger_than_the_input_are_clipped_to_it(kind, size, stride):
+    x = np.random.default_rng(0).permutation(2 * 3 * 4 * 2).reshape(2, 3, 4, 2).astype(np.float64)
+    pads = tuple(same_pads(x.shape[1 + i], size[i], stride[i], 1) for i in range(2))
+    if kind == "max":
+        fn = lambda t: ad.max_pool2d(t, size, stride, "same")              # noqa: E731
+        expected = loop_pool(x, size, stride, pads, lambda v, m: v.max(axis=(1, 2)), -np.inf)
+    else:
+        fn = lambda t: ad.avg_pool2d(t, size, stride, "same")              # noqa: E731
+        expected = loop_pool(x, size, stride, pads, lambda v, m: v.sum(axis=(1, 2)) / m.sum(axis=(1, 2)), 0)
+    np.testing.assert_allclose(fn(ad.tensor(x)).data, expected, atol=1e-12)
+    ad.gradcheck(fn, [x])
+
+
+def test_pooling_cost_follows_the_input_not_a_huge_window():
+    import tracemalloc
+    x = ad.tensor(np.arange(50, dtype=np.float32).reshape(2, 5, 5, 1), requires_grad=True)
+    tracemalloc.start()
+    out = ad.max_pool2d(x, 2000, 1, "same")
+    mean = ad.avg_pool2d(x, 2000, 1, "same")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1 << 20, f"peak {peak / 1e6:.1f} MB"
+    geo = out._node.geometry
+    assert (geo.kh, geo.kw) == (9, 9) and out.shape == (2, 5, 5, 1)       # offsets reaching the 5x5 input only
+    assert (out.data == x.data.max(axis=(1, 2), keepdims=True)).all()
+    np.testing.assert_allclose(mean.data, np.broadcast_to(x.data.mean(axis=(1, 2), keepdims=True), mean.shape),
+                               rtol=1e-6)
+    single = ad.max_pool2d(x, 2000, padding="same")                         # strides = pool: one window
+    assert single.shape == (2, 1, 1, 1) and (single._node.geometry.kh, single._node.geometry.kw) == (5, 5)
+
+
 def test_max_pool_gives_a_tie_to_the_first_maximum_as_pytorch():
     x = ad.tensor(np.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0]]).reshape(1, 2, 4, 1), requires_grad=True)
     ad.max_pool2d(x, 2).sum().backward()
@@ -306,3 +339,49 @@ def test_training_steps_reuse_memory_instead_of_page_faulting():
     assert faults_per_step(ROSENBLATT_MALLOC_TOP_PAD="0") > 1000       # the test can fail: the setting is what helps
     with pytest.raises(subprocess.CalledProcessError):
         faults_per_step(ROSENBLATT_MALLOC_TOP_PAD="lots")
+
+
+@pytest.mark.parametrize("channels", [1, 4])                 # the one-channel im2col path and the general one
+def test_conv2d_on_an_empty_batch_gives_an_empty_result_as_max_pooling(channels):
+    x = ad.tensor(np.zeros((0, 5, 5, channels), np.float32), requires_grad=True)
+    kernel = ad.tensor(np.ones((3, 3, channels, 8), np.float32), requires_grad=True)
+    out = ad.conv2d(x, kernel, ad.tensor(np.zeros(8, np.float32)))
+    assert out.shape == (0, 3, 3, 8) and ad.max_pool2d(x).shape == (0, 2, 2, channels)
+    out.sum().backward()
+    assert x.grad.shape == x.shape and kernel.grad.shape == kernel.shape and not kernel.grad.numpy().any()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x, k: ad.conv2d(x, k, groups=0), r"conv2d: groups must be a positive integer .*got 0"),
+    (lambda x, k: ad.conv2d(x, k, groups=-2), r"conv2d: groups must be a positive integer .*got -2"),
+    (lambda x, k: ad.conv2d(x, k, groups=2.0), r"conv2d: groups must be a positive integer .*got 2.0"),
+    (lambda x, k: ad.conv2d(x, k, padding=-1), r"conv2d: padding must be .*non-negative.*got -1"),
+    (lambda x, k: ad.conv2d(x, k, padding=((0, -1), (0, 0))), r"conv2d: padding must be .*got \(\(0, -1\)"),
+    (lambda x, k: ad.conv2d(x, k, dilation=2.5), r"conv2d: dilation must be a positive integer .*got 2.5"),
+    (lambda x, k: ad.conv2d(x, k, strides=0), r"conv2d: strides must be a positive integer .*got 0"),
+    (lambda x, k: ad.max_pool2d(x, 2.5), r"max_pool2d: pool_size must be a positive integer .*got 2.5"),
+    (lambda x, k: ad.avg_pool2d(x, 2, padding=-1), r"avg_pool2d: padding must be .*got -1"),
+    (lambda x, k: ad.avg_pool2d(x, 2, strides=(1, 0)), r"avg_pool2d: strides must be .*got \(1, 0\)"),
+    (lambda x, k: nn.layers.Conv2D(8, 3, groups=0), r"Conv2D: groups must be a positive integer .*got 0"),
+    (lambda x, k: nn.layers.MaxPooling2D(2.5), r"MaxPooling2D: pool_size must be a positive integer .*got 2.5"),
+])
+def test_conv_and_pool_arguments_are_checked_by_name(call, message):
+    x, k = ad.tensor(np.zeros((2, 5, 5, 4), np.float32)), ad.tensor(np.zeros((3, 3, 4, 8), np.float32))
+    with pytest.raises(ValueError, match=message):
+        call(x, k)
+
+
+def test_a_window_larger_than_its_input_is_refused_at_build_naming_layer_and_shapes():
+    with pytest.raises(ValueError, match=r"conv2d\w* \(Conv2D\): a 7x7 window does not fit its input of shape "
+                                         r"\(5, 5, 1\).*output of shape \(-1, -1, 4\)"):
+        models.Sequential([layers.Conv2D(4, 7, input_shape=(5, 5, 1))])
+    with pytest.raises(ValueError, match=r"max_pooling2d\w* \(MaxPooling2D\): a 4x4 window does not fit its input "
+                                         r"of shape \(3, 3, 4\)"):
+        models.Sequential([layers.Conv2D(4, 3, input_shape=(5, 5, 1)), layers.MaxPooling2D(4), layers.Flatten(),
+                           layers.Dense(2)])
+    inputs = nn.Input((4, 4, 2))
+    with pytest.raises(ValueError, match=r"\(AveragePooling2D\): a 5x5 window does not fit"):
+        layers.AveragePooling2D(5)(inputs)
+    model = models.Sequential([layers.Conv2D(4, 7, padding="same", input_shape=(5, 5, 1)),
+                               layers.MaxPooling2D(8, padding="same")])
+    assert model.layers[-1].compute_output_shape((5, 5, 4)) == (1, 1, 4)                # "same" always fits

@@ -100,7 +100,7 @@ def test_source_chain_caches_verified_data_and_rebuilds_a_bad_cache(tmp_path, mo
     fetch.write_npz_atomically(str(cache), tampered)
     fetch.load("TOY", [folder], hashes, shapes, "toy.npz", log.append)
     assert any("cache failed its check" in m and "y_train does not match" in m for m in log)
-    np.testing.assert_array_equal(fetch.read_npz(str(cache))[1], arrays[1])      # rebuilt
+    np.testing.assert_array_equal(fetch.read_npz(str(cache), shapes)[1], arrays[1])      # rebuilt
 
     with pytest.raises(RuntimeError, match=r"could not load TOY from any source:\n  - cache .*\n  - a source"):
         fetch.load("TOY", [failing], hashes, shapes, "missing.npz", log.append)
@@ -289,3 +289,55 @@ def test_fashion_mnist_without_any_source_says_what_to_install(tmp_path, monkeyp
     with pytest.raises(SystemExit, match="apt-get install dataset-fashion-mnist") as stop:
         mnist_mlp.main(["--fashion", "--epochs", "1"])
     assert "Traceback" not in str(stop.value)
+
+
+def test_a_gzipped_idx_header_declaring_a_huge_shape_is_refused_before_its_body(tmp_path):
+    import tracemalloc
+    header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 2 ** 31 - 1, 65536, 65536)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(header)
+        for _ in range(64):
+            f.write(bytes(1 << 20))
+    tracemalloc.start()
+    with pytest.raises(idx.IDXError, match=r"declares shape \(2147483647, 65536, 65536\), expected at most "
+                                           r"\(60000, 28, 28\)"):
+        idx.read_idx(path, expected_ndim=3, max_shape=(60000, 28, 28))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1 << 20, f"peak {peak / 1e6:.1f} MB"
+    # the folder reader bounds each split by MNIST's own counts
+    write_mnist_folder(tmp_path / "folder", gz=True)
+    os.replace(path, tmp_path / "folder" / "train-images-idx3-ubyte.gz")
+    with pytest.raises(idx.IDXError, match="expected at most"):
+        idx.read_mnist_folder(tmp_path / "folder")
+
+
+def test_an_npz_member_declaring_more_than_expected_is_refused_before_its_data(tmp_path):
+    import tracemalloc
+    import zipfile
+    arrays = write_mnist_folder(tmp_path / "unused", gz=False)
+    shapes = shapes_of(arrays)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **dict(zip(fetch.KEYS, arrays)))
+    np.testing.assert_array_equal(fetch.read_npz(str(path), shapes)[0], arrays[0])
+    # x_train's header declares 20x its rows; its body is 64 MB of zeros compressed to a few KB
+    big = np.lib.format.header_data_from_array_1_0(arrays[0])
+    big["shape"] = (20 * 6 * 1000, 28, 28)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("x_train.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, big)
+            for _ in range(64):
+                member.write(bytes(1 << 20))
+        for key, array in zip(fetch.KEYS[1:], arrays[1:]):
+            with z.open(key + ".npy", "w") as member:
+                np.lib.format.write_array(member, array)
+    tracemalloc.start()
+    with pytest.raises(fetch.DataError, match=r"x_train declares uint8 of shape \(120000, 28, 28\), expected uint8 "
+                                              r"of shape \(6, 28, 28\)"):
+        fetch.read_npz(str(path), shapes)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1 << 20, f"peak {peak / 1e6:.1f} MB"
+    with pytest.raises(fetch.DataError, match="expected uint8 of shape"):
+        mnist.read_folder(str(tmp_path))              # mnist.npz in the data folder: MNIST's real shapes

@@ -70,6 +70,17 @@ def test_intermediates_keep_no_grad_unless_retained():
     np.testing.assert_array_equal(k.grad.data, h.data)
 
 
+def test_a_0d_leafs_grad_is_an_array_backed_tensor():
+    x = ad.Tensor(np.float32(1), requires_grad=True)
+    (x * 2.0).backward()
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.dtype == np.float32 and x.grad.shape == ()
+    assert x.grad.numpy() == 2.0 and repr(x.grad) == "Tensor(2.)"
+    (x * 2.0).backward()                                        # accumulates in place, still an array
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.item() == 4.0
+    (g,) = ad.grad(x * 3.0, x)
+    assert isinstance(g.data, np.ndarray) and repr(g) == "Tensor(3.)"
+
+
 def test_grad_returns_gradients_without_touching_dot_grad():
     x = leaf([1.0, 2.0])
     (g,) = ad.grad((x ** 3).sum(), [x])

@@ -102,7 +102,7 @@ def test_model_checkpoint_saves_only_improvements_and_fills_the_file_name(tmp_pa
     model = small_model()
     pattern = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.2f}.keras")
     save = callbacks.ModelCheckpoint(pattern, monitor="val_loss", save_best_only=True, verbose=1)
-    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([0.9, 0.5, 0.7, 0.4]), save])
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([0.9, 0.5, 0.7, 0.4]), save], validation_data=(x, y))
     assert sorted(os.listdir(tmp_path)) == ["ckpt-01-0.90.keras", "ckpt-02-0.50.keras", "ckpt-04-0.40.keras"]
     assert "Epoch 3: val_loss did not improve from 0.50000" in capsys.readouterr().out
     weights = callbacks.ModelCheckpoint(str(tmp_path / "w.weights.npz"), save_weights_only=True)
@@ -117,12 +117,84 @@ def test_model_checkpoint_saves_only_improvements_and_fills_the_file_name(tmp_pa
         callbacks.ModelCheckpoint("model.h5")
 
 
-def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
-    x, y = synthetic(96)
-    x[40] = np.nan
+def test_a_nan_monitored_value_never_improves(tmp_path):
+    """As Keras: the best value starts from +/-inf, so a NaN first epoch is not the best forever."""
+    nn.set_seed(0)
+    x, y = synthetic(64)
     model = small_model()
-    history = model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, callbacks=[callbacks.TerminateOnNaN()])
-    assert len(history.history["loss"]) == 1 and "Batch 1: Invalid loss, terminating training" in capsys.readouterr().out
+    weights_at = {}
+    record = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: weights_at.__setitem__(epoch, model.get_weights()))
+    stop = callbacks.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    history = model.fit(x, y, epochs=6, batch_size=64, verbose=0,
+                        callbacks=[Scripted([float("nan"), 0.9, 0.5, 0.6, 0.7, 0.8]), record, stop])
+    assert len(history.history["loss"]) == 4 and stop.best == 0.5 and stop.best_epoch == 2
+    for restored, best in zip(model.get_weights(), weights_at[2]):
+        np.testing.assert_array_equal(restored, best)
+    save = callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch}.keras"), save_best_only=True)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Scripted([float("nan"), 0.9, float("nan")]), save])
+    assert sorted(os.listdir(tmp_path)) == ["ck-2.keras"]
+    model = small_model(optimizer=optimizers.SGD(learning_rate=0.1))
+    plateau = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2)
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[Scripted([float("nan"), 0.9, 0.8, 0.7]), plateau])
+    assert model.optimizer.learning_rate == pytest.approx(0.1) and plateau.best == 0.7
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Scripted([0.9, float("nan"), float("nan")]), plateau])
+    assert model.optimizer.learning_rate == pytest.approx(0.05)          # NaN twice: no improvement, rate halved
+
+
+def test_model_checkpoint_makes_its_folder_and_checks_its_fields_before_training(tmp_path):
+    x, y = synthetic(64)
+    model = small_model()
+    seen = []
+    spy = callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    nested = tmp_path / "runs" / "a" / "ck-{epoch:02d}-{loss:.2f}.keras"
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.ModelCheckpoint(str(nested))])
+    assert [p.name[:6] for p in (tmp_path / "runs" / "a").iterdir()] == ["ck-01-"]
+    save = callbacks.ModelCheckpoint(str(tmp_path / "ck-{val_loss:.3f}.keras"))
+    with pytest.raises(ValueError, match=r"uses \{val_loss\}, which this training does not log .*pass validation_data"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[save, spy])
+    assert seen == []                                               # refused before the first epoch
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[save], validation_data=(x, y))
+    for bad in ("ck-{epoch.__class__}.keras", "ck-{epoch[0]}.keras", "ck-{epoch!r}.keras", "ck-{epoch:{loss}}.keras",
+                "ck-{}.keras", "ck-{0}.keras"):
+        with pytest.raises(ValueError, match="only plain names with a format spec"):
+            callbacks.ModelCheckpoint(str(tmp_path / bad))
+    with pytest.raises(ValueError, match="not a valid format string"):
+        callbacks.ModelCheckpoint(str(tmp_path / "ck-{epoch.keras"))
+
+
+def test_terminate_on_nan_stops_at_the_first_bad_batch(capsys):
+    """A run that diverges by itself (data with NaN is refused by fit, see below)."""
+    x, _ = synthetic(96)
+    y = x.sum(axis=1, keepdims=True)
+    model = models.Sequential([layers.Dense(1, input_shape=(8,))])
+    model.compile(optimizer=optimizers.SGD(learning_rate=1e18), loss="mse")
+    seen = []
+    watch = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(logs["loss"]))
+    with np.errstate(all="ignore"):                              # it overflows: that is the point
+        history = model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0,
+                            callbacks=[callbacks.TerminateOnNaN(), watch])
+    assert len(history.history["loss"]) == 1 and not np.isfinite(seen[-1]) and np.isfinite(seen[:-1]).all()
+    assert f"Batch {len(seen) - 1}: Invalid loss, terminating training" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["x", "y", "sample_weight", "val_x"])
+def test_fit_and_evaluate_refuse_non_finite_data_naming_the_array_and_position(where):
+    x, y = synthetic(64)
+    weights, val = np.ones(64, np.float32), (x.copy(), y.copy())
+    {"x": x, "y": y, "sample_weight": weights[:, None], "val_x": val[0]}[where][5, 0] = np.nan
+    model = small_model()
+    before = model.get_weights()
+    name = {"val_x": "x", "sample_weight": "sample_weight"}.get(where, where)
+    with pytest.raises(ValueError, match=rf"fit( \(validation_data\))?: {name} holds 1 non-finite value \(the first, "
+                                         rf"nan, at {name}\[5(, 0)?\]\)"):
+        model.fit(x, y, sample_weight=weights, validation_data=val, verbose=0)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    if where in ("x", "y"):
+        with pytest.raises(ValueError, match=rf"evaluate: {where} holds 1 non-finite value"):
+            model.evaluate(x, y, verbose=0)
+    huge = np.full((4, 8), 3e38, np.float32)                  # finite values whose sum overflows: accepted
+    nn.training._check_finite(huge, "fit", "x")
 
 
 def test_learning_rate_callbacks_change_the_optimizers_rate():
@@ -274,6 +346,134 @@ def test_a_declared_oversized_member_is_refused_before_it_is_read(tmp_path, monk
         models.load_model(path)
 
 
+def _weights_member_with(path, write_extra):
+    """The weights member of a saved model rewritten by ``write_extra(zipfile)`` after its own arrays."""
+    with zipfile.ZipFile(path) as z:
+        stored = dict(np.load(io.BytesIO(z.read("model.weights.npz"))))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner:
+        for key, array in stored.items():
+            with inner.open(key + ".npy", "w") as member:
+                np.lib.format.write_array(member, array)
+        write_extra(inner)
+    return buffer.getvalue()
+
+
+def _peak_of(call):
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("kind", ["extra array", "inflates past its header"])
+def test_load_model_reads_headers_before_data_so_a_small_file_cannot_cost_gigabytes(tmp_path, kind):
+    model = small_model()
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    size = 128 << 20                                              # zeros: a small file on disk
+
+    def extra(inner):
+        with inner.open("extra.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False,
+                                                          "shape": (size // 4,)})
+            for _ in range(size >> 20):
+                member.write(bytes(1 << 20))
+
+    def trailing(inner):                                          # the last array's data runs on past its header
+        with inner.open("zz.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.zeros(3, np.float32))
+            for _ in range(size >> 20):
+                member.write(bytes(1 << 20))
+
+    weights = _weights_member_with(path, extra if kind == "extra array" else trailing)
+    bad = str(tmp_path / "small.keras")
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as w:
+        for name in z.namelist():
+            w.writestr(name, weights if name == "model.weights.npz" else z.read(name))
+    del weights
+    assert os.path.getsize(bad) < 1 << 20                         # under a megabyte on disk
+    message = ("unexpected \\['extra'\\]" if kind == "extra array"
+               else "'zz' inflates to .* more than its header declares")
+    errors = []
+
+    def load():
+        with pytest.raises(nn.saving.ModelFileError, match=message) as info:
+            models.load_model(bad)
+        errors.append(info.value)
+    peak = _peak_of(load)
+    assert bad in str(errors[0]) and peak < 48 << 20, f"peak {peak / 1e6:.0f} MB for a {size >> 20} MB array"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("iterations", np.array("1e400"), r"'iterations' holds <U5 values, not plain numbers"),
+    ("iterations", np.array(-3), r"'iterations' is -3, not a step count"),
+    ("iterations", np.array(2.5), r"'iterations' is 2.5, not a whole number"),
+    ("0.m", np.full((8, 16), 1e300), r"'0.m' holds values that are not finite \(or too large for float32\)"),
+    ("0.m", np.full((8, 16), "1e400"), r"'0.m' holds <U5 values, not plain numbers"),
+    ("0.m", np.zeros((8, 16), dtype=[("a", "<f4")]), r"'0.m' holds \[\('a', '<f4'\)\] values, not plain"),
+    ("0.m", np.zeros((16, 8)), r"'0.m' has shape \(16, 8\), expected \(8, 16\)"),
+    ("9.m", np.zeros(3), r"'9.m' is not one Adam keeps"),
+    ("odd key", np.zeros(3), r"'odd key' is not one Adam keeps"),
+])
+def test_optimizer_state_from_a_file_is_checked_as_weights_are(tmp_path, key, value, message):
+    nn.set_seed(0)
+    x, y = synthetic(32)
+    model = small_model()
+    model.fit(x, y, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+
+    def change(name, data):
+        if name != "optimizer.npz":
+            return data
+        arrays = dict(np.load(io.BytesIO(data)))
+        arrays[key] = value
+        return _npz(arrays)
+    with pytest.raises(nn.saving.ModelFileError, match=f"{tmp_path}.*optimizer.npz.* {message}"):
+        models.load_model(hostile(tmp_path, path, change))
+    assert models.load_model(path).optimizer.iterations == 1
+
+
+def test_every_failure_to_read_a_model_file_is_a_model_file_error_naming_it(tmp_path):
+    model = models.Sequential([layers.Conv2D(2, 3, input_shape=(5, 5, 1))])
+    model.compile(optimizer="sgd", loss="mse")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+
+    def config_with(edit):
+        def change(name, data):
+            if name != "config.json":
+                return data
+            config = json.loads(data)
+            edit(config)
+            return json.dumps(config).encode()
+        return change
+
+    def corrupt_crc(name, data):
+        return data if name != "model.weights.npz" else data[:-200] + bytes([data[-200] ^ 0xFF]) + data[-199:]
+
+    cases = {
+        "nests deeper": lambda name, data: b"[" * 100000 + b"]" * 100000 if name == "config.json" else data,
+        "unknown layer \\['Conv2D'\\]": config_with(lambda c: c["model"]["layers"][0].update({"class": ["Conv2D"]})),
+        "unknown layer \\{": config_with(lambda c: c["model"]["layers"][0].update({"class": {"a": 1}})),
+        "groups must be a positive integer": config_with(lambda c: c["model"]["layers"][0]["config"].update(
+            {"groups": 0})),
+        "(Bad CRC|CRC)": corrupt_crc,
+        "compile settings": config_with(lambda c: c.update({"compile": [1]})),
+        "TypeError": config_with(lambda c: c["compile"].update({"loss": 3})),
+    }
+    for message, change in cases.items():
+        bad = hostile(tmp_path, path, change)
+        with pytest.raises(nn.saving.ModelFileError, match=message) as info:
+            models.load_model(bad)
+        assert bad in str(info.value), (message, str(info.value))
+
+
 def test_save_is_whole_or_nothing_and_refuses_what_it_cannot_write(tmp_path, monkeypatch):
     model = small_model()
     path = str(tmp_path / "m.keras")
@@ -350,6 +550,45 @@ def test_get_set_weights_get_layer_and_calling_in_either_mode():
     np.testing.assert_allclose(model(x).numpy(), model.predict(x, verbose=0), **close)
 
 
+def test_the_training_mode_is_each_threads_own_business():
+    """fit in one thread, predict in another, on one model: each sees its own mode, and the mode
+    train()/eval() set is untouched by both."""
+    import threading
+    nn.set_seed(0)
+    model = small_model(dropout=0.5)
+    x, y = synthetic(64)
+    model.eval()
+    inside, barrier = {}, threading.Barrier(2)
+
+    def in_mode(name, training):
+        with model.mode(training):
+            barrier.wait()                                   # both blocks are open at once
+            inside[name] = (model.training, model.layers[1].training)
+            barrier.wait()
+
+    threads = [threading.Thread(target=in_mode, args=(name, mode)) for name, mode in (("a", True), ("b", False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert inside == {"a": (True, True), "b": (False, False)} and not model.training
+
+    dropout_seen, done = [], threading.Event()
+    spy = callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: dropout_seen.append(model.layers[1].training))
+    trainer = threading.Thread(target=lambda: (model.fit(x, y, epochs=20, batch_size=8, verbose=0, callbacks=[spy]),
+                                               done.set()))
+    trainer.start()
+    predictions = 0
+    while not done.is_set():                                 # predict on the same model meanwhile
+        assert model.predict(x, verbose=0).shape == (64, 3)
+        with model.mode(False):
+            assert not model.layers[1].training
+        predictions += 1
+    trainer.join()
+    assert predictions > 0
+    assert all(dropout_seen) and len(dropout_seen) == 160 and not model.training     # fit trained; eval() kept
+
+
 def test_evaluate_prints_by_default_and_returns_a_dict_on_request(capsys):
     x, y = synthetic(64)
     model = small_model()
@@ -402,6 +641,41 @@ def test_zero_weighted_samples_do_not_move_the_model_and_class_weight_matches_sa
         np.testing.assert_array_equal(wc, wd)
     with pytest.raises(ValueError, match="no weight for classes \\[2\\]"):
         c.fit(x, y, verbose=0, class_weight={0: 1.0, 1: 1.0})
+
+
+@pytest.mark.parametrize("key", [-1, 3, 1.0, "1", True, None])
+def test_class_weight_keys_must_be_class_indices_in_range(key):
+    x, y = synthetic(32)
+    model = small_model()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=f"class_weight key {key!r} is not a class index: .*up to 2 "
+                                         r"\(y holds 3 classes\)"):
+        model.fit(x, y, verbose=0, class_weight={key: 100.0, 0: 1.0, 1: 1.0, 2: 1.0})
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    sparse = small_model()
+    sparse.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    if key != 3:                                                        # any index >= 0 may name a class here
+        with pytest.raises(ValueError, match="is not a class index"):
+            sparse.fit(x, y.argmax(1), verbose=0, class_weight={key: 100.0, 0: 1.0, 1: 1.0, 2: 1.0})
+
+
+def test_shape_errors_speak_of_the_users_arrays_and_say_what_to_do():
+    model = models.Sequential([layers.Conv2D(4, 3, input_shape=(28, 28, 1)), layers.Flatten(),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x = np.zeros((256, 28, 28, 1), np.float32)
+    with pytest.raises(ValueError, match=r"labels of shape \(256,\) do not fit predictions of shape \(256, 3\): "
+                                         r"give one-hot labels"):
+        model.fit(x, np.arange(256) % 3, verbose=0)
+    with pytest.raises(ValueError, match=r"labels of shape \(256,\)"):
+        model.evaluate(x, np.arange(256) % 3, verbose=0)
+    with pytest.raises(ValueError, match=r"got \(256, 28, 28\); the images have no channel axis: add one with "
+                                         r"x\[\.\.\., None\]"):
+        model.fit(x[..., 0], np.eye(3)[np.arange(256) % 3], verbose=0)
+    with pytest.raises(ValueError, match=r"got \(256, 1, 28, 28\); the images look channels first .*"
+                                         r"x.transpose\(0, 2, 3, 1\)"):
+        model.predict(x.transpose(0, 3, 1, 2), verbose=0)
 
 
 # ------------------------------------------------------------------ losses, metrics

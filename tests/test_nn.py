@@ -1,6 +1,10 @@
 """nn: layers, activations, losses, optimizers, metrics and Sequential."""
 import errno
 import io
+import os
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -444,7 +448,7 @@ def test_bad_input_errors_name_what_was_given_and_expected():
         model.fit(x, to_categorical(y, 10), verbose=0)
     with pytest.raises(ValueError, match=r"dense.*expected inputs with 784 features.*got shape \(32, 8\)"):
         model(x[:32])
-    with pytest.raises(ValueError, match=r"labels of shape \(32,\) do not fit predictions of shape \(32, 10\).*"
+    with pytest.raises(ValueError, match=r"labels of shape \(50,\) do not fit predictions of shape \(50, 10\).*"
                                          "to_categorical"):
         model.fit(np.zeros((50, 784)), y, verbose=0)
     with pytest.raises(ValueError, match="50 inputs but 49 labels"):
@@ -539,3 +543,126 @@ def test_loss_arguments_in_pytorchs_order_are_refused():
     logits = ad.tensor(np.array([[0.2, 0.8]], np.float32), requires_grad=True)
     with pytest.raises(ValueError, match=r"swapped.*loss\(y_true, y_pred\)"):
         losses.CategoricalCrossentropy()(activations.softmax(logits), np.array([[0.0, 1.0]], np.float32))
+
+
+def _saved_weights_model():
+    model = nn.Sequential([nn.layers.Dense(2, input_shape=(3,))])
+    return model
+
+
+def test_saving_respects_the_umask_and_keeps_an_existing_files_mode(tmp_path):
+    model = _saved_weights_model()
+    old = os.umask(0o077)
+    try:
+        model.save_weights(tmp_path / "private.weights.npz")
+        model.save(tmp_path / "private.keras")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "private.weights.npz").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "private.keras").st_mode) == 0o600
+    os.chmod(tmp_path / "private.keras", 0o640)
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "private.keras")                      # re-saved: its own mode is kept
+        model.save_weights(tmp_path / "shared.weights.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "private.keras").st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(tmp_path / "shared.weights.npz").st_mode) == 0o644
+
+
+def test_a_killed_save_leaves_no_temporary_behind_the_next_save(tmp_path):
+    path = tmp_path / "model.weights.npz"
+    script = ("import os, sys; from nn.module import write_atomically\n"
+              "def write(f):\n    f.write(b'half a model'); f.flush(); os.kill(os.getpid(), 9)\n"
+              "write_atomically(sys.argv[1], write)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for _ in range(3):          # each killed save removes the one before it: they never accumulate
+        killed = subprocess.run([sys.executable, "-c", script, str(path)], env=env)
+        assert killed.returncode == -9
+        assert len([p for p in tmp_path.iterdir() if p.name.endswith(".rosenblatt-tmp")]) == 1
+    mine = tmp_path / f".model.weights.npz.{os.getpid()}-00000000.rosenblatt-tmp"     # a live process's: kept
+    mine.write_bytes(b"in progress")
+    _saved_weights_model().save_weights(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "model.weights.npz"]
+
+
+def test_saving_through_a_symlink_writes_the_file_it_points_to(tmp_path):
+    first, second = _saved_weights_model(), _saved_weights_model()
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "real.weights.npz"
+    first.save_weights(target)
+    link = tmp_path / "latest.weights.npz"
+    link.symlink_to(target)
+    second.save_weights(link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    loaded = _saved_weights_model()
+    loaded.load_weights(target)
+    for a, b in zip(loaded.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["real.weights.npz"]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])      # the fused kernels too
+def test_a_graph_kept_across_an_optimizer_step_refuses_a_second_backward(optimizer):
+    w = nn.Parameter(np.array([1.0, 2.0], np.float32))
+    opt = optimizers.get(optimizer).attach([w])
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    assert w.grad.numpy().tolist() == [2.0, 4.0]
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"changed in place since \(version 0 -> 1\)"):
+        loss.backward()                                  # PyTorch refuses here too; never [0, 0]
+
+
+def test_set_weights_and_moving_statistics_write_through_the_versioned_writer():
+    model = nn.Sequential([layers.Dense(2, input_shape=(3,)), layers.BatchNormalization()])
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    kernel = model.layers[0].kernel
+    loss = model(x).sum()
+    before = kernel.version
+    model.set_weights(model.get_weights())
+    assert kernel.version == before + 1
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    bn = model.layers[1]
+    version = bn.moving_mean.version
+    with model.mode(training=True):
+        model(x)
+    assert bn.moving_mean.version == version + 1 and bn.moving_variance.version >= 1
+
+
+def test_a_loss_whose_labels_have_more_classes_than_the_last_layer_says_so():
+    y_true, y_pred = np.eye(10, dtype=np.float32)[:4], ad.tensor(np.full((4, 3), 1 / 3, np.float32))
+    with pytest.raises(ValueError, match=r"the model's last layer gives 3 values per sample but the labels have 10 "
+                                         r"\(classes, for one-hot labels\); give the last layer 10 units"):
+        losses.get("categorical_crossentropy")(y_true, y_pred)
+    with pytest.raises(ValueError, match="sparse_categorical_crossentropy for integer labels"):
+        losses.get("categorical_crossentropy")(np.arange(4), y_pred)       # integer labels: that hint stays
+
+
+def test_an_optimizer_step_without_any_gradient_says_why():
+    w = nn.Parameter(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match=r"SGD.step: no parameter has a gradient \(every .grad is None\): "
+                                         r"backward\(\) has not run"):
+        optimizers.SGD().attach([w]).step()
+
+
+def test_the_header_first_npz_reader_reads_what_numpy_wrote_and_refuses_what_does_not_add_up():
+    from nn import npyfile
+    arrays = {"f": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "empty": np.zeros((0, 3), np.float32),
+              "scalar": np.float32(5), "flags": np.array([True, False])}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    seen = []
+    got = npyfile.read_npz(io.BytesIO(buffer.getvalue()), "x.npz", lambda headers: seen.append(sorted(headers)))
+    assert seen == [sorted(arrays)]
+    for key, want in arrays.items():
+        assert got[key].dtype == np.asarray(want).dtype and got[key].shape == np.shape(want)
+        np.testing.assert_array_equal(got[key], want)
+    with pytest.raises(npyfile.NpyError, match="x.npz: 'o' holds object values, not plain numbers"):
+        pickled = io.BytesIO()
+        np.savez(pickled, o=np.array([None], dtype=object))
+        npyfile.read_npz(io.BytesIO(pickled.getvalue()), "x.npz")
+    with pytest.raises(npyfile.NpyError, match="x.npz is not an .npz archive"):
+        npyfile.read_npz(io.BytesIO(b"not a zip"), "x.npz")

@@ -155,3 +155,18 @@ def test_linspace_and_arange_make_tensors_as_pytorch():
     # d/dstart of sum(y_i ** 2), y_i = start + (1 - start) * i / 4, at start = 0
     np.testing.assert_allclose(start.grad.item(), sum(2 * (i / 4) * (1 - i / 4) for i in range(5)), rtol=1e-6)
 # ---- end of issue 20's tests
+
+
+@pytest.mark.parametrize("dataset, error, hint", [
+    ((i for i in range(3)), TypeError, r"got generator \(a generator or iterator: collect it first"),
+    ({"x": np.zeros(3)}, TypeError, r"got dict \(pass its arrays"),
+    (np.array(3.0), ValueError, r"got a 0-d array"),
+    (np.float32(3), ValueError, r"got a 0-d array"),
+    (5, TypeError, r"got int"),
+])
+def test_data_loader_says_what_it_accepts(dataset, error, hint):
+    with pytest.raises(error, match=r"DataLoader: takes an array of samples .*a pair \(x, y\) of them, or a "
+                                    r"TensorDataset; " + hint):
+        DataLoader(dataset, batch_size=2)
+    with pytest.raises(TypeError, match=r"TensorDataset: takes .*got dict"):
+        TensorDataset(np.zeros(3), {"y": 1})

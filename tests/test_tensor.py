@@ -215,3 +215,31 @@ def test_unclear_errors_of_tensors_say_what_to_do():
     assert ad.tensor(np.zeros(0)).softmax().shape == (0,) and ad.tensor(np.zeros(0)).logsumexp().item() == -np.inf
     (g1, g2) = ad.grad((t * t).sum(), [t, t])
     np.testing.assert_array_equal(g1.data, g2.data)
+
+
+def test_copy_writes_in_place_and_a_graph_that_kept_the_old_values_refuses_backward():
+    w = ad.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    loss = (w * w).sum()
+    with pytest.raises(RuntimeError, match="copy_ into a tensor of shape \\(2,\\) that requires grad.*no_grad"):
+        w.copy_(np.zeros(2))
+    buffer = w.data
+    with ad.no_grad():
+        assert w.copy_(np.array([3.0, 4.0])) is w
+    assert w.data is buffer and w.data.tolist() == [3.0, 4.0] and w.dtype == np.float32 and w.version == 1
+    with pytest.raises(RuntimeError, match=r"changed in place since \(version 0 -> 1\)"):
+        loss.backward()
+    v = ad.tensor(np.zeros(3, np.float32))
+    (v * 2.0).sum()
+    v.increment_version()
+    assert v.version == 1
+
+
+def test_none_as_an_operand_says_a_grad_may_be_missing():
+    w = ad.tensor(np.ones(2, np.float32), requires_grad=True)
+    with ad.no_grad():
+        with pytest.raises(TypeError, match=r"got None as an operand: if it is a weight's .grad, backward\(\) has "
+                                            r"not run"):
+            w -= w.grad
+    with pytest.raises(TypeError, match="got None as an operand"):
+        w * None
+    assert (w == None) is False and (w != None) is True                 # noqa: E711 (comparisons stay Python's)

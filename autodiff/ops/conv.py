@@ -77,11 +77,11 @@ class Geometry:
             for i in range(self.kh):
                 for j in range(self.kw):
                     cols[i, j] = _window_slice(padded, self, i * self.dh, j * self.dw)[..., 0]
-            return cols.reshape(1, self.kh * self.kw, -1).transpose(0, 2, 1)
+            return cols.reshape(1, self.kh * self.kw, n * self.ho * self.wo).transpose(0, 2, 1)
         view = self.windows(self.pad(x))
         g = self.groups
         view = view.reshape(n, self.ho, self.wo, self.kh, self.kw, g, c // g)
-        return view.transpose(5, 0, 1, 2, 3, 4, 6).reshape(g, n * self.ho * self.wo, -1)
+        return view.transpose(5, 0, 1, 2, 3, 4, 6).reshape(g, n * self.ho * self.wo, self.kh * self.kw * (c // g))
 
     def kernel_matrix(self, kernel):
         """(groups, kh*kw*C/groups, Cout/groups) from a (kh, kw, C/groups, Cout) kernel."""
@@ -95,8 +95,8 @@ class Geometry:
 
 
 def _pair(value, name, op):
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v >= 1 for v in pair):
+    pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in pair):
         raise ValueError(f"{op}: {name} must be a positive integer or a pair of them, got {value!r}")
     return pair
 
@@ -111,16 +111,16 @@ def _pads(padding, size, span, strides, op):
             total = max((math.ceil(n / s) - 1) * s + k - n, 0)
             pads.append((total // 2, total - total // 2))
         return tuple(pads)
-    if isinstance(padding, int):
+    if isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
         return ((padding, padding), (padding, padding))
     try:
         pads = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
-        if len(pads) == 2 and all(len(p) == 2 and min(p) >= 0 for p in pads):
+        if len(pads) == 2 and all(len(p) == 2 and all(isinstance(v, int) and v >= 0 for v in p) for p in pads):
             return pads
     except TypeError:
         pass
-    raise ValueError(f"{op}: padding must be 'valid', 'same', an integer, (h, w) or ((top, bottom), (left, right)), "
-                     f"got {padding!r}")
+    raise ValueError(f"{op}: padding must be 'valid', 'same', a non-negative integer, (h, w) or "
+                     f"((top, bottom), (left, right)), got {padding!r}")
 
 
 class Conv2d(Function):
@@ -238,10 +238,12 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=
     if data_format == "channels_first":
         kernel = F.transpose(kernel, (2, 3, 1, 0))
     c, filters = x.shape[3], kernel.shape[3]
-    if not isinstance(groups, int) or groups < 1 or c % groups or filters % groups or kernel.shape[2] * groups != c:
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive integer (1 for an ordinary convolution), got {groups!r}")
+    if c % groups or filters % groups or kernel.shape[2] * groups != c:
         raise ValueError(f"conv2d: an input of {c} channels, a kernel of shape {tuple(kernel.shape)} (kh, kw, "
                          f"in / groups, filters) and groups={groups} do not fit: in / groups must be "
-                         f"{c // groups if isinstance(groups, int) and groups else '?'} and filters a multiple of groups")
+                         f"{c // groups} and filters a multiple of groups")
     if activation not in (None, "relu"):
         raise ValueError(f"conv2d: activation must be None or 'relu', got {activation!r}")
     if bias is not None and tuple(bias.shape) != (filters,):
@@ -265,8 +267,24 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=
 
 
 def _pool_geometry(x, pool_size, strides, padding, op):
+    """The pooling's Geometry with each window clipped to the offsets that reach the input.
+
+    Offsets that see only padding in every window change neither a maximum (the padding is
+    -inf) nor a mean (padded cells are not counted): dropping them, and the padding only
+    they would see, makes the cost follow the input and the output, not the window area
+    (a 2000x2000 "same" window on a 5x5 image pools over 5x5 cells, not 4 million).
+    """
     pool = _pair(pool_size, "pool_size", op)
-    return Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
+    geo = Geometry(x.shape, pool, pool if strides is None else strides, 1, padding, 1, op)
+    kernel, pads = [], []
+    for k, s, n, (before, after), out in ((geo.kh, geo.sh, x.shape[1], geo.pads[0], geo.ho),
+                                          (geo.kw, geo.sw, x.shape[2], geo.pads[1], geo.wo)):
+        first, last = max(0, before - (out - 1) * s), min(k, before + n)      # offsets that reach the input
+        kernel.append(last - first)
+        pads.append((before - first, after - (k - last)))
+    if tuple(kernel) == (geo.kh, geo.kw):
+        return geo
+    return Geometry(x.shape, tuple(kernel), (geo.sh, geo.sw), 1, tuple(pads), 1, op)
 
 
 class MaxPool2d(Function):

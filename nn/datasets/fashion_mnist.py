@@ -61,7 +61,7 @@ def read_folder(folder):
     """The four IDX files (gzipped or not), or fashion_mnist.npz, from ``folder``."""
     npz = os.path.join(folder, "fashion_mnist.npz")
     if os.path.exists(npz):
-        return fetch.read_npz(npz)
+        return fetch.read_npz(npz, SHAPES)
     (x_train, y_train), (x_test, y_test) = idx.read_mnist_folder(folder)
     return x_train, y_train, x_test, y_test
 

@@ -16,6 +16,8 @@ import zipfile
 
 import numpy as np
 
+from .. import npyfile
+
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -73,18 +75,30 @@ def verify(arrays, hashes, shapes):
             raise DataError(f"{key} does not match its sha256 checksum")
 
 
-def read_npz(path):
-    """The four arrays from an .npz holding x_train, y_train, x_test, y_test (Keras's layout)."""
+def read_npz(path, shapes):
+    """The four arrays from an .npz holding x_train, y_train, x_test, y_test (Keras's layout).
+
+    Each member's header is read first and must declare uint8 of the shape in ``shapes``:
+    a member that declares more is refused before any of its data is read.
+    """
     if not os.path.exists(path):
         raise FileNotFoundError(f"no file at {path}")
+
+    def check(headers):
+        missing = [k for k in KEYS if k not in headers]
+        if missing:
+            raise DataError(f"{path} lacks {missing}")
+        for key in KEYS:
+            header = headers[key]
+            if header.dtype != np.uint8 or header.shape != tuple(shapes[key]):
+                raise DataError(f"{path}: {key} declares {header.dtype} of shape {header.shape}, expected uint8 "
+                                f"of shape {tuple(shapes[key])}")
+
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in KEYS if k not in data.files]
-            if missing:
-                raise DataError(f"{path} lacks {missing}")
-            return tuple(data[k] for k in KEYS)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        arrays = npyfile.read_npz(path, path, check)
+    except npyfile.NpyError as exc:
         raise DataError(f"{path} is not a readable .npz file: {exc}") from None
+    return tuple(arrays[k] for k in KEYS)
 
 
 def write_npz_atomically(path, arrays):
@@ -195,7 +209,7 @@ def load(name, sources, hashes, shapes, cache_name, log=print, hint=""):
     """
     cache = os.path.join(cache_dir(), cache_name)
     failures = []
-    for description, source in [(f"cache {cache}", lambda: read_npz(cache))] + list(sources):
+    for description, source in [(f"cache {cache}", lambda: read_npz(cache, shapes))] + list(sources):
         try:
             arrays = tuple(np.asarray(a) for a in source())
             verify(arrays, hashes, shapes)

