@@ -273,41 +273,39 @@ class Tensor:
         return self
 
     def zero_(self):
-        """Fill with zeros in place, as PyTorch's ``t.grad.zero_()``; counts a version.  Not recorded: a
-        tensor that requires grad accepts it only inside ``no_grad()`` (an optimizer's reset)."""
-        if self.requires_grad and _state.grad_enabled:
-            raise RuntimeError(f"zero_ on a tensor of shape {self.shape} that requires grad would change a graph's "
-                               "values behind it: call it inside `with ad.no_grad():` (as in PyTorch), or make a "
-                               "new tensor (ad.zeros_like(t))")
-        try:
-            self.data[...] = 0
-        except ValueError:            # a read-only view (a broadcast gradient): nothing else can see it change
-            self.data = backend.xp(self.data).zeros(self.data.shape, dtype=self.data.dtype)
-        self._version_counter()[0] += 1
-        return self
+        """Fill with zeros in place, as PyTorch's ``t.grad.zero_()``: ``copy_(0)``, except that a read-only
+        buffer (a broadcast gradient, which nothing else can see change) is replaced by zeros."""
+        if self.data.flags.writeable:
+            return self.copy_(0, op="zero_")
+        self._refuse_write_while_recording("zero_")
+        self.data = backend.xp(self.data).zeros(self.data.shape, dtype=self.data.dtype)
+        return self.increment_version()
 
-
-    def copy_(self, value):
+    def copy_(self, value, op="copy_"):
         """Write ``value`` (an array, a number or a Tensor, broadcast to this shape) into this tensor's own
         memory, as PyTorch's ``copy_``: the one writer of a weight's values (moving statistics,
         ``set_weights``, loading).  The version counter moves on, so a graph that kept the old values
         refuses a later backward instead of giving a wrong gradient.  A tensor that requires grad is
         written only with grad mode off (``with ad.no_grad():``), as in PyTorch."""
-        if self.requires_grad and _state.grad_enabled:
-            raise RuntimeError(f"copy_ into a tensor of shape {self.shape} that requires grad: write it inside "
-                               "`with ad.no_grad():` (as in PyTorch), or make a new tensor")
+        self._refuse_write_while_recording(op)
         if not self.data.flags.writeable:
-            raise ValueError(f"copy_: this tensor's data (shape {self.shape}) is read-only; give it a writeable "
+            raise ValueError(f"{op}: this tensor's data (shape {self.shape}) is read-only; give it a writeable "
                              "copy first")
         self.data[...] = value.data if isinstance(value, Tensor) else value
-        self._version_counter()[0] += 1
-        return self
+        return self.increment_version()
+
+    def _refuse_write_while_recording(self, op):
+        if self.requires_grad and _state.grad_enabled:
+            raise RuntimeError(f"{op} on a tensor of shape {self.shape} that requires grad would change a graph's "
+                               "values behind it: write it inside `with ad.no_grad():` (as in PyTorch), or make a "
+                               "new tensor")
 
     def increment_version(self):
         """Say that this tensor's data was written in place by code that writes the array itself (an
         optimizer's fused kernel), as PyTorch's ``torch.autograd.graph.increment_version``: a graph
         that kept the old values then refuses backward, as after ``copy_``."""
         self._version_counter()[0] += 1
+        return self
 
     def __iadd__(self, other): return self._in_place("add", other)
     def __isub__(self, other): return self._in_place("subtract", other)

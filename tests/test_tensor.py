@@ -220,7 +220,7 @@ def test_unclear_errors_of_tensors_say_what_to_do():
 def test_copy_writes_in_place_and_a_graph_that_kept_the_old_values_refuses_backward():
     w = ad.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
     loss = (w * w).sum()
-    with pytest.raises(RuntimeError, match="copy_ into a tensor of shape \\(2,\\) that requires grad.*no_grad"):
+    with pytest.raises(RuntimeError, match="copy_ on a tensor of shape \\(2,\\) that requires grad.*no_grad"):
         w.copy_(np.zeros(2))
     buffer = w.data
     with ad.no_grad():
