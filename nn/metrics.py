@@ -1,12 +1,24 @@
-"""Metrics by name: functions of NumPy arrays (labels, predictions) -> mean over the batch."""
+"""Metrics by name: functions of NumPy arrays (labels, predictions) -> mean over the batch.
+
+They are not differentiated: Tensors among their arguments are read as their values (``t.numpy()``),
+so a metric of a recorded result works (NumPy's implicit conversion refuses tensors that require grad).
+"""
 import numpy as np
+
+import autodiff as ad
+
+
+def _values(*arrays):
+    return [a.numpy() if isinstance(a, ad.Tensor) else a for a in arrays]
 
 
 def categorical_accuracy(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     return float(np.mean(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     labels = np.asarray(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
@@ -14,6 +26,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
+    y_true, y_pred = _values(y_true, y_pred)
     y_true = np.asarray(y_true)
     if y_true.ndim == y_pred.ndim - 1:
         y_true = y_true[..., None]
@@ -21,6 +34,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 
 def accuracy(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     """Keras's "accuracy": categorical, sparse or binary, chosen from the shapes."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_pred.ndim >= 1 and y_pred.shape[-1] > 1:
@@ -31,6 +45,7 @@ def accuracy(y_true, y_pred):
 
 
 def _aligned(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         y_true = y_true[..., None]

@@ -217,7 +217,9 @@ class Minimum(Maximum):
 class Clip(Function):
     """clip(x, min, max) with constant bounds; the gradient passes where min <= x <= max."""
 
-    def __init__(self, min=None, max=None):
+    def __init__(self, min=None, max=None, a_min=None, a_max=None):
+        # a_min and a_max: NumPy's names (np.clip(x, a_min=0) works on arrays, so it works here too).
+        min, max = (b if a is None else a for a, b in ((a_min, min), (a_max, max)))
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
         super().__init__(min=min, max=max)

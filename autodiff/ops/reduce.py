@@ -79,8 +79,9 @@ class Extremum(Reduction):
 
     def forward(self, a):
         axes = self.reduced_axes(a)
-        if a.size == 0:
-            raise ValueError(f"{self.name}: cannot reduce an empty tensor of shape {a.shape}")
+        if any(a.shape[i] == 0 for i in axes):           # NumPy's rule: reducing an empty axis has no answer
+            raise ValueError(f"{self.name}: cannot reduce over an axis of size 0 (tensor of shape {a.shape}, "
+                             f"axis {self.axis}); reducing other axes of an empty tensor is fine")
         out = getattr(backend.xp(a), self.name)(a, axis=axes, keepdims=True)
         if any(self.needs_input_grad):
             winners = a == out
