@@ -139,8 +139,12 @@ def _count(shape, axes):
 
 
 @register("var")
-def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1)."""
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None):
+    """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1;
+    ``correction`` is NumPy 2's and PyTorch's name for it)."""
+    if out is not None or dtype is not None:             # NumPy's names, refused as every reduction refuses them
+        raise TypeError("var: out= and dtype= are not supported; use the returned tensor (cast with .astype first)")
+    ddof = ddof if correction is None else correction
     axes = normalize_axes(axis, x.ndim, "var")
     n = _count(x.shape, axes)
     if n - ddof <= 0:
@@ -150,9 +154,35 @@ def var(x, axis=None, keepdims=False, ddof=0):
 
 
 @register("std")
-def std(x, axis=None, keepdims=False, ddof=0):
-    """Standard deviation: sqrt of var (its gradient is infinite where every value is equal)."""
-    return F.sqrt(var(x, axis, keepdims, ddof))
+class Std(Reduction):
+    """Standard deviation over ``axis``, dividing by n - ddof (NumPy's default ddof=0).
+
+    Where every value is equal (std 0) the gradient is 0, as PyTorch and HIPS autograd give; the rule
+    is PyTorch's, masked the same way, so every order follows it.
+    """
+
+    retain_inputs = (0,)
+    retain_output = True
+
+    def __init__(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None):
+        super().__init__(axis, keepdims, dtype, out)
+        ddof = ddof if correction is None else correction      # NumPy 2's (and PyTorch's) name for ddof
+        self.settings = dict(self.settings, ddof=ddof)
+        self.ddof = ddof
+
+    def forward(self, a):
+        axes = self.reduced_axes(a)
+        n = _count(a.shape, axes)
+        if n - self.ddof <= 0:
+            raise ValueError(f"std: ddof={self.ddof} leaves no degrees of freedom for {n} values")
+        return backend.xp(a).std(a, axis=axes, keepdims=self.keepdims, ddof=self.ddof)
+
+    def backward(self, grad, a, out):
+        centered = a - F.mean(a, self.axes, keepdims=True)
+        out = self.spread(out)
+        with backend.errstate(divide="ignore", invalid="ignore"):
+            scale = F.where(out == 0, 0, self.spread(grad) / out)
+        return (scale * centered * (1.0 / (_count(self.shapes[0], self.axes) - self.ddof)),)
 
 
 @register("norm")
@@ -188,8 +218,10 @@ class SqrtOfSumOfSquares(Reduction):
 
     def backward(self, grad, a, out):
         out = self.spread(out)
+        # PyTorch's rule, masked as it is: grad * (a / norm), with 0 for a / norm where the norm is 0.  The
+        # upstream gradient stays outside the mask, so a second derivative never meets 0 / 0 through it.
         with backend.errstate(divide="ignore", invalid="ignore"):
-            return (F.where(out == 0, 0, self.spread(grad) * a / out),)
+            return (self.spread(grad) * F.where(out == 0, 0, a / out),)
 
 
 @register("prod")
