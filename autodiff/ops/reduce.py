@@ -3,7 +3,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import Tensor, array_of
+from ..tensor import Tensor, apply, array_of
 
 
 def normalize_axes(axis, ndim, op):
@@ -235,16 +235,62 @@ class Prod(Reduction):
         return a.prod(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
     def backward(self, grad, a):
+        # The product of the others is (product of those before) * (product of those after): running
+        # products both ways, so this rule, and every order of it, takes memory linear in n.
         shape, axes = self.shapes[0], self.axes
         kept = [i for i in range(len(shape)) if i not in axes]
         order = kept + list(axes)
-        n = _count(shape, axes)
-        rows = F.transpose(a, order).reshape([shape[i] for i in kept] + [1, n])
-        others_mask = backend.xp(array_of(a)).eye(n, dtype=bool)           # row i leaves value i out
-        others = F.prod(F.where(others_mask, 1, rows), axis=-1)           # (kept..., n)
+        rows = F.transpose(a, order).reshape([shape[i] for i in kept] + [_count(shape, axes)])
+        others = _exclusive_cumprod(rows) * F.flip(_exclusive_cumprod(F.flip(rows, -1)), -1)
         others = others.reshape([shape[i] for i in order])
         inverse = [order.index(i) for i in range(len(shape))]
         return (F.transpose(others, inverse) * self.spread(grad),)
+
+
+def _exclusive_cumprod(x):
+    """Along the last axis: 1, x_0, x_0 x_1, ..., x_0 ... x_{n-2} (the product of the values before each)."""
+    if x.shape[-1] == 0:
+        return x
+    ones = backend.xp(array_of(x)).ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    return F.concatenate([ones, F.cumprod(x, -1)[..., :-1]], axis=-1)
+
+
+class Recurrence(Function):
+    """s_0 = g_0, s_i = g_i + c_i * s_{i-1} along the last axis (c_0 is not used).
+
+    The first-order linear recurrence that cumprod's gradient needs, exact with zeros (no division);
+    its own gradient is the same recurrence run backwards, so every order stays linear in memory.
+    """
+
+    retain_inputs = (1,)
+    retain_output = True
+
+    def forward(self, g, c):
+        xp = backend.xp(g)
+        s = xp.moveaxis(g, -1, 0).astype(backend.result_type(g, c), copy=True)   # contiguous steps
+        c = xp.moveaxis(c, -1, 0)
+        for i in range(1, s.shape[0]):
+            s[i] += c[i] * s[i - 1]
+        return xp.moveaxis(s, 0, -1)
+
+    def backward(self, grad, c, s):
+        need = self.needs_input_grad
+        later = _reverse_recurrence(grad, c)                 # how each s_i reaches the output
+        before = _shift_right(s)                              # s_{i-1}, and 0 for i = 0
+        return (self.unbroadcast(later, 0) if need[0] else None,
+                self.unbroadcast(later * before, 1) if need[1] else None)
+
+
+def _shift_right(x):
+    zeros = backend.xp(array_of(x)).zeros(x.shape[:-1] + (1,), dtype=x.dtype)
+    return F.concatenate([zeros, x[..., :-1]], axis=-1)
+
+
+def _reverse_recurrence(g, c):
+    """t_{n-1} = g_{n-1}, t_i = g_i + c_{i+1} * t_{i+1}: the recurrence run from the end."""
+    if g.shape[-1] == 0:
+        return g
+    return F.flip(apply(Recurrence(), F.flip(g, -1), _shift_right(F.flip(c, -1))), -1)
 
 
 @register("cumsum")
@@ -284,7 +330,7 @@ class Cumprod(Function):
 
     Value i reaches every later product y_k through the product of the others,
     (x_0 ... x_{i-1}) * (x_{i+1} ... x_k), computed as such (never y_k / x_i):
-    exact with zeros, at the cost of an n x n intermediate per row of length n.
+    exact with zeros, and linear in memory at every order.
     """
 
     retain_inputs = (0,)
@@ -303,12 +349,7 @@ class Cumprod(Function):
             a = a.reshape(-1)
         last = a.ndim - 1
         x, g = F.moveaxis(a, self.along, last), F.moveaxis(grad, self.along, last)
-        n = x.shape[-1]
-        xp = backend.xp(array_of(a))
-        before = F.concatenate([xp.ones(x.shape[:-1] + (1,), dtype=self.dtypes[0]),
-                                F.cumprod(x, -1)[..., :-1]], axis=-1)          # x_0 ... x_{i-1}
-        after_i = xp.arange(n)[None, :] > xp.arange(n)[:, None]               # row i keeps x_j for j > i
-        between = F.cumprod(F.where(after_i, x[..., None, :], 1), -1)          # [i, k]: x_{i+1} ... x_k
-        later = xp.arange(n)[None, :] >= xp.arange(n)[:, None]                 # k >= i
-        total = F.where(later, g[..., None, :] * between, 0).sum(axis=-1)
-        return (F.moveaxis(before * total, last, self.along).reshape(self.shapes[0]),)
+        # d y_k / d x_i = (x_0 ... x_{i-1}) (x_{i+1} ... x_k) for k >= i, so the gradient of x_i is
+        # (x_0 ... x_{i-1}) * sum_{k >= i} g_k x_{i+1} ... x_k, and that sum is a recurrence from the end.
+        total = _reverse_recurrence(g, x)
+        return (F.moveaxis(_exclusive_cumprod(x) * total, last, self.along).reshape(self.shapes[0]),)
