@@ -70,15 +70,15 @@ class Pow(Function):
         return a ** b
 
     def backward(self, grad, a, b, out):
-        # d(a**b)/da is 0 where b == 0 (x**0 is 1 everywhere; 0 * 0**-1 would be NaN), and
-        # d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0: PyTorch's values.  Where b == 0 the
-        # base is replaced by 1 inside the rule, so its derivatives (every order) are 0 there too, not
-        # 0 * inf; the mask in b is no wider than needed, so the derivatives in b stay exact elsewhere.
+        # d(a**b)/da is 0 at a == b == 0 (x**0 is 1 everywhere; 0 * 0**-1 would be NaN), and
+        # d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0: PyTorch's values.  At a == b == 0 the
+        # base is replaced by 1 inside the rule, so the derivatives of every order are 0 there too (not
+        # 0 * inf); the masks are no wider than that, so the derivatives stay exact everywhere else.
         need = self.needs_input_grad
         grad_a = grad_b = None
         with backend.errstate(divide="ignore", invalid="ignore"):
             if need[0]:
-                zero = b == 0
+                zero = (b == 0) & (a == 0)
                 grad_a = self.unbroadcast(grad * F.where(zero, 0, b * F.where(zero, 1, a) ** (b - 1)), 0)
             if need[1]:
                 grad_b = self.unbroadcast(F.where((a == 0) & (b >= 0), 0, grad * out * F.log(a)), 1)

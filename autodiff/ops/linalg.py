@@ -5,6 +5,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function, unbroadcast
 from ..registry import register
+from ..tensor import Tensor
 
 
 @register("matmul", methods=("matmul", "__matmul__"), reflected=("__rmatmul__",))
@@ -105,9 +106,7 @@ def _numbers_as_arrays(a, b):
     def convert(x, other):
         if hasattr(x, "ndim"):
             return x
-        dtype = getattr(other, "dtype", None)
-        return backend.asarray(x, dtype=dtype if isinstance(x, (int, float)) and dtype is not None
-                               and dtype.kind == "f" else None)
+        return other._operand(x) if isinstance(other, Tensor) else backend.asarray(x)
     return convert(a, b), convert(b, a)
 
 

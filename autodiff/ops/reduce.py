@@ -120,15 +120,27 @@ class LogSumExp(Reduction):
 
 
 @register("argmax")
-def argmax(x, axis=None):
+def argmax(x, axis=None, out=None, keepdims=False):
     """Index of the largest value (along ``axis``); no gradient."""
-    return Tensor._wrap(backend.asarray(x.data.argmax(axis=axis)))
+    _no_out("argmax", out)
+    return Tensor._wrap(backend.asarray(x.data.argmax(axis=axis, keepdims=keepdims)))
 
 
 @register("argmin")
-def argmin(x, axis=None):
+def argmin(x, axis=None, out=None, keepdims=False):
     """Index of the smallest value (along ``axis``); no gradient."""
-    return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis)))
+    _no_out("argmin", out)
+    return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis, keepdims=keepdims)))
+
+
+def _no_out(op, out=None, dtype=None, mean=None):
+    """NumPy's out=, dtype= and mean= keywords: accepted by name, refused when given a value."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported (tensors are not written in place); use the returned tensor")
+    if dtype is not None:
+        raise TypeError(f"{op}: dtype= is not supported; cast first with .astype(dtype)")
+    if mean is not None:
+        raise TypeError(f"{op}: mean= (a precomputed mean) is not supported; leave it out")
 
 
 def _count(shape, axes):
@@ -139,11 +151,10 @@ def _count(shape, axes):
 
 
 @register("var")
-def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None):
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None):
     """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1;
     ``correction`` is NumPy 2's and PyTorch's name for it)."""
-    if out is not None or dtype is not None:             # NumPy's names, refused as every reduction refuses them
-        raise TypeError("var: out= and dtype= are not supported; use the returned tensor (cast with .astype first)")
+    _no_out("var", out, dtype, mean)
     ddof = ddof if correction is None else correction
     axes = normalize_axes(axis, x.ndim, "var")
     n = _count(x.shape, axes)
@@ -164,7 +175,8 @@ class Std(Reduction):
     retain_inputs = (0,)
     retain_output = True
 
-    def __init__(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None):
+    def __init__(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None):
+        _no_out("std", mean=mean)
         super().__init__(axis, keepdims, dtype, out)
         ddof = ddof if correction is None else correction      # NumPy 2's (and PyTorch's) name for ddof
         self.settings = dict(self.settings, ddof=ddof)
@@ -297,7 +309,8 @@ def _reverse_recurrence(g, c):
 class Cumsum(Function):
     """Running sum along ``axis`` (None: of the flattened values, as NumPy)."""
 
-    def __init__(self, axis=None):
+    def __init__(self, axis=None, dtype=None, out=None):
+        _no_out(self.name, out, dtype)
         super().__init__(axis=axis)
 
     def forward(self, a):
@@ -335,7 +348,8 @@ class Cumprod(Function):
 
     retain_inputs = (0,)
 
-    def __init__(self, axis=None):
+    def __init__(self, axis=None, dtype=None, out=None):
+        _no_out(self.name, out, dtype)
         super().__init__(axis=axis)
 
     def forward(self, a):

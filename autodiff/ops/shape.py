@@ -116,7 +116,10 @@ def squeeze(x, axis=None):
 
 @register("concatenate")
 class Concatenate(Function):
-    def __init__(self, axis=0):
+    def __init__(self, axis=0, out=None, dtype=None, casting="same_kind"):
+        if out is not None or dtype is not None:
+            raise TypeError("concatenate: out= and dtype= are not supported; use the returned tensor "
+                            "(cast with .astype(dtype))")
         super().__init__(axis=axis)
 
     def forward(self, *arrays):
@@ -138,7 +141,9 @@ class Concatenate(Function):
 
 
 @register("stack")
-def stack(tensors, axis=0):
+def stack(tensors, axis=0, out=None, dtype=None, casting="same_kind"):
+    if out is not None or dtype is not None:
+        raise TypeError("stack: out= and dtype= are not supported; use the returned tensor (cast with .astype(dtype))")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
@@ -279,11 +284,22 @@ def roll(x, shift, axis=None):
 
 
 @register("take")
-def take(x, indices, axis=None):
-    """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate."""
+def take(x, indices, axis=None, out=None, mode="raise"):
+    """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate.
+    ``mode``: "raise" (the default), "wrap" or "clip" out-of-range indices, as NumPy's take."""
+    if out is not None:
+        raise TypeError("take: out= is not supported (tensors are not written in place); use the returned tensor")
     indices = backend.asarray(array_of(indices))
     if indices.size == 0 and indices.dtype.kind not in "iu":      # take(x, []): NumPy reads it as no integers
         indices = indices.astype(int)
+    if mode != "raise":
+        n = x.size if axis is None else x.shape[_axis(axis, x.ndim, "take")]
+        if mode == "wrap":
+            indices = indices % n
+        elif mode == "clip":
+            indices = backend.xp(indices).clip(indices, 0, n - 1)
+        else:
+            raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     if axis is None:
         return x.reshape(-1)[indices]
     return x[_along(_axis(axis, x.ndim, "take"), x.ndim, indices)]
@@ -472,8 +488,10 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 
 
 @register("trace")
-def trace(x, offset=0, axis1=0, axis2=1):
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """The sum of a diagonal (NumPy's trace)."""
+    if out is not None or dtype is not None:
+        raise TypeError("trace: out= and dtype= are not supported; use the returned tensor (cast with .astype(dtype))")
     return diagonal(x, offset, axis1, axis2).sum(axis=-1)
 
 
