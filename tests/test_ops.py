@@ -573,6 +573,17 @@ def test_a_zero_norm_or_power_reached_through_a_mask_keeps_every_second_derivati
     np.testing.assert_array_equal(h, np.zeros((2, 2)))
 
 
+def test_nothing_multiplies_an_inf_upstream_by_a_structural_zero():
+    # PyTorch selects these zeros: the side of maximum that lost, and x ** 0 (a constant 1).
+    a, b = ad.tensor([1.0, 3.0], requires_grad=True), ad.tensor([2.0, 2.0], requires_grad=True)
+    ad.maximum(a, b).backward(np.array([np.inf, np.nan]))
+    assert a.grad.tolist()[0] == 0.0 and np.isnan(a.grad.tolist()[1])
+    assert b.grad.tolist()[0] == np.inf and b.grad.tolist()[1] == 0.0
+    x = ad.tensor([0.5, 2.0], requires_grad=True)
+    (x ** 0.0).backward(np.array([np.inf, np.nan]))
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
 def test_take_and_put_along_axis_broadcast_their_index_as_numpy():
     x = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     picked = ad.take_along_axis(x, np.array([[2, 0, 1]]), axis=1)

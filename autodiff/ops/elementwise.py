@@ -70,16 +70,17 @@ class Pow(Function):
         return a ** b
 
     def backward(self, grad, a, b, out):
-        # d(a**b)/da is 0 at a == b == 0 (x**0 is 1 everywhere; 0 * 0**-1 would be NaN), and
-        # d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0: PyTorch's values.  At a == b == 0 the
-        # base is replaced by 1 inside the rule, so the derivatives of every order are 0 there too (not
-        # 0 * inf); the masks are no wider than that, so the derivatives stay exact everywhere else.
+        # d(a**b)/da is 0 where b is a constant 0 (x**0 is 1 everywhere: 0 whatever the upstream
+        # gradient, even NaN, as PyTorch's rule selects), and at a == b == 0 when b is differentiated
+        # too (0 * 0**-1 would be NaN; elsewhere the derivative in b of b * a**(b-1) must stay exact).
+        # d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0: PyTorch's values.  Where the mask
+        # holds the base is replaced by 1 inside the rule, so every higher order is 0 there (not 0 * inf).
         need = self.needs_input_grad
         grad_a = grad_b = None
         with backend.errstate(divide="ignore", invalid="ignore"):
             if need[0]:
-                zero = (b == 0) & (a == 0)
-                grad_a = self.unbroadcast(grad * F.where(zero, 0, b * F.where(zero, 1, a) ** (b - 1)), 0)
+                zero = (b == 0) & (a == 0) if need[1] else b == 0
+                grad_a = self.unbroadcast(F.where(zero, 0, grad * b * F.where(zero, 1, a) ** (b - 1)), 0)
             if need[1]:
                 grad_b = self.unbroadcast(F.where((a == 0) & (b >= 0), 0, grad * out * F.log(a)), 1)
         return grad_a, grad_b
@@ -203,9 +204,11 @@ class Maximum(Function):
         return getattr(xp, self.pick)(a, b)
 
     def backward(self, grad):
+        # The side that lost gets exactly 0 (selected, not multiplied by 0): an inf or NaN upstream
+        # gradient stays on the winner's side, as in PyTorch.
         share_a, need = self.saved, self.needs_input_grad
-        return (self.unbroadcast(grad * share_a, 0) if need[0] else None,
-                self.unbroadcast(grad * (1 - share_a), 1) if need[1] else None)
+        return (self.unbroadcast(F.where(share_a == 0, 0, grad * share_a), 0) if need[0] else None,
+                self.unbroadcast(F.where(share_a == 1, 0, grad * (1 - share_a)), 1) if need[1] else None)
 
 
 @register("minimum")
