@@ -60,7 +60,31 @@ REDUCTIONS = {
              lambda x, a: torch.linalg.vector_norm(x, dim=a, keepdim=True), False),
     "logsumexp": (lambda x, a: x.logsumexp(axis=a, keepdims=True), lambda x, a: x.logsumexp(a, keepdim=True), True),
     "softmax": (lambda x, a: ad.softmax(x, axis=a), lambda x, a: torch.softmax(x, a), False),
+    "log_softmax": (lambda x, a: ad.log_softmax(x, axis=a), lambda x, a: torch.log_softmax(x, a), False),
+    "cumsum": (lambda x, a: ad.cumsum(x, a), lambda x, a: torch.cumsum(x, a), False),
+    "cumprod": (lambda x, a: ad.cumprod(x, a), lambda x, a: torch.cumprod(x, a), False),
+    "sort": (lambda x, a: ad.sort(x, a), lambda x, a: torch.sort(x, dim=a, stable=True).values, False),
+    "flip": (lambda x, a: ad.flip(x, a), lambda x, a: torch.flip(x, [a]), False),
+    "take_along_axis": (lambda x, a: ad.take_along_axis(x, _reversed_order(x.data, a), a),
+                        lambda x, a: torch.take_along_dim(x, torch.tensor(_reversed_order(x.detach().numpy(), a)), a),
+                        False),
+    "put_along_axis": (lambda x, a: ad.put_along_axis(x, _first(x.data, a), ad.take(x, [-1], axis=a) * 2.0, a)
+                       if x.shape[a] else x,
+                       lambda x, a: x.scatter(a, torch.tensor(_first(x.detach().numpy(), a)), x.narrow(a, -1, 1) * 2.0)
+                       if x.shape[a] else x, False),
 }
+
+
+def _reversed_order(x, axis):
+    """Indices that sort ``x`` descending along ``axis`` (ties in a stable order)."""
+    return np.flip(np.argsort(-x, axis=axis, kind="stable"), axis=axis).copy()
+
+
+def _first(x, axis):
+    """Index 0 along ``axis``, once per other position (no repeats: scatter's order is unspecified)."""
+    shape = list(x.shape)
+    shape[axis] = min(shape[axis], 1)
+    return np.zeros(shape, dtype=np.int64)
 SHAPES = [(3, 4), (1, 4), (3, 1), (2, 3), (1, 1), (0, 4), (3, 0)]
 
 
