@@ -574,7 +574,8 @@ def test_a_zero_norm_or_power_reached_through_a_mask_keeps_every_second_derivati
 
 
 def test_nothing_multiplies_an_inf_upstream_by_a_structural_zero():
-    # PyTorch selects these zeros: the side of maximum that lost, and x ** 0 (a constant 1).
+    # PyTorch selects these zeros: the side of maximum that lost, and x ** 0 (a constant 1); and a
+    # running sum's gradient never subtracts (inf - inf would be NaN where the inf never reached).
     a, b = ad.tensor([1.0, 3.0], requires_grad=True), ad.tensor([2.0, 2.0], requires_grad=True)
     with np.errstate(invalid="ignore"):                 # inf * 0 where a mask then selects 0
         ad.maximum(a, b).backward(np.array([np.inf, np.nan]))
@@ -583,6 +584,9 @@ def test_nothing_multiplies_an_inf_upstream_by_a_structural_zero():
     x = ad.tensor([0.5, 2.0], requires_grad=True)
     (x ** 0.0).backward(np.array([np.inf, np.nan]))
     assert x.grad.tolist() == [0.0, 0.0]
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ad.cumsum(x).backward(np.array([1.0, np.inf, 2.0]))       # the later sums, added from the end
+    assert x.grad.tolist() == [np.inf, np.inf, 2.0]
 
 
 def test_take_and_put_along_axis_broadcast_their_index_as_numpy():

@@ -320,8 +320,9 @@ class Cumsum(Function):
         return backend.xp(a).cumsum(a, axis=self.along)
 
     def backward(self, grad):
-        # Each value reaches every later sum: the reversed running sum of the gradient.
-        later = F.sum(grad, self.along, keepdims=True) - F.cumsum(grad, self.along) + grad
+        # Each value reaches every later sum: the running sum of the gradient taken from the end (as
+        # such, not total - cumsum + grad, which cancels, and turns one inf into NaN for the whole row).
+        later = F.flip(F.cumsum(F.flip(grad, self.along), self.along), self.along)
         return (later.reshape(self.shapes[0]),)
 
 
