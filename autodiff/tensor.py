@@ -199,6 +199,19 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """NumPy's implicit conversion (``np.asarray(t)``, a NumPy function given a list of tensors, plotting).
+
+        A tensor that requires grad refuses it while grad mode records, as PyTorch refuses ``.numpy()``:
+        the array would silently cut the result off the graph (``np.mean([x, x + 2])`` would be a
+        constant).  Say what is meant instead: ``t.numpy()`` or ``t.detach()`` for the values,
+        ``ad.stack([...])`` to keep the graph, or convert under ``ad.no_grad()``.
+        """
+        if self.requires_grad and _state.grad_enabled:
+            raise TypeError(
+                f"a tensor of shape {self.shape} that requires grad was converted to a NumPy array, which would "
+                "silently drop its gradient (NumPy functions given a list of tensors convert them). Keep the "
+                "graph with autodiff's ops (np.mean(ad.stack([x, y])) instead of np.mean([x, y])), or take "
+                "the values on purpose: t.numpy(), t.detach(), or inside `with ad.no_grad():`")
         array = backend.to_host(self.data)
         if copy:
             return array.astype(dtype or array.dtype, copy=True)

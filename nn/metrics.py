@@ -1,7 +1,9 @@
 """Metrics by name: functions of NumPy arrays (labels, predictions) -> mean over the batch.
 
 The accuracies count on the host; the regression metrics are the losses of the
-same name (nn.losses), computed without a graph.
+same name (nn.losses), computed without a graph.  They are not differentiated: Tensors
+among their arguments are read as their values (``t.numpy()``), so a metric of a
+recorded result works (NumPy's implicit conversion refuses tensors that require grad).
 """
 import numpy as np
 
@@ -10,11 +12,17 @@ import autodiff as ad
 from . import losses
 
 
+def _values(*arrays):
+    return [a.numpy() if isinstance(a, ad.Tensor) else a for a in arrays]
+
+
 def categorical_accuracy(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     return float(np.mean(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     labels = np.asarray(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
@@ -22,6 +30,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
+    y_true, y_pred = _values(y_true, y_pred)
     y_true = np.asarray(y_true)
     if y_true.ndim == y_pred.ndim - 1:
         y_true = y_true[..., None]
@@ -29,6 +38,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 
 def accuracy(y_true, y_pred):
+    y_true, y_pred = _values(y_true, y_pred)
     """Keras's "accuracy": categorical, sparse or binary, chosen from the shapes."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_pred.ndim >= 1 and y_pred.shape[-1] > 1:
@@ -43,7 +53,7 @@ def _from_loss(loss):
     metric and loss are one formula)."""
     def metric(y_true, y_pred):
         with ad.no_grad():
-            return float(loss(np.asarray(y_true), np.asarray(y_pred)).item())
+            return float(loss(*map(np.asarray, _values(y_true, y_pred))).item())
     metric.__name__ = metric.__qualname__ = loss.name
     return metric
 

@@ -268,6 +268,8 @@ class Module:
         converted = {}
         for name, p in params.items():
             array = arrays[name]
+            if isinstance(array, ad.Tensor):             # another model's parameters: their values
+                array = array.numpy()
             if not hasattr(array, "dtype"):
                 array = np.asarray(array)
             if tuple(array.shape) != tuple(p.shape):

@@ -99,6 +99,24 @@ def test_conv2d_bias_relu_and_channels_first(data):
     ad.gradgradcheck(lambda a, k, b: ad.conv2d(a, k, b, padding="same"), [x, kernel, bias])
 
 
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_conv2d_with_a_float64_bias_follows_linear(activation):
+    # float32 input and kernel, float64 bias: a float64 output, and each gradient in its own input's dtype.
+    rng = np.random.default_rng(0)
+    x = ad.tensor(rng.normal(size=(2, 4, 4, 3)).astype(np.float32), requires_grad=True)
+    kernel = ad.tensor(rng.normal(size=(2, 2, 3, 5)).astype(np.float32), requires_grad=True)
+    bias = ad.tensor(rng.normal(size=5), requires_grad=True)
+    out = ad.conv2d(x, kernel, bias, activation=activation)
+    rows = ad.linear(x.reshape(2, 4, 4, 3), ad.tensor(np.ones((3, 5), np.float32)), bias)
+    assert out.dtype == rows.dtype == np.float64
+    out.sum().backward()
+    assert (x.grad.dtype, kernel.grad.dtype, bias.grad.dtype) == (np.float32, np.float32, np.float64)
+    graph = ad.grad(ad.conv2d(x, kernel, bias, activation=activation).sum(), [x, kernel, bias], create_graph=True)
+    assert [g.dtype for g in graph] == [np.float32, np.float32, np.float64]
+    for plain, recorded in zip((x.grad, kernel.grad, bias.grad), graph):
+        np.testing.assert_allclose(plain.data, recorded.data, rtol=1e-6)
+
+
 def test_fused_relu_layers_differentiate_as_relu_after_the_layer():
     """linear and conv2d with activation="relu" keep a boolean mask, not their output: the same
     gradients as relu() applied after them, to the second order, and a node that holds no output."""

@@ -297,6 +297,22 @@ def test_accuracy_picks_the_right_kind_from_shapes():
     assert metrics.accuracy(np.array([1, 0, 0]), np.array([[0.7], [0.4], [0.6]])) == pytest.approx(2 / 3)
 
 
+def test_metrics_read_a_recorded_results_values():
+    # NumPy's implicit conversion refuses a tensor that requires grad while recording; metrics are
+    # never differentiated, so they take the values themselves, as Keras's metrics take tensors.
+    model = models.Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    x, labels = np.eye(4, dtype=np.float32)[:3], np.array([0, 1, 2])
+    probs = model(x)
+    assert probs.requires_grad
+    expected = float(np.mean(probs.numpy().argmax(1) == labels))
+    for name in ("accuracy", "sparse_categorical_accuracy"):
+        assert metrics.get(name)[1](labels, probs) == expected
+    assert metrics.get("mse")[1](to_categorical(labels), probs) == pytest.approx(
+        np.mean((probs.numpy() - np.eye(3)) ** 2), rel=1e-6)
+    with pytest.raises(TypeError, match="requires grad"):
+        np.asarray(probs)
+
+
 def test_to_categorical_like_keras():
     np.testing.assert_array_equal(to_categorical([0, 2, 1]), np.eye(3)[[0, 2, 1]])
     assert to_categorical([[1], [0]], num_classes=4).shape == (2, 4)

@@ -1,6 +1,7 @@
 """One table of ops drives both the value tests (against NumPy) and the gradient tests
 (against float64 central differences with a random upstream gradient)."""
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -223,6 +224,9 @@ def test_linear_is_matmul_plus_bias_then_activation(x_shape, bias, activation, d
 
 
 # name: (autodiff function, NumPy reference, input shape)
+# Unique values per column are not unique over the whole array: spread them apart, in a shuffled order.
+_SPREAD = 100.0 * np.array([[5.0, 0.0, 9.0, 2.0], [7.0, 1.0, 11.0, 4.0], [3.0, 10.0, 6.0, 8.0]], dtype=np.float32)
+
 SHAPE_OPS = {
     "reshape_args": (lambda x: x.reshape(2, -1), lambda x: x.reshape(2, -1), (2, 3, 2)),
     "reshape_tuple": (lambda x: x.reshape((3, 4)), lambda x: x.reshape((3, 4)), (2, 6)),
@@ -269,7 +273,13 @@ SHAPE_OPS = {
                         lambda x: np.take_along_axis(x, np.array([[0, 3], [1, 1], [2, 0]]), 1), (3, 4)),
     "put_along_axis": (lambda x: ad.put_along_axis(x, np.array([[0], [2], [1]]), x[:, 3:] * 2, 1),
                        lambda x: _put(x, np.array([[0], [2], [1]]), x[:, 3:] * 2, 1), (3, 4)),
+    "put_along_axis_broadcast": (lambda x: ad.put_along_axis(x, np.array([[1, 1, 0]]), x[:, :3] * 2, 1),
+                                 lambda x: _put(x, np.array([[1, 1, 0]]), x[:, :3] * 2, 1), (3, 4)),  # repeats: last wins
+    "take_along_axis_broadcast": (lambda x: ad.take_along_axis(x, np.array([[2, 0, 1, 2]]), axis=1),
+                                  lambda x: np.take_along_axis(x, np.array([[2, 0, 1, 2]]), axis=1), (3, 4)),
     "sort": (lambda x: ad.sort(x, 0), lambda x: np.sort(x, 0), (3, 4)),
+    "sort_flat": (lambda x: ad.sort(x + _SPREAD, axis=None), lambda x: np.sort(x + _SPREAD, axis=None), (3, 4)),
+    "take_nothing": (lambda x: ad.take(x, [], axis=1), lambda x: np.take(x, [], axis=1), (3, 4)),
     "diagonal": (lambda x: ad.diagonal(x, 1, 1, 2), lambda x: np.diagonal(x, 1, 1, 2), (2, 3, 4)),
     "trace": (lambda x: ad.trace(x, -1), lambda x: np.trace(x, -1), (3, 4)),
     "diag_of_vector": (lambda x: ad.diag(x[0], 1), lambda x: np.diag(x[0], 1), (3, 4)),
@@ -508,9 +518,13 @@ def test_linear_gradient_without_a_graph_equals_the_differentiable_rule(x_dtype,
         out = ad.linear(x, w, b, activation=activation)
         grads = ad.grad(out, [x, w, b], grad_outputs=upstream.astype(out.dtype), create_graph=create_graph)
         results.append(grads)
-    for plain, graph, leaf in zip(*results, (x, w, b)):
+    # The two paths add the bias's 6 rows differently (a BLAS matrix-vector product, NumPy's sum): each is
+    # within 6 float32 roundings of the sum of the terms' magnitudes, which bounds their difference too.
+    magnitudes = [np.abs(upstream) @ np.abs(w.data.T), np.abs(x.data).reshape(-1, 4).T @ np.abs(upstream).reshape(-1, 5),
+                  np.abs(upstream).reshape(-1, 5).sum(axis=0)]
+    for plain, graph, leaf, size in zip(*results, (x, w, b), magnitudes):
         assert plain.dtype == graph.dtype == leaf.dtype and plain.shape == leaf.shape
-        np.testing.assert_allclose(plain.data, graph.data, rtol=1e-6)
+        np.testing.assert_allclose(plain.data, graph.data, rtol=0, atol=2 * 6 * np.finfo(np.float32).eps * size.max())
     assert not results[0][0].requires_grad
 
 
@@ -583,28 +597,244 @@ def test_plain_numpy_code_runs_on_tensors_and_is_differentiated():
             unsupported()
 
 
-def test_the_readmes_conventions_at_kinks_and_ties():
-    def grad_of(fn, values):
-        x = ad.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
-        fn(x).sum().backward()
-        return x.grad.tolist()
+# The README's conventions where a derivative is not defined: (function, points, first derivative, second
+# derivative), each the value PyTorch 2.13 gives (torch.autograd.grad twice, float64), except where the
+# README says otherwise (0 ** b's second derivative in b: 0 here, NaN in PyTorch).
+SELU = 1.0507009873554805 * 1.6732632423543772
+KINKS = {
+    "relu": (ad.relu, [0.0], [0.0], [0.0]),
+    "abs": (ad.abs, [0.0], [0.0], [0.0]),
+    "sign floor ceil round": (lambda t: ad.sign(t) + ad.floor(t) + ad.ceil(t) + ad.round(t), [-1.0, 0.0, 0.5, 2.0],
+                              [0.0] * 4, [0.0] * 4),
+    "relu6": (ad.relu6, [0.0, 6.0], [0.0, 0.0], [0.0, 0.0]),
+    "hard_sigmoid": (ad.hard_sigmoid, [-3.0, 0.0, 3.0], [0.0, 1 / 6, 0.0], [0.0] * 3),
+    "hard_swish": (ad.hard_swish, [-3.0, 3.0], [0.0, 1.0], [0.0, 0.0]),
+    "clip": (lambda t: ad.clip(t, 0.0, 1.0), [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]),
+    "leaky_relu": (ad.leaky_relu, [0.0, -1.0], [0.01, 0.01], [0.0, 0.0]),
+    "elu": (lambda t: ad.elu(t, 1.5), [0.0], [1.5], [0.0]),
+    "selu": (ad.selu, [0.0], [SELU], [0.0]),
+    "sqrt": (ad.sqrt, [0.0], [np.inf], [-np.inf]),
+    "max ties": (lambda t: t.max(), [1.0, 1.0, 0.0], [0.5, 0.5, 0.0], [0.0] * 3),
+    "maximum ties": (lambda t: ad.maximum(t, 1.0), [1.0], [0.5], [0.0]),
+    "norm at 0": (ad.norm, [0.0, 0.0], [0.0, 0.0], [np.nan, np.nan]),
+    "norm inf ties": (lambda t: ad.norm(t, np.inf, axis=0), [1.0, -1.0], [0.5, -0.5], [0.0, 0.0]),
+    "norm 1 at 0": (lambda t: ad.norm(t, 1, axis=0), [0.0, 1.0], [0.0, 1.0], [0.0, 0.0]),
+    "x ** 0": (lambda t: t ** 0.0, [0.0], [0.0], [0.0]),
+    "x ** 1.5": (lambda t: t ** 1.5, [0.0], [0.0], [np.inf]),
+    "x ** 2": (lambda t: t ** 2, [0.0], [0.0], [2.0]),
+    "0 ** b": (lambda t: ad.zeros(3, dtype=np.float64) ** t, [0.0, 1.0, 2.0], [0.0] * 3, [0.0] * 3),
+    "std of equal values": (ad.std, [1.0, 1.0], [0.0, 0.0], [0.0, 0.0]),
+    "std ddof=1 of equal values": (lambda t: ad.std(t, ddof=1), [2.0, 2.0, 2.0], [0.0] * 3, [0.0] * 3),
+    "var of equal values": (ad.var, [2.0, 2.0], [0.0, 0.0], [0.0, 0.0]),
+    "prod with a zero": (ad.prod, [0.0, 2.0, 3.0], [6.0, 0.0, 0.0], [5.0, 3.0, 2.0]),
+    "prod with two zeros": (ad.prod, [0.0, 0.0, 3.0], [0.0, 0.0, 0.0], [3.0, 3.0, 0.0]),
+}
 
-    assert grad_of(ad.relu6, [0.0, 3.0, 6.0]) == [0.0, 1.0, 0.0]                  # 0 at the corners
-    assert grad_of(ad.hard_sigmoid, [-3.0, 0.0, 3.0]) == [0.0, 1 / 6, 0.0]
-    assert grad_of(ad.leaky_relu, [0.0, -1.0]) == [0.01, 0.01]                     # the slope at 0
-    assert grad_of(lambda t: ad.norm(t), [0.0, 0.0]) == [0.0, 0.0]                 # 2-norm: 0 at 0
-    for op in (ad.floor, ad.ceil, ad.round, ad.sign):
-        assert grad_of(op, [-1.0, 0.0, 0.5, 2.0]) == [0.0] * 4                     # zero everywhere
+
+def _first_and_second(fn, values):
+    x = ad.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+    with np.errstate(all="ignore"):
+        (g,) = ad.grad(fn(x).sum(), [x], create_graph=True)
+        if not g.requires_grad:                         # piecewise constant gradient: no graph, all zeros
+            return g.data, np.zeros_like(g.data)
+        (h,) = ad.grad(g.sum(), [x])
+    return g.data, h.data
+
+
+@pytest.mark.parametrize("name", sorted(KINKS))
+def test_the_readmes_conventions_at_kinks_and_ties_at_first_and_second_order(name):
+    fn, points, first, second = KINKS[name]
+    g, h = _first_and_second(fn, points)
+    np.testing.assert_allclose(g, first, rtol=1e-15, atol=0)       # NaN and inf must match too
+    np.testing.assert_allclose(h, second, rtol=1e-15, atol=0)
+
+
+def test_the_readmes_other_conventions():
     a, b = ad.tensor([5.5], requires_grad=True), ad.tensor([-2.0], requires_grad=True)
     (a % b).sum().backward()
     assert a.grad.tolist() == [1.0] and b.grad.tolist() == [3.0]                   # -floor(5.5 / -2) = 3
-    assert grad_of(lambda t: ad.sort(t) * ad.tensor([1.0, 2.0, 3.0], dtype=np.float64),
-                   [2.0, 1.0, 2.0]) == [2.0, 1.0, 3.0]                            # ties in a stable order
+    g, _ = _first_and_second(lambda t: ad.sort(t) * ad.tensor([1.0, 2.0, 3.0], dtype=np.float64), [2.0, 1.0, 2.0])
+    assert g.tolist() == [2.0, 1.0, 3.0]                                           # ties in a stable order
     np.testing.assert_allclose(ad.gelu(ad.tensor([1.0], dtype=np.float64), approximate="tanh").item(),
                                0.5 * (1 + math.tanh(math.sqrt(2 / math.pi) * 1.044715)), rtol=1e-12)
     np.testing.assert_allclose(ad.gelu(ad.tensor([1.0], dtype=np.float64)).item(),
                                0.5 * (1 + math.erf(1 / math.sqrt(2))), rtol=1e-12)
     assert ad.var(ad.tensor([1.0, 3.0])).item() == 1.0 and ad.var(ad.tensor([1.0, 3.0]), ddof=1).item() == 2.0
+
+
+def _hessian_of_sum(loss_fn, x0):
+    x = ad.tensor(np.asarray(x0, dtype=np.float64), requires_grad=True)
+    with np.errstate(all="ignore"):                     # 0 / 0 where a mask then selects 0
+        (g,) = ad.grad(loss_fn(x), [x], create_graph=True)
+        (h,) = ad.grad(g.sum(), [x])
+    return h.data
+
+
+def test_a_zero_norm_or_power_reached_through_a_mask_keeps_every_second_derivative_finite():
+    # PyTorch's values: the NaN at a zero norm stays where the zero is (a masked row), and a mask stops it.
+    mask = np.array([[True, True], [False, False]])
+    h = _hessian_of_sum(lambda x: (ad.norm(ad.where(mask, x, 0), axis=1) * x.sum()).sum(), [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(h, [[4.919349550499538, 4.024922359499623], [1.3416407864998738, 1.3416407864998738]],
+                               rtol=1e-12)
+    h = _hessian_of_sum(lambda x: ((ad.where(mask, x, 0) ** 0.0) * x.sum()).sum(), [[1.0, 2.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(h, np.zeros((2, 2)))
+
+
+def test_nothing_multiplies_an_inf_upstream_by_a_structural_zero():
+    # PyTorch selects these zeros: the side of maximum that lost, and x ** 0 (a constant 1); and a
+    # running sum's gradient never subtracts (inf - inf would be NaN where the inf never reached).
+    a, b = ad.tensor([1.0, 3.0], requires_grad=True), ad.tensor([2.0, 2.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):                 # inf * 0 where a mask then selects 0
+        ad.maximum(a, b).backward(np.array([np.inf, np.nan]))
+    assert a.grad.tolist()[0] == 0.0 and np.isnan(a.grad.tolist()[1])
+    assert b.grad.tolist()[0] == np.inf and b.grad.tolist()[1] == 0.0
+    x = ad.tensor([0.5, 2.0], requires_grad=True)
+    (x ** 0.0).backward(np.array([np.inf, np.nan]))
+    assert x.grad.tolist() == [0.0, 0.0]
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ad.cumsum(x).backward(np.array([1.0, np.inf, 2.0]))       # the later sums, added from the end
+    assert x.grad.tolist() == [np.inf, np.inf, 2.0]
+
+
+def test_take_and_put_along_axis_broadcast_their_index_as_numpy():
+    x = ad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    picked = ad.take_along_axis(x, np.array([[2, 0, 1]]), axis=1)
+    np.testing.assert_array_equal(picked.data, np.take_along_axis(x.data, np.array([[2, 0, 1]]), axis=1))
+    assert picked.shape == (2, 3)
+    one = ad.put_along_axis(x, np.array([[1]]), 5.0, axis=1)                     # every row gets its 5
+    np.testing.assert_array_equal(one.data, _put(x.data, np.array([[1]]), 5.0, 1))
+    values = ad.tensor(np.arange(10.0, 16.0).reshape(2, 3), requires_grad=True)
+    rows = ad.put_along_axis(x, np.array([[1, 0, 2]]), values, axis=1)          # values (2, 3), index (1, 3)
+    np.testing.assert_array_equal(rows.data, _put(x.data, np.array([[1, 0, 2]]), values.data, 1))
+    with pytest.raises(ValueError, match="take_along_axis: indices have 1 dimensions"):
+        ad.take_along_axis(x, np.array([0]), axis=1)
+
+
+def test_put_along_axis_last_write_wins_and_overwritten_values_get_no_gradient():
+    x = ad.zeros(4, dtype=np.float64, requires_grad=True)
+    v = ad.tensor([1.0, 2.0, 3.0], dtype=np.float64, requires_grad=True)
+    out = ad.put_along_axis(x, np.array([1, 3, 1]), v, axis=0)
+    np.testing.assert_array_equal(out.data, _put(x.data, np.array([1, 3, 1]), v.data, 0))      # [0, 3, 0, 2]
+    (out * ad.tensor([1.0, 10.0, 100.0, 1000.0], dtype=np.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 100.0, 0.0]          # the places written get nothing
+    assert v.grad.tolist() == [0.0, 1000.0, 10.0]             # the first write to 1 was overwritten
+    ad.gradgradcheck(lambda a, b: ad.put_along_axis(a, np.array([[1, 1, 0]]), b, 1) ** 2,
+                     [np.random.default_rng(0).normal(size=(2, 3)), np.random.default_rng(1).normal(size=(2, 3))])
+
+
+def test_sort_of_the_flattened_values():
+    x = ad.tensor([[3.0, 1.0], [2.0, 0.0]], requires_grad=True)
+    for out in (ad.sort(x, axis=None), np.sort(x, axis=None), x.sort(axis=None, kind="stable")):
+        np.testing.assert_array_equal(out.data, [0.0, 1.0, 2.0, 3.0])
+    (ad.sort(x, axis=None) * ad.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [[4.0, 2.0], [3.0, 1.0]]
+
+
+def test_size_zero_axes_as_numpy():
+    ones = lambda *shape: ad.tensor(np.ones(shape), requires_grad=True)          # noqa: E731
+    for fn, shapes in [(lambda a, b: ad.tensordot(a, b, 1), [(2, 0), (0, 3)]), (ad.dot, [(2, 0), (0, 3)]),
+                       (ad.inner, [(2, 0), (3, 0)]), (ad.dot, [(2, 2, 0), (2, 0, 3)]),
+                       (lambda a, b: ad.tensordot(a, b, ([1, 2], [0, 1])), [(2, 0, 4), (0, 4, 3)]),
+                       (lambda a, b: ad.linear(a, b), [(2, 3), (3, 0)])]:
+        a, b = ones(*shapes[0]), ones(*shapes[1])
+        out = fn(a, b)
+        expected = {ad.dot: np.dot, ad.inner: np.inner}.get(fn, None)
+        if expected is not None:
+            assert out.shape == expected(a.data, b.data).shape
+        np.testing.assert_array_equal(out.data, np.zeros(out.shape))
+        out.sum().backward()
+        assert a.grad.shape == a.shape and b.grad.shape == b.shape
+    empty = ones(0, 3)
+    for fn in (lambda t: ad.max(t, axis=1), lambda t: ad.min(t, axis=1), lambda t: ad.norm(t, np.inf, axis=1)):
+        out = fn(empty)
+        assert out.shape == (0,)
+        out.sum().backward()
+        assert empty.grad.shape == (0, 3)
+    with pytest.raises(ValueError, match="max: cannot reduce over an axis of size 0"):
+        ad.max(empty, axis=0)                       # NumPy refuses this one too
+    no_classes, no_rows = ones(2, 0), ones(0, 3)
+    loss = ad.softmax_cross_entropy(no_classes, np.zeros((2, 0)))
+    assert loss.item() == 0.0                       # two rows, each summing nothing
+    loss.backward()
+    assert no_classes.grad.shape == (2, 0)
+    loss = ad.softmax_cross_entropy(no_rows, np.zeros((0, 3)))
+    assert np.isnan(loss.item())                    # the mean of no rows, as NumPy's mean and PyTorch
+    loss.backward()
+    assert no_rows.grad.shape == (0, 3)
+    x, w, b = ones(2, 3), ones(3, 0), ones(0)
+    ad.linear(x, w, b).sum().backward()
+    assert x.grad.tolist() == [[0.0] * 3] * 2 and w.grad.shape == (3, 0) and b.grad.shape == (0,)
+
+
+def test_prod_and_cumprod_take_memory_linear_in_n_at_every_order():
+    n = 1600                                        # the old rule's second derivative asked for 30 GiB here
+    x = ad.tensor(np.random.default_rng(0).uniform(0.999, 1.001, size=n), requires_grad=True)
+    tracemalloc.start()
+    try:
+        (g,) = ad.grad(x.prod(), [x], create_graph=True)
+        (h,) = ad.grad(g.sum(), [x], create_graph=True)
+        (k,) = ad.grad(h.sum(), [x])
+        (c,) = ad.grad(ad.cumprod(x).sum(), [x], create_graph=True)
+        (cc,) = ad.grad(c.sum(), [x])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2 ** 20, f"{peak / 2 ** 20:.1f} MiB for n = {n}: an n x n intermediate is 20 MiB"
+    others = x.data.prod() / x.data                 # safe here: no zeros
+    np.testing.assert_allclose(g.data, others, rtol=1e-12)
+    # d2/dxi dxj prod = prod / (xi xj) off the diagonal, 0 on it; summed over j:
+    np.testing.assert_allclose(h.data, others * (1 / x.data).sum() - others / x.data, rtol=1e-9)
+    assert np.isfinite(k.data).all() and np.isfinite(cc.data).all()
+    for values in ([0.0, 2.0, 3.0, 0.5], [0.0, 0.0, 3.0, 2.0], [1.5, -2.0, 0.0, 0.7, 3.0]):
+        ad.gradgradcheck(lambda t: ad.cumprod(t) ** 2, [np.array(values)])
+        ad.gradgradcheck(lambda t: ad.prod(t) * t, [np.array(values)])
+
+
+def test_numpys_keyword_names_and_call_forms_are_accepted():
+    x = ad.tensor(np.linspace(0.0, 1.0, 12).reshape(3, 4), requires_grad=True)
+    expected = np.clip(x.data, 0.2, 0.5)
+    for clipped in (ad.clip(x, a_min=0.2, a_max=0.5), x.clip(a_min=0.2, a_max=0.5), np.clip(x, a_min=0.2, a_max=0.5),
+                    ad.clip(x, min=0.2, max=0.5)):
+        np.testing.assert_array_equal(clipped.data, expected)
+    np.testing.assert_allclose(np.std(x, axis=0, ddof=1, keepdims=True).data, np.std(x.data, 0, ddof=1, keepdims=True))
+    np.testing.assert_allclose(ad.var(x, correction=1).item(), np.var(x.data, ddof=1))
+    assert np.argmax(x, axis=1, keepdims=True).shape == (3, 1)
+    np.testing.assert_array_equal(ad.take(x, [5, -6], axis=1, mode="wrap").data, np.take(x.data, [5, -6], 1, mode="wrap"))
+    np.testing.assert_array_equal(ad.take(x, [9], axis=1, mode="clip").data, np.take(x.data, [9], 1, mode="clip"))
+    with pytest.raises(TypeError, match="cumsum: dtype= is not supported"):
+        np.cumsum(x, axis=0, dtype=np.float64)
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    ta = ad.tensor(a, requires_grad=True)
+    np.testing.assert_allclose(np.einsum(ta, [0, 1], b, [1, 2]).data, np.einsum(a, [0, 1], b, [1, 2]))
+    np.testing.assert_allclose(np.einsum(ta, [0, 1], b, [1, 2], [2, 0]).data, np.einsum(a, [0, 1], b, [1, 2], [2, 0]))
+    np.testing.assert_allclose(np.einsum(ta, [Ellipsis, 1], [Ellipsis]).data, np.einsum(a, [Ellipsis, 1], [Ellipsis]))
+    ad.gradgradcheck(lambda t: np.einsum(t, [0, 1], b, [1, 2]) ** 2, [a])
+    t32 = ad.tensor(np.ones(3, np.float32), requires_grad=True)
+    for out, want in ((np.dot(t32, 3.0), np.dot(np.ones(3), 3.0)), (np.dot(2.0, t32), np.full(3, 2.0)),
+                      (np.inner(t32, 3.0), np.full(3, 3.0)), (np.outer(t32, [1.0, 2.0]), np.outer(np.ones(3), [1, 2]))):
+        assert out.dtype == np.float32                  # a Python number never promotes float32
+        np.testing.assert_array_equal(out.data, want)
+    scalar = ad.tensor(1.5, requires_grad=True)
+    stacked = np.stack([scalar, 2.0, scalar * 2])
+    assert stacked.dtype == np.float32 and stacked.tolist() == [1.5, 2.0, 3.0]
+    stacked.sum().backward()
+    assert scalar.grad.item() == 3.0
+    joined = np.concatenate([t32, [2.0], np.zeros(1, np.float32)])
+    assert joined.dtype == np.float32 and joined.shape == (5,)
+
+
+def test_numpy_never_drops_a_gradient_silently():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"silently drop its gradient.*ad.stack"):
+        np.mean([x, x + 2])                              # NumPy converts the list before any Tensor can answer
+    with pytest.raises(TypeError, match="requires grad"):
+        np.asarray(x)
+    mean = np.mean(ad.stack([x, x + 2]))                 # what the message asks for: recorded
+    mean.backward()
+    np.testing.assert_allclose(x.grad.data, [1 / 3] * 3)
+    assert np.asarray(x.detach()).tolist() == [1.0, 2.0, 3.0] and x.numpy().tolist() == [1.0, 2.0, 3.0]
+    with ad.no_grad():                                   # nothing is recorded: nothing to drop
+        assert np.asarray(x).tolist() == [1.0, 2.0, 3.0]
 
 
 @settings(max_examples=30)

@@ -60,13 +60,17 @@ class Elu(Function):
         super().__init__(alpha=alpha)
 
     def forward(self, a):
-        self.saved = positive = a > 0
+        positive = a > 0
+        self.saved = (positive, a < 0)
         with backend.errstate(over="ignore"):               # exp of large x is not taken
             negative = self.alpha * backend.xp(a).expm1(backend.xp(a).minimum(a, 0))
         return backend.where(positive, a, negative.astype(a.dtype, copy=False))
 
     def backward(self, grad, out):
-        return (F.where(self.saved, grad, grad * (out + self.alpha)),)
+        # alpha * exp(x) = out + alpha left of 0.  At 0 the gradient is alpha and, through the second
+        # mask, the second derivative 0: PyTorch's values at every order.
+        positive, negative = self.saved
+        return (F.where(positive, grad, grad * (F.where(negative, out, 0) + self.alpha)),)
 
 
 @register("selu")

@@ -148,8 +148,11 @@ class Conv2d(Function):
         if passed is not None:
             grad = F.where(passed, grad, 0)             # as Relu's rule: 0 at the kink
         need = self.needs_input_grad
-        return (apply(Conv2dInputGrad(self.geometry), grad, kernel) if need[0] else None,
-                apply(Conv2dKernelGrad(self.geometry, self.shapes[1], patches), x, grad) if need[1] else None,
+        # unbroadcast gives each gradient its input's dtype: a float64 bias makes the output and its
+        # gradient float64, and a float32 x and kernel still get float32 gradients (as linear does).
+        return (self.unbroadcast(apply(Conv2dInputGrad(self.geometry), grad, kernel), 0) if need[0] else None,
+                self.unbroadcast(apply(Conv2dKernelGrad(self.geometry, self.shapes[1], patches), x, grad), 1)
+                if need[1] else None,
                 self.unbroadcast(grad, 2) if len(need) > 2 and need[2] else None)     # summed over N, H, W
 
     def label(self):

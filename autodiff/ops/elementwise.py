@@ -70,14 +70,17 @@ class Pow(Function):
         return a ** b
 
     def backward(self, grad, a, b, out):
-        # d(a**b)/da is 0 at a == b == 0 (x**0 is 1 everywhere; 0 * 0**-1 would be NaN), and
-        # d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0: PyTorch's values.  The mask is
-        # no wider than that, so the second derivative in b stays exact elsewhere.
+        # d(a**b)/da is 0 where b is a constant 0 (x**0 is 1 everywhere: 0 whatever the upstream
+        # gradient, even NaN, as PyTorch's rule selects), and at a == b == 0 when b is differentiated
+        # too (0 * 0**-1 would be NaN; elsewhere the derivative in b of b * a**(b-1) must stay exact).
+        # d(a**b)/db = a**b * log(a) is 0 where a == 0 and b >= 0: PyTorch's values.  Where the mask
+        # holds the base is replaced by 1 inside the rule, so every higher order is 0 there (not 0 * inf).
         need = self.needs_input_grad
         grad_a = grad_b = None
         with backend.errstate(divide="ignore", invalid="ignore"):
             if need[0]:
-                grad_a = self.unbroadcast(F.where((b == 0) & (a == 0), 0, grad * b * a ** (b - 1)), 0)
+                zero = (b == 0) & (a == 0) if need[1] else b == 0
+                grad_a = self.unbroadcast(F.where(zero, 0, grad * b * F.where(zero, 1, a) ** (b - 1)), 0)
             if need[1]:
                 grad_b = self.unbroadcast(F.where((a == 0) & (b >= 0), 0, grad * out * F.log(a)), 1)
         return grad_a, grad_b
@@ -201,9 +204,11 @@ class Maximum(Function):
         return getattr(xp, self.pick)(a, b)
 
     def backward(self, grad):
+        # The side that lost gets exactly 0 (selected, not multiplied by 0): an inf or NaN upstream
+        # gradient stays on the winner's side, as in PyTorch.
         share_a, need = self.saved, self.needs_input_grad
-        return (self.unbroadcast(grad * share_a, 0) if need[0] else None,
-                self.unbroadcast(grad * (1 - share_a), 1) if need[1] else None)
+        return (self.unbroadcast(F.where(share_a == 0, 0, grad * share_a), 0) if need[0] else None,
+                self.unbroadcast(F.where(share_a == 1, 0, grad * (1 - share_a)), 1) if need[1] else None)
 
 
 @register("minimum")
@@ -217,7 +222,9 @@ class Minimum(Maximum):
 class Clip(Function):
     """clip(x, min, max) with constant bounds; the gradient passes where min <= x <= max."""
 
-    def __init__(self, min=None, max=None):
+    def __init__(self, min=None, max=None, a_min=None, a_max=None):
+        # a_min and a_max: NumPy's names (np.clip(x, a_min=0) works on arrays, so it works here too).
+        min, max = (b if a is None else a for a, b in ((a_min, min), (a_max, max)))
         if min is None and max is None:
             raise ValueError("clip: give min, max or both")
         super().__init__(min=min, max=max)

@@ -1,8 +1,11 @@
 """Matrix products with NumPy's matmul rules: 1-D operands, 2-D, and batches that broadcast."""
+import math
+
 from .. import backend
 from .. import functional as F
 from ..function import Function, unbroadcast
 from ..registry import register
+from ..tensor import Tensor
 
 
 @register("matmul", methods=("matmul", "__matmul__"), reflected=("__rmatmul__",))
@@ -86,21 +89,32 @@ class Linear(Function):
             grad = F.where(self.saved, grad, 0)       # as Relu's rule: 0 at the kink
         need = self.needs_input_grad
         n_in, n_out = weight.shape
-        rows = grad.reshape(-1, n_out)                 # every leading axis is a row
+        n_rows = math.prod(grad.shape[:-1])
+        rows = grad.reshape(n_rows, n_out)             # every leading axis is a row (sizes spelled out: any may be 0)
         grads = [None] * len(self.shapes)
         if need[0]:
             grads[0] = self.unbroadcast(grad @ weight.T, 0)
         if need[1]:
-            grads[1] = self.unbroadcast(x.reshape(-1, n_in).T @ rows, 1)
+            grads[1] = self.unbroadcast(x.reshape(n_rows, n_in).T @ rows, 1)
         if len(self.shapes) == 3 and need[2]:
             grads[2] = self.unbroadcast(rows, 2)                  # summed over the rows
         return tuple(grads)
+
+
+def _numbers_as_arrays(a, b):
+    """Python numbers and lists beside a Tensor, as arrays (numbers in the Tensor's float dtype: they never promote)."""
+    def convert(x, other):
+        if hasattr(x, "ndim"):
+            return x
+        return other._operand(x) if isinstance(other, Tensor) else backend.asarray(x)
+    return convert(a, b), convert(b, a)
 
 
 @register("dot")
 def dot(a, b):
     """NumPy's dot: a product for scalars, matmul up to 2-D, else a sum over the last axis
     of ``a`` and the second-to-last of ``b``."""
+    a, b = _numbers_as_arrays(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.ndim <= 2 and b.ndim <= 2:
@@ -114,19 +128,21 @@ def dot(a, b):
     # Move b's contracted axis to the front and flatten the rest: one matrix product.
     rest = b.shape[:-2] + b.shape[-1:]
     b_axes = (b.ndim - 2,) + tuple(range(b.ndim - 2)) + (b.ndim - 1,)
-    b_matrix = b.transpose(b_axes).reshape(k, -1)
-    return (a.reshape(-1, k) @ b_matrix).reshape(a.shape[:-1] + rest)
+    b_matrix = b.transpose(b_axes).reshape(k, math.prod(rest))       # sizes spelled out: k may be 0
+    return (a.reshape(math.prod(a.shape[:-1]), k) @ b_matrix).reshape(a.shape[:-1] + rest)
 
 
 @register("outer")
 def outer(a, b):
     """Every product of a value of ``a`` with a value of ``b`` (both flattened), as NumPy's outer."""
+    a, b = _numbers_as_arrays(a, b)
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
 @register("tensordot")
 def tensordot(a, b, axes=2):
     """Sum of products over ``axes`` (the last n of a and first n of b, or two lists), as NumPy's tensordot."""
+    a, b = _numbers_as_arrays(a, b)
     if isinstance(axes, int):
         a_axes, b_axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
@@ -139,14 +155,16 @@ def tensordot(a, b, axes=2):
     size = 1
     for i in a_axes:
         size *= a.shape[i]
-    left = F.transpose(a, a_free + a_axes).reshape(-1, size)
-    right = F.transpose(b, b_axes + b_free).reshape(size, -1)
+    rows, cols = math.prod(a.shape[i] for i in a_free), math.prod(b.shape[i] for i in b_free)
+    left = F.transpose(a, a_free + a_axes).reshape(rows, size)        # sizes spelled out: any may be 0
+    right = F.transpose(b, b_axes + b_free).reshape(size, cols)
     return (left @ right).reshape([a.shape[i] for i in a_free] + [b.shape[i] for i in b_free])
 
 
 @register("inner")
 def inner(a, b):
     """Sum of products over the last axes of a and b (NumPy's inner); a product when either is 0-d."""
+    a, b = _numbers_as_arrays(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     return tensordot(a, b, ([-1], [-1]))
@@ -157,6 +175,8 @@ def einsum(subscripts, *operands):
     """Einstein summation with NumPy's subscripts: implicit or explicit output, ellipsis, and
     repeated letters in one operand (diagonals, traces).  Built from diagonal, transpose,
     broadcasting products and sums, so its gradient is theirs."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublists_as_subscripts((subscripts,) + operands)
     inputs, output = _parse_einsum(subscripts.replace(" ", ""), operands)
     letters = sorted({c for term in inputs for c in term} | set(output), key=lambda c: (c not in output, c))
     aligned = []
@@ -181,6 +201,22 @@ def einsum(subscripts, *operands):
         product = product.sum(axis=summed)
     kept = [c for c in letters if c in output]
     return F.transpose(product, [kept.index(c) for c in output]) if len(output) > 1 else product
+
+
+def _sublists_as_subscripts(args):
+    """NumPy's sublist form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as subscripts ``"ab,bc->ac"``."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sublist):
+        try:
+            return "".join("..." if s is Ellipsis else letters[s] for s in sublist)
+        except (IndexError, TypeError):
+            raise ValueError(f"einsum: a sublist holds integers 0 to 51 (or ...), got {sublist!r}") from None
+    operands, terms = args[0:-1:2] if len(args) % 2 else args[0::2], [term(s) for s in args[1::2]]
+    subscripts = ",".join(terms[:len(operands)])
+    if len(args) % 2:
+        subscripts += "->" + term(args[-1])
+    return subscripts, tuple(operands)
 
 
 def _parse_einsum(subscripts, operands):

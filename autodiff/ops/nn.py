@@ -81,11 +81,11 @@ class SoftmaxCrossEntropy(Function):
             raise ValueError(f"softmax_cross_entropy: logits of shape {logits.shape} and targets of shape "
                              f"{targets.shape} must have the same shape")
         check_axis(logits, self.axis, self.name)
-        log_p = log_softmax(logits, self.axis)
+        log_p = log_softmax(logits, self.axis) if logits.size else logits
         if self.reduction == "none":
             return -(targets * log_p).sum(axis=self.axis)
-        scale = -1.0 / _rows(logits.shape, self.axis) if self.reduction == "mean" else -1.0
-        return (targets * log_p).sum(dtype=log_p.dtype) * scale
+        scale = _per_row(logits.shape, self.axis) if self.reduction == "mean" else 1.0
+        return (targets * log_p).sum(dtype=log_p.dtype) * -scale
 
     def backward(self, grad, logits, targets):
         # The log-probabilities again, from the retained logits (cheaper than keeping
@@ -94,7 +94,7 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction == "none":
             scale = F.expand_dims(grad, self.axis)           # each row's upstream gradient
         else:
-            scale = grad * (1.0 / _rows(self.shapes[0], self.axis)) if self.reduction == "mean" else grad
+            scale = grad * _per_row(self.shapes[0], self.axis) if self.reduction == "mean" else grad
         need = self.needs_input_grad
         return ((F.exp(log_p) * targets.sum(axis=self.axis, keepdims=True) - targets) * scale if need[0] else None,
                 log_p * -scale if need[1] else None)
@@ -104,12 +104,17 @@ class SoftmaxCrossEntropy(Function):
         return "softmax_cross_entropy"
 
 
-def _rows(shape, axis):
-    """How many distributions a (batch, ..., classes) array holds along ``axis``."""
-    size = 1
-    for n in shape:
-        size *= n
-    return max(size // max(shape[axis], 1), 1)
+def _per_row(shape, axis):
+    """1 / the number of distributions a (batch, ..., classes) array holds along ``axis``.
+
+    No rows: the mean of nothing is NaN, as NumPy's mean and PyTorch's cross_entropy give.  No classes
+    (rows of nothing): each row's sum is 0, and so is their mean.
+    """
+    rows = 1
+    for i, n in enumerate(shape):
+        if i != axis % len(shape):
+            rows *= n
+    return 1.0 / rows if rows else float("nan")
 
 
 @register("softmax_cross_entropy", methods=())

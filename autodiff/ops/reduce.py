@@ -3,7 +3,7 @@ from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import Tensor, array_of
+from ..tensor import Tensor, apply, array_of
 
 
 def normalize_axes(axis, ndim, op):
@@ -79,8 +79,9 @@ class Extremum(Reduction):
 
     def forward(self, a):
         axes = self.reduced_axes(a)
-        if a.size == 0:
-            raise ValueError(f"{self.name}: cannot reduce an empty tensor of shape {a.shape}")
+        if any(a.shape[i] == 0 for i in axes):           # NumPy's rule: reducing an empty axis has no answer
+            raise ValueError(f"{self.name}: cannot reduce over an axis of size 0 (tensor of shape {a.shape}, "
+                             f"axis {self.axis}); reducing other axes of an empty tensor is fine")
         out = getattr(backend.xp(a), self.name)(a, axis=axes, keepdims=True)
         if any(self.needs_input_grad):
             winners = a == out
@@ -119,15 +120,27 @@ class LogSumExp(Reduction):
 
 
 @register("argmax")
-def argmax(x, axis=None):
+def argmax(x, axis=None, out=None, keepdims=False):
     """Index of the largest value (along ``axis``); no gradient."""
-    return Tensor._wrap(backend.asarray(x.data.argmax(axis=axis)))
+    _no_out("argmax", out)
+    return Tensor._wrap(backend.asarray(x.data.argmax(axis=axis, keepdims=keepdims)))
 
 
 @register("argmin")
-def argmin(x, axis=None):
+def argmin(x, axis=None, out=None, keepdims=False):
     """Index of the smallest value (along ``axis``); no gradient."""
-    return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis)))
+    _no_out("argmin", out)
+    return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis, keepdims=keepdims)))
+
+
+def _no_out(op, out=None, dtype=None, mean=None):
+    """NumPy's out=, dtype= and mean= keywords: accepted by name, refused when given a value."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported (tensors are not written in place); use the returned tensor")
+    if dtype is not None:
+        raise TypeError(f"{op}: dtype= is not supported; cast first with .astype(dtype)")
+    if mean is not None:
+        raise TypeError(f"{op}: mean= (a precomputed mean) is not supported; leave it out")
 
 
 def _count(shape, axes):
@@ -138,8 +151,11 @@ def _count(shape, axes):
 
 
 @register("var")
-def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1)."""
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None):
+    """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1;
+    ``correction`` is NumPy 2's and PyTorch's name for it)."""
+    _no_out("var", out, dtype, mean)
+    ddof = ddof if correction is None else correction
     axes = normalize_axes(axis, x.ndim, "var")
     n = _count(x.shape, axes)
     if n - ddof <= 0:
@@ -149,9 +165,36 @@ def var(x, axis=None, keepdims=False, ddof=0):
 
 
 @register("std")
-def std(x, axis=None, keepdims=False, ddof=0):
-    """Standard deviation: sqrt of var (its gradient is infinite where every value is equal)."""
-    return F.sqrt(var(x, axis, keepdims, ddof))
+class Std(Reduction):
+    """Standard deviation over ``axis``, dividing by n - ddof (NumPy's default ddof=0).
+
+    Where every value is equal (std 0) the gradient is 0, as PyTorch and HIPS autograd give; the rule
+    is PyTorch's, masked the same way, so every order follows it.
+    """
+
+    retain_inputs = (0,)
+    retain_output = True
+
+    def __init__(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None):
+        _no_out("std", mean=mean)
+        super().__init__(axis, keepdims, dtype, out)
+        ddof = ddof if correction is None else correction      # NumPy 2's (and PyTorch's) name for ddof
+        self.settings = dict(self.settings, ddof=ddof)
+        self.ddof = ddof
+
+    def forward(self, a):
+        axes = self.reduced_axes(a)
+        n = _count(a.shape, axes)
+        if n - self.ddof <= 0:
+            raise ValueError(f"std: ddof={self.ddof} leaves no degrees of freedom for {n} values")
+        return backend.xp(a).std(a, axis=axes, keepdims=self.keepdims, ddof=self.ddof)
+
+    def backward(self, grad, a, out):
+        centered = a - F.mean(a, self.axes, keepdims=True)
+        out = self.spread(out)
+        with backend.errstate(divide="ignore", invalid="ignore"):
+            scale = F.where(out == 0, 0, self.spread(grad) / out)
+        return (scale * centered * (1.0 / (_count(self.shapes[0], self.axes) - self.ddof)),)
 
 
 @register("norm")
@@ -187,8 +230,10 @@ class SqrtOfSumOfSquares(Reduction):
 
     def backward(self, grad, a, out):
         out = self.spread(out)
+        # PyTorch's rule, masked as it is: grad * (a / norm), with 0 for a / norm where the norm is 0.  The
+        # upstream gradient stays outside the mask, so a second derivative never meets 0 / 0 through it.
         with backend.errstate(divide="ignore", invalid="ignore"):
-            return (F.where(out == 0, 0, self.spread(grad) * a / out),)
+            return (self.spread(grad) * F.where(out == 0, 0, a / out),)
 
 
 @register("prod")
@@ -202,23 +247,70 @@ class Prod(Reduction):
         return a.prod(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
     def backward(self, grad, a):
+        # The product of the others is (product of those before) * (product of those after): running
+        # products both ways, so this rule, and every order of it, takes memory linear in n.
         shape, axes = self.shapes[0], self.axes
         kept = [i for i in range(len(shape)) if i not in axes]
         order = kept + list(axes)
-        n = _count(shape, axes)
-        rows = F.transpose(a, order).reshape([shape[i] for i in kept] + [1, n])
-        others_mask = backend.xp(array_of(a)).eye(n, dtype=bool)           # row i leaves value i out
-        others = F.prod(F.where(others_mask, 1, rows), axis=-1)           # (kept..., n)
+        rows = F.transpose(a, order).reshape([shape[i] for i in kept] + [_count(shape, axes)])
+        others = _exclusive_cumprod(rows) * F.flip(_exclusive_cumprod(F.flip(rows, -1)), -1)
         others = others.reshape([shape[i] for i in order])
         inverse = [order.index(i) for i in range(len(shape))]
         return (F.transpose(others, inverse) * self.spread(grad),)
+
+
+def _exclusive_cumprod(x):
+    """Along the last axis: 1, x_0, x_0 x_1, ..., x_0 ... x_{n-2} (the product of the values before each)."""
+    if x.shape[-1] == 0:
+        return x
+    ones = backend.xp(array_of(x)).ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    return F.concatenate([ones, F.cumprod(x, -1)[..., :-1]], axis=-1)
+
+
+class Recurrence(Function):
+    """s_0 = g_0, s_i = g_i + c_i * s_{i-1} along the last axis (c_0 is not used).
+
+    The first-order linear recurrence that cumprod's gradient needs, exact with zeros (no division);
+    its own gradient is the same recurrence run backwards, so every order stays linear in memory.
+    """
+
+    retain_inputs = (1,)
+    retain_output = True
+
+    def forward(self, g, c):
+        xp = backend.xp(g)
+        s = xp.moveaxis(g, -1, 0).astype(backend.result_type(g, c), copy=True)   # contiguous steps
+        c = xp.moveaxis(c, -1, 0)
+        for i in range(1, s.shape[0]):
+            s[i] += c[i] * s[i - 1]
+        return xp.moveaxis(s, 0, -1)
+
+    def backward(self, grad, c, s):
+        need = self.needs_input_grad
+        later = _reverse_recurrence(grad, c)                 # how each s_i reaches the output
+        before = _shift_right(s)                              # s_{i-1}, and 0 for i = 0
+        return (self.unbroadcast(later, 0) if need[0] else None,
+                self.unbroadcast(later * before, 1) if need[1] else None)
+
+
+def _shift_right(x):
+    zeros = backend.xp(array_of(x)).zeros(x.shape[:-1] + (1,), dtype=x.dtype)
+    return F.concatenate([zeros, x[..., :-1]], axis=-1)
+
+
+def _reverse_recurrence(g, c):
+    """t_{n-1} = g_{n-1}, t_i = g_i + c_{i+1} * t_{i+1}: the recurrence run from the end."""
+    if g.shape[-1] == 0:
+        return g
+    return F.flip(apply(Recurrence(), F.flip(g, -1), _shift_right(F.flip(c, -1))), -1)
 
 
 @register("cumsum")
 class Cumsum(Function):
     """Running sum along ``axis`` (None: of the flattened values, as NumPy)."""
 
-    def __init__(self, axis=None):
+    def __init__(self, axis=None, dtype=None, out=None):
+        _no_out(self.name, out, dtype)
         super().__init__(axis=axis)
 
     def forward(self, a):
@@ -228,8 +320,9 @@ class Cumsum(Function):
         return backend.xp(a).cumsum(a, axis=self.along)
 
     def backward(self, grad):
-        # Each value reaches every later sum: the reversed running sum of the gradient.
-        later = F.sum(grad, self.along, keepdims=True) - F.cumsum(grad, self.along) + grad
+        # Each value reaches every later sum: the running sum of the gradient taken from the end (as
+        # such, not total - cumsum + grad, which cancels, and turns one inf into NaN for the whole row).
+        later = F.flip(F.cumsum(F.flip(grad, self.along), self.along), self.along)
         return (later.reshape(self.shapes[0]),)
 
 
@@ -251,12 +344,13 @@ class Cumprod(Function):
 
     Value i reaches every later product y_k through the product of the others,
     (x_0 ... x_{i-1}) * (x_{i+1} ... x_k), computed as such (never y_k / x_i):
-    exact with zeros, at the cost of an n x n intermediate per row of length n.
+    exact with zeros, and linear in memory at every order.
     """
 
     retain_inputs = (0,)
 
-    def __init__(self, axis=None):
+    def __init__(self, axis=None, dtype=None, out=None):
+        _no_out(self.name, out, dtype)
         super().__init__(axis=axis)
 
     def forward(self, a):
@@ -270,12 +364,7 @@ class Cumprod(Function):
             a = a.reshape(-1)
         last = a.ndim - 1
         x, g = F.moveaxis(a, self.along, last), F.moveaxis(grad, self.along, last)
-        n = x.shape[-1]
-        xp = backend.xp(array_of(a))
-        before = F.concatenate([xp.ones(x.shape[:-1] + (1,), dtype=self.dtypes[0]),
-                                F.cumprod(x, -1)[..., :-1]], axis=-1)          # x_0 ... x_{i-1}
-        after_i = xp.arange(n)[None, :] > xp.arange(n)[:, None]               # row i keeps x_j for j > i
-        between = F.cumprod(F.where(after_i, x[..., None, :], 1), -1)          # [i, k]: x_{i+1} ... x_k
-        later = xp.arange(n)[None, :] >= xp.arange(n)[:, None]                 # k >= i
-        total = F.where(later, g[..., None, :] * between, 0).sum(axis=-1)
-        return (F.moveaxis(before * total, last, self.along).reshape(self.shapes[0]),)
+        # d y_k / d x_i = (x_0 ... x_{i-1}) (x_{i+1} ... x_k) for k >= i, so the gradient of x_i is
+        # (x_0 ... x_{i-1}) * sum_{k >= i} g_k x_{i+1} ... x_k, and that sum is a recurrence from the end.
+        total = _reverse_recurrence(g, x)
+        return (F.moveaxis(_exclusive_cumprod(x) * total, last, self.along).reshape(self.shapes[0]),)

@@ -116,7 +116,10 @@ def squeeze(x, axis=None):
 
 @register("concatenate")
 class Concatenate(Function):
-    def __init__(self, axis=0):
+    def __init__(self, axis=0, out=None, dtype=None, casting="same_kind"):
+        if out is not None or dtype is not None:
+            raise TypeError("concatenate: out= and dtype= are not supported; use the returned tensor "
+                            "(cast with .astype(dtype))")
         super().__init__(axis=axis)
 
     def forward(self, *arrays):
@@ -138,10 +141,17 @@ class Concatenate(Function):
 
 
 @register("stack")
-def stack(tensors, axis=0):
+def stack(tensors, axis=0, out=None, dtype=None, casting="same_kind"):
+    if out is not None or dtype is not None:
+        raise TypeError("stack: out= and dtype= are not supported; use the returned tensor (cast with .astype(dtype))")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
+    first = next((t for t in tensors if isinstance(t, Tensor)), None)
+    if first is not None:                 # numbers and lists beside tensors: in the tensor's dtype, as apply does
+        tensors = [first._operand(t) for t in tensors]
+    else:
+        tensors = [backend.asarray(t) for t in tensors]
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
@@ -274,9 +284,22 @@ def roll(x, shift, axis=None):
 
 
 @register("take")
-def take(x, indices, axis=None):
-    """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate."""
+def take(x, indices, axis=None, out=None, mode="raise"):
+    """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate.
+    ``mode``: "raise" (the default), "wrap" or "clip" out-of-range indices, as NumPy's take."""
+    if out is not None:
+        raise TypeError("take: out= is not supported (tensors are not written in place); use the returned tensor")
     indices = backend.asarray(array_of(indices))
+    if indices.size == 0 and indices.dtype.kind not in "iu":      # take(x, []): NumPy reads it as no integers
+        indices = indices.astype(int)
+    if mode != "raise":
+        n = x.size if axis is None else x.shape[_axis(axis, x.ndim, "take")]
+        if mode == "wrap":
+            indices = indices % n
+        elif mode == "clip":
+            indices = backend.xp(indices).clip(indices, 0, n - 1)
+        else:
+            raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     if axis is None:
         return x.reshape(-1)[indices]
     return x[_along(_axis(axis, x.ndim, "take"), x.ndim, indices)]
@@ -376,47 +399,75 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 
 
 @register("take_along_axis")
-def take_along_axis(x, indices, axis):
-    """NumPy's take_along_axis: ``indices`` (same dimensions as x) picks along ``axis``."""
+def take_along_axis(x, indices, axis=-1):
+    """NumPy's take_along_axis: ``indices`` (same dimensions as x) picks along ``axis``; the other axes
+    broadcast against x's, as NumPy's and PyTorch's do."""
     indices = backend.asarray(array_of(indices))
+    if axis is None:
+        return take_along_axis(x.reshape(-1), indices, 0)
     axis = _axis(axis, x.ndim, "take_along_axis")
     if indices.ndim != x.ndim:
         raise ValueError(f"take_along_axis: indices have {indices.ndim} dimensions, x has {x.ndim}")
-    return x[_open_index(indices, axis)]
+    return x[_open_index(x.shape, indices, axis)]
 
 
-def _open_index(indices, axis):
-    """The fancy index that picks ``indices`` along ``axis`` and walks every other axis in step."""
+def _open_index(shape, indices, axis):
+    """The fancy index that picks ``indices`` along ``axis`` of an array of ``shape`` and walks every other
+    axis in step (NumPy's rule: size-1 axes of the indices or of the array broadcast)."""
     xp = backend.xp(indices)
     grids = []
-    for a, n in enumerate(indices.shape):
+    for a, n in enumerate(shape):
         if a == axis:
             grids.append(indices)
         else:
-            shape = [1] * indices.ndim
-            shape[a] = n
-            grids.append(xp.arange(n).reshape(shape))
-    return tuple(grids)
+            spread = [1] * len(shape)
+            spread[a] = n
+            grids.append(xp.arange(n).reshape(spread))
+    try:
+        return tuple(xp.broadcast_arrays(*grids))
+    except ValueError:
+        raise ValueError(f"indices of shape {indices.shape} do not broadcast against an array of shape "
+                         f"{tuple(shape)} off axis {axis}") from None
 
 
 @register("put_along_axis")
 def put_along_axis(x, indices, values, axis):
     """A new tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis,
-    without writing in place).  The gradient of x is zero where values were put; values get theirs."""
+    without writing in place).  Indices and values broadcast as in NumPy; where an index repeats, the
+    last write wins, as in NumPy.  Gradients: x gets zero where values were put, and of the values only
+    those that were written get theirs (a value overwritten by a later one gets zero)."""
     indices = backend.asarray(array_of(indices))
+    if axis is None:
+        return put_along_axis(x.reshape(-1), indices, values, 0).reshape(x.shape)
     axis = _axis(axis, x.ndim, "put_along_axis")
-    index = _open_index(indices, axis)
-    mask = backend.xp(indices).zeros(x.shape, dtype=bool)
-    mask[index] = True
+    if indices.ndim != x.ndim:
+        raise ValueError(f"put_along_axis: indices have {indices.ndim} dimensions, x has {x.ndim}")
+    xp = backend.xp(indices)
+    index = _open_index(x.shape, indices, axis)
+    written = index[0].shape
     if not isinstance(values, Tensor):
         values = backend.asarray(values, dtype=x.dtype)
-    values = F.broadcast_to(values, indices.shape)
-    return F.where(mask, apply(Unindex(tuple(x.shape), index), values), x)
+    values = F.broadcast_to(values, written)
+    # The last of the writes to each place wins: keep only those (the first of each in reversed order).
+    places = xp.ravel_multi_index(index, x.shape).reshape(-1)
+    _, first_from_end = xp.unique(places[::-1], return_index=True)
+    wins = xp.zeros(places.size, dtype=bool)
+    wins[places.size - 1 - first_from_end] = True
+    wins = wins.reshape(written)
+    winners = tuple(i[wins] for i in index)
+    mask = xp.zeros(x.shape, dtype=bool)
+    mask[winners] = True
+    return F.where(mask, apply(Unindex(tuple(x.shape), winners), values[wins]), x)
 
 
 @register("sort")
-def sort(x, axis=-1):
-    """Values sorted along ``axis``; the gradient follows the permutation (ties in a stable order)."""
+def sort(x, axis=-1, kind=None, order=None, stable=None):
+    """Values sorted along ``axis`` (of the flattened values when None, as NumPy); the gradient follows
+    the permutation (ties in a stable order, whatever ``kind`` asks: the values are the same)."""
+    if order is not None:
+        raise ValueError("sort: order= names fields of structured arrays, which tensors do not have")
+    if axis is None:
+        x, axis = x.reshape(-1), 0
     data = array_of(x)
     return take_along_axis(x, backend.xp(data).argsort(data, axis=axis, kind="stable"), axis)
 
@@ -437,8 +488,10 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 
 
 @register("trace")
-def trace(x, offset=0, axis1=0, axis2=1):
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """The sum of a diagonal (NumPy's trace)."""
+    if out is not None or dtype is not None:
+        raise TypeError("trace: out= and dtype= are not supported; use the returned tensor (cast with .astype(dtype))")
     return diagonal(x, offset, axis1, axis2).sum(axis=-1)
 
 
