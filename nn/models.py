@@ -3,6 +3,8 @@
 ``model.save``/``load_model`` and ``to_json``/``model_from_json`` are built from it, the weights'
 ``state_dict()`` and the optimizer's ``state_dict()`` (nn.saving is the file format alone)."""
 import json
+import math
+import zipfile
 
 from . import layers as layers_module, metrics as metrics_module, saving
 from .callbacks import History
@@ -102,22 +104,31 @@ class Model(Trainer, Layer):
         return {"optimizer": saving.serialize(self.optimizer, "the optimizer"), "loss": loss_config,
                 "metrics": [name for name, _ in self.metrics]}
 
-    def _compile_from_config(self, config, optimizer_state, custom_objects):
+    def _compile_from_config(self, config, archive, custom_objects):
+        """Compile as the file's settings say, then take its optimizer state: read header first, the
+        optimizer checking the declared keys, shapes and dtypes before any data is read."""
         def custom(name, what):
             if name not in custom_objects:
                 raise ValueError(f"load_model: the model was compiled with the {what} {name!r}, which is not nn's: "
                                  f"pass custom_objects={{{name!r}: ...}}, or compile=False and compile it again")
             return custom_objects[name]
 
+        if not isinstance(config, dict):
+            raise ModelFileError("its compile settings are not an object")
         loss = config["loss"]
         loss = custom(loss["custom"], "loss") if "custom" in loss else saving.deserialize(saving.LOSSES, loss, "loss")
         optimizer = saving.deserialize(saving.OPTIMIZERS, config["optimizer"], "optimizer")
         metrics = [m if m in metrics_module.METRICS else custom(m, "metric") for m in config["metrics"]]
         self.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+        def check(headers):
+            optimizer.check_state({key: (h.shape, h.dtype) for key, h in headers.items()})
         try:
-            optimizer.load_state_dict(optimizer_state)
+            optimizer.load_state_dict(archive.arrays("optimizer.npz", check))
+        except ModelFileError:
+            raise
         except ValueError as exc:
-            raise ModelFileError(str(exc)) from None
+            raise ModelFileError(f"optimizer.npz: {exc}") from None
 
 
 def _symbolic(x):
@@ -126,7 +137,7 @@ def _symbolic(x):
 
 def _layer_from_config(entry):
     """A layer (or a model used as a layer) from ``{"class": ..., "config": ...}``."""
-    if isinstance(entry, dict) and entry.get("class") in MODELS:
+    if isinstance(entry, dict) and isinstance(entry.get("class"), str) and entry["class"] in MODELS:
         config = entry.get("config")
         if not isinstance(config, dict):
             raise ModelFileError(f"the {entry['class']} has no configuration")
@@ -143,7 +154,7 @@ def _config_layers(config):
 
 def model_from_config(entry):
     """The model ``{"class": "Sequential" | "Functional", "config": model.get_config()}`` describes."""
-    if not isinstance(entry, dict) or entry.get("class") not in MODELS:
+    if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or entry["class"] not in MODELS:
         raise ModelFileError(f"unknown model class {entry.get('class') if isinstance(entry, dict) else entry!r:.80}")
     return _layer_from_config(entry)
 
@@ -160,20 +171,54 @@ def model_from_json(json_string):
 
 def load_model(path, compile=True, custom_objects=None):
     """The model ``model.save(path)`` wrote, with its weights; compiled with its optimizer's state
-    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with."""
+    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with.
+
+    Every failure to read the file is one ModelFileError naming the file and the problem."""
     try:
-        config, weights, optimizer_state = saving.read_archive(path)
-        with layers_module.weight_budget(sum(a.size for a in weights.values())):
-            model = model_from_config(config.get("model"))
+        return _load_model(path, compile, dict(custom_objects or {}))
+    except ModelFileError as exc:
+        message = f"load_model: {path} is not a model file written by model.save: {exc}"
+    except ValueError as exc:               # a file model.save wrote that needs more to load (custom_objects)
+        message = f"load_model: {path}: {str(exc).removeprefix('load_model: ')}"
+    except (TypeError, KeyError, IndexError, AttributeError, ArithmeticError, RecursionError, OSError, EOFError,
+            zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:   # a configuration of the wrong shape
+        message = f"load_model: {path} is not a model file written by model.save: {type(exc).__name__}: {exc}"
+    raise ModelFileError(message)
+
+
+def _load_model(path, compile, custom_objects):
+    with saving.open_archive(path) as archive:
+        config = archive.config
+        built = []
+
+        def check(headers):         # the weights' declared names and shapes, before any data is read
+            with layers_module.weight_budget(sum(math.prod(h.shape) for h in headers.values())):
+                model = model_from_config(config.get("model"))
+            _check_weight_headers(model, headers)
+            built.append(model)
+
+        weights = archive.arrays("model.weights.npz", check)
+        model = built[0]
         try:
             model.load_state_dict(weights)
         except ValueError as exc:
-            raise ModelFileError(str(exc)) from None
+            raise ModelFileError(f"model.weights.npz: {exc}") from None
         if compile and config.get("compile") is not None:
-            model._compile_from_config(config["compile"], optimizer_state, dict(custom_objects or {}))
-    except ModelFileError as exc:
-        raise ModelFileError(f"load_model: {path} is not a model file written by model.save: {exc}") from None
+            model._compile_from_config(config["compile"], archive, custom_objects)
     return model
+
+
+def _check_weight_headers(model, headers):
+    """Refuse weights whose names, count or shapes (as their headers declare them) are not the model's."""
+    own = dict(model.named_parameters())
+    missing, unexpected = sorted(set(own) - set(headers)), sorted(set(headers) - set(own))
+    if missing or unexpected:
+        raise ModelFileError(f"model.weights.npz does not match this model: missing {missing[:10]}, "
+                             f"unexpected {unexpected[:10]}")
+    for key, p in own.items():
+        if headers[key].shape != tuple(p.shape):
+            raise ModelFileError(f"model.weights.npz: parameter {key!r} has shape {tuple(p.shape)} in the model "
+                                 f"but {headers[key].shape} in the file")
 
 
 class Sequential(Model):

@@ -1,6 +1,7 @@
-"""Checking an optimizer's state read from a file, as weights are checked: before any of it is used.
+"""Checking an optimizer's state, as weights are checked: before any of it is used.  The one path for
+state from a file (load_model) and from a state dict (``Optimizer.load_state_dict`` calls it).
 
-A file's optimizer state is ``{"iterations": 0-d, "u_product": 0-d (Nadam), "<i>.<name>": array}``,
+An optimizer's state is ``{"iterations": 0-d, "u_product": 0-d (Nadam), "<i>.<name>": array}``,
 ``<i>`` the position of a parameter and ``<name>`` a buffer its ``init_state`` makes.  Every key,
 dtype, shape and value is checked (numbers only, finite, shapes of the parameter, a whole
 non-negative step count) and converted before the optimizer is touched, so a file that does not

@@ -23,6 +23,7 @@ import numbers
 import autodiff as ad
 from autodiff.extend import backend
 
+from . import optimizer_state
 from .schedules import LearningRateSchedule
 
 array_module = backend.xp
@@ -212,30 +213,23 @@ class Optimizer:
         return arrays
 
     def load_state_dict(self, state_dict):
-        """Take the state ``state_dict()`` gave, for the parameters attached now; every entry is checked
-        (names, shapes, numbers) before any is written."""
-        state_dict = dict(state_dict)
-        iterations = state_dict.pop("iterations", 0)
-        kind = getattr(getattr(iterations, "dtype", None), "kind", "i" if isinstance(iterations, int) else "?")
-        if kind not in "iu" or getattr(iterations, "shape", ()) != () or int(iterations) < 0:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: iterations must be a whole number >= 0, "
-                             f"got {iterations!r:.80}")
-        state = {}
-        for key, value in state_dict.items():
-            index, _, name = key.partition(".")
-            if not index.isdigit() or int(index) >= len(self.params) or getattr(value, "shape", None) != \
-                    self.params[int(index)].shape or getattr(value, "dtype", None) is None or value.dtype.kind != "f":
-                raise ValueError(f"{type(self).__name__}.load_state_dict: state {key!r} "
-                                 f"({getattr(value, 'dtype', type(value).__name__)} {getattr(value, 'shape', '')}) "
-                                 "fits none of the optimizer's parameters")
-            param = self.params[int(index)]
-            state.setdefault(int(index), {})[name] = value.astype(param.dtype)
-        for i, arrays in state.items():
-            expected = set(self.init_state(self.params[i].data))
-            if set(arrays) != expected:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: the state of parameter {i} holds "
-                                 f"{sorted(arrays)}, {type(self).__name__} keeps {sorted(expected)}")
-        self.state, self.iterations = state, int(iterations)
+        """Take the state ``state_dict()`` gave (or a file held), for the parameters attached now: every
+        key, dtype, shape and value is checked (nn.optimizer_state) before any is written."""
+        source = f"{type(self).__name__}.load_state_dict"
+        state, iterations, extras = optimizer_state.checked_state(self, dict(state_dict), source)
+        extras = self._checked_extras(extras, source)
+        self.state, self.iterations = state, iterations
+        for key, value in extras.items():
+            setattr(self, key, value)
+
+    def check_state(self, declared):
+        """Refuse, from ``{key: (shape, dtype)}`` alone, state that cannot fit this optimizer (keys it does not
+        keep, shapes not its parameters', dtypes that are not numbers): a file's headers, before its data is read."""
+        optimizer_state.check_headers(self, declared, f"{type(self).__name__}.load_state_dict")
+
+    def _checked_extras(self, extras, source):
+        """The scalars besides ``iterations`` an optimizer keeps (none here; Nadam's ``u_product``)."""
+        return extras
 
     def get_config(self):
         """The constructor's arguments (Keras's names), for model.save."""
@@ -467,14 +461,12 @@ class Nadam(Optimizer):
     def state_dict(self):
         return {**super().state_dict(), "u_product": array_module(0).asarray(self.u_product)}
 
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        u_product = state_dict.pop("u_product", 1.0)
-        kind = getattr(getattr(u_product, "dtype", None), "kind", "f" if isinstance(u_product, float) else "?")
-        if kind != "f" or getattr(u_product, "shape", ()) != () or not 0 <= float(u_product) <= 1:
-            raise ValueError(f"Nadam.load_state_dict: u_product must be a number in [0, 1], got {u_product!r:.80}")
-        super().load_state_dict(state_dict)
-        self.u_product = float(u_product)
+    def _checked_extras(self, extras, source):
+        u_product = extras.get("u_product", 1.0)
+        if not 0 <= u_product <= 1:
+            raise optimizer_state.OptimizerStateError(f"{source}: optimizer state 'u_product' must be a number in "
+                                                      f"[0, 1], got {u_product!r:.80}")
+        return {"u_product": u_product}
 
     def init_state(self, param):
         return {"m": array_module(param).zeros_like(param), "v": array_module(param).zeros_like(param)}

@@ -11,20 +11,20 @@ The file is a zip archive of three members:
 Loading trusts nothing in the file: the configuration is JSON (no pickle, no
 code), every class comes from a fixed list of nn's own, every argument is
 checked against the constructor's signature, members are read no further than
-a size limit, and arrays are read header first (nn.npyfile): names, shapes,
-count and total size are checked against the model (and the optimizer's state
-against nn.optimizer_state's rules) before any data is read, without pickle.
-Every failure to read a file is one ModelFileError naming the file.
+a size limit, and arrays are read header first (nn.npyfile) with the caller's
+check: nn.models checks the weights' names, shapes, count and total size
+against the model, and the optimizer its state's (nn.optimizer_state), before
+any data is read, without pickle.  load_model makes every failure to read a
+file one ModelFileError naming the file.
 """
 import inspect
 import io
 import json
-import math
 import zipfile
 
 import numpy as np
 
-from . import activations, initializers, layers as layers_module, losses, optimizers, schedules
+from . import activations, initializers, layers as layers_module, losses, npyfile, optimizers, schedules
 from .module import write_atomically
 
 FORMAT, VERSION = "rosenblatt.keras", 2
@@ -150,33 +150,74 @@ def _read(archive, name, limit):
     return data
 
 
-def _arrays(data, name):
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            return {key: stored[key] for key in stored.files}
-    except Exception as exc:                        # noqa: BLE001 (any malformed archive is the same failure)
-        raise ModelFileError(f"{name} is not a NumPy archive without pickles: {exc}") from None
+class Archive:
+    """An open ``.keras`` file (``with open_archive(path) as archive``): its ``config`` is read and checked
+    (format, version, layer count) on opening, its arrays only when asked for, header first."""
 
-
-def read_archive(path):
-    """``(config, weights, optimizer_state)`` from a ``.keras`` file: the JSON configuration (format,
-    version and layer count checked) and the two dicts of arrays.  Raises ModelFileError."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"it is not a .keras zip archive: {exc}") from None
-    with archive:
-        if sorted(archive.namelist()) != sorted(MEMBERS):
-            raise ModelFileError(f"it holds {sorted(archive.namelist())[:10]}, expected {list(MEMBERS)}")
+    def __init__(self, path):
         try:
-            config = json.loads(_read(archive, "config.json", CONFIG_LIMIT))
+            self._zip = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile, ValueError) as exc:
+            raise ModelFileError(f"it is not a .keras zip archive: {exc}") from None
+        try:
+            self.config = self._read_config()
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def _read_config(self):
+        names = self._zip.namelist()
+        if sorted(names) != sorted(MEMBERS):
+            raise ModelFileError(f"it holds {sorted(names)[:10]}, expected {list(MEMBERS)}")
+        try:
+            config = json.loads(_read(self._zip, "config.json", CONFIG_LIMIT))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelFileError(f"config.json is not JSON: {exc}") from None
-        weights = _arrays(_read(archive, "model.weights.npz", ARRAYS_LIMIT), "model.weights.npz")
-        optimizer_state = _arrays(_read(archive, "optimizer.npz", ARRAYS_LIMIT), "optimizer.npz")
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError("config.json does not say it is one")
-    if config.get("version") != VERSION:
-        raise ModelFileError(f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
-    check_layer_count(config.get("model"))
-    return config, weights, optimizer_state
+        except RecursionError:
+            raise ModelFileError("config.json nests deeper than Python can read") from None
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise ModelFileError("config.json does not say it is one")
+        if config.get("version") != VERSION:
+            raise ModelFileError(f"it is version {config.get('version')!r}; this Rosenblatt reads version {VERSION}")
+        check_layer_count(config.get("model"))
+        return config
+
+    def arrays(self, name, check):
+        """``{key: array}`` of the .npz member ``name``, header first: ``check(headers)`` sees every array's
+        declared name, shape and dtype (nn.npyfile's Header) and raises to refuse the file before any
+        data is read.  The member may declare no more than ARRAYS_LIMIT bytes, nor inflate past them."""
+        info = self._zip.getinfo(name)
+        if info.file_size > ARRAYS_LIMIT:
+            raise ModelFileError(f"{name} declares {info.file_size} bytes, more than the {ARRAYS_LIMIT} a model "
+                                 "file may hold")
+
+        def bounded(headers):
+            total = sum(h.nbytes for h in headers.values())
+            if total > ARRAYS_LIMIT:
+                raise ModelFileError(f"{name} declares arrays of {total} bytes, more than the {ARRAYS_LIMIT} a model "
+                                     "file may hold")
+            slack = len(headers) * (npyfile.HEADER_LIMIT + 1024) + 4096          # zip and .npy headers
+            if info.file_size > total + slack:
+                raise ModelFileError(f"{name} inflates to {info.file_size} bytes, more than its arrays declare "
+                                     f"({total})")
+            check(headers)
+
+        try:
+            with self._zip.open(info) as member:
+                return npyfile.read_npz(member, name, bounded)
+        except npyfile.NpyError as exc:
+            raise ModelFileError(f"{name} is not a NumPy archive without pickles: {exc}") from None
+
+    def close(self):
+        self._zip.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def open_archive(path):
+    """The Archive of a ``.keras`` file, its configuration read and checked.  Raises ModelFileError."""
+    return Archive(path)

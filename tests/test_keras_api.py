@@ -454,15 +454,17 @@ def test_every_failure_to_read_a_model_file_is_a_model_file_error_naming_it(tmp_
             return json.dumps(config).encode()
         return change
 
+    def first_layer(config):
+        return config["model"]["config"]["layers"][0]
+
     def corrupt_crc(name, data):
         return data if name != "model.weights.npz" else data[:-200] + bytes([data[-200] ^ 0xFF]) + data[-199:]
 
     cases = {
         "nests deeper": lambda name, data: b"[" * 100000 + b"]" * 100000 if name == "config.json" else data,
-        "unknown layer \\['Conv2D'\\]": config_with(lambda c: c["model"]["layers"][0].update({"class": ["Conv2D"]})),
-        "unknown layer \\{": config_with(lambda c: c["model"]["layers"][0].update({"class": {"a": 1}})),
-        "groups must be a positive integer": config_with(lambda c: c["model"]["layers"][0]["config"].update(
-            {"groups": 0})),
+        "unknown layer \\['Conv2D'\\]": config_with(lambda c: first_layer(c).update({"class": ["Conv2D"]})),
+        "unknown layer \\{": config_with(lambda c: first_layer(c).update({"class": {"a": 1}})),
+        "groups must be a positive integer": config_with(lambda c: first_layer(c)["config"].update({"groups": 0})),
         "(Bad CRC|CRC)": corrupt_crc,
         "compile settings": config_with(lambda c: c.update({"compile": [1]})),
         "TypeError": config_with(lambda c: c["compile"].update({"loss": 3})),

@@ -273,7 +273,10 @@ def test_optimizer_state_dict_resumes_exactly_and_a_bad_state_changes_nothing(ma
     fresh = make().attach([nn.Parameter(np.ones((2, 3)))])
     for bad in ({**state, "0.extra": np.zeros((2, 3), np.float32)}, {**state, "iterations": np.array(-1)},
                 {**state, "iterations": np.array(2.5)},
-                {k: (v[:1] if k.startswith("0.") else v) for k, v in state.items()}, {**state, "7.m": state.get("0.m")}):
+                {k: (v[:1] if k.startswith("0.") else v) for k, v in state.items()}, {**state, "7.m": state.get("0.m")},
+                {k: (np.full_like(v, np.inf) if k.startswith("0.") else v) for k, v in state.items()},
+                {k: (v.astype(str) if k.startswith("0.") else v) for k, v in state.items()},
+                *([{**state, "u_product": np.array(1.5)}] if "u_product" in state else [])):
         with pytest.raises(ValueError, match="load_state_dict"):
             fresh.load_state_dict(bad)
         assert fresh.state == {} and fresh.iterations == 0            # refused whole
