@@ -10,6 +10,9 @@ import functools
 import inspect
 import math
 import re
+import weakref
+
+import numpy as np
 
 import autodiff as ad
 from autodiff.extend import backend
@@ -33,13 +36,36 @@ def _snake(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def as_tensor(x):
-    """Tensors pass as they are; floating arrays become float32, the dtype layers compute in (as Keras);
-    integer arrays keep their dtype (ids), and each layer decides (``Layer.takes_integers``)."""
+def as_tensor(x, dtype=None):
+    """Tensors pass as they are; floating arrays become ``dtype`` (float32 by default, the dtype layers
+    compute in, as Keras); integer arrays keep their dtype (ids), and each layer decides
+    (``Layer.takes_integers``)."""
     if isinstance(x, ad.Tensor):
         return x
     array = backend.asarray(x)
-    return ad.as_tensor(array, dtype=ad.DEFAULT_FLOAT if array.dtype.kind in "fb" else None)
+    return ad.as_tensor(array, dtype=(dtype or ad.DEFAULT_FLOAT) if array.dtype.kind in "fb" else None)
+
+
+# Keras's masks: a layer that makes one (Embedding(mask_zero=True), Masking) attaches a boolean
+# (batch, time) array to its output, and the layers that read one (the recurrent layers) find it
+# there.  Kept beside the tensor, by its id, for as long as the tensor lives.
+_masks = {}
+
+
+def set_mask(tensor, mask):
+    """Attach ``mask`` (a boolean (batch, time) array, or None) to ``tensor``; returns the tensor."""
+    key = id(tensor)
+    if mask is None:
+        _masks.pop(key, None)
+    else:
+        _masks[key] = (weakref.ref(tensor, lambda _, key=key: _masks.pop(key, None)), mask)
+    return tensor
+
+
+def get_mask(tensor):
+    """The mask attached to ``tensor`` by the layer that made it, or None."""
+    entry = _masks.get(id(tensor))
+    return entry[1] if entry is not None and entry[0]() is tensor else None
 
 
 # While load_model builds a file's layers: how many weights they may still create (the file's own count),
@@ -57,16 +83,25 @@ def weight_budget(count):
         _weight_budget.reset(token)
 
 
-def _valid_shape(shape):
-    return isinstance(shape, (tuple, list)) and all(isinstance(n, int) and n > 0 for n in shape)
+def _valid_shape(shape, free=False):
+    """A tuple of positive sizes; with ``free``, None too (a variable length, as Input(shape=(None,)))."""
+    return isinstance(shape, (tuple, list)) and all(
+        (n is None and free) or (isinstance(n, int) and not isinstance(n, bool) and n > 0) for n in shape)
+
+
+def same_shape(shape, pattern):
+    """Whether ``shape`` fits ``pattern``, where None in either matches any size."""
+    return len(shape) == len(pattern) and all(a is None or b is None or a == b for a, b in zip(shape, pattern))
 
 
 class Symbol:
     """A symbolic batch (Keras's KerasTensor): a shape with a free batch axis, and the layer call that makes it."""
 
-    def __init__(self, shape, layer=None, inputs=()):
+    def __init__(self, shape, layer=None, inputs=(), dtype="float32", index=None):
         self.shape = (None,) + tuple(shape)
         self.layer, self.inputs = layer, tuple(inputs)
+        self.dtype = dtype
+        self.index = index              # which of the layer's outputs, for a layer of several (return_state)
 
     @property
     def ndim(self):
@@ -77,13 +112,18 @@ class Symbol:
         return f"<Symbol shape={self.shape}{made}>"
 
 
-def Input(shape, name=None):          # noqa: N802 (Keras's name)
+def Input(shape, name=None, dtype="float32"):          # noqa: N802 (Keras's name)
     """The symbolic input of a functional model: ``x = Input(shape=(784,))``, batch axis left out.
-    As the first item of a Sequential it gives the model its input shape (Keras 3's way)."""
-    if not _valid_shape(shape):
-        raise ValueError(f"Input: shape must be a tuple of positive sizes without the batch axis, e.g. (784,); "
-                         f"got {shape!r}")
-    symbol = Symbol(shape)
+    As the first item of a Sequential it gives the model its input shape (Keras 3's way).  None is
+    a free size (``Input(shape=(None,), dtype="int32")``: integer sequences of any length)."""
+    if not _valid_shape(shape, free=True):
+        raise ValueError(f"Input: shape must be a tuple of positive sizes (or None for a free one) without the "
+                         f"batch axis, e.g. (784,) or (None,); got {shape!r}")
+    try:
+        dtype = np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"Input: dtype must be a NumPy dtype name such as 'float32' or 'int32', got {dtype!r}") from None
+    symbol = Symbol(shape, dtype=dtype)
     symbol.name = name or _unique_name("input_layer")
     return symbol
 
@@ -99,15 +139,20 @@ class Layer(Module):
 
     takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
     takes_integers = False         # integer inputs are cast to float32 unless the layer takes ids
+    dtype = np.dtype(ad.DEFAULT_FLOAT)   # of its weights and its float inputs (Keras's dtype=, e.g. "float64")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "__init__" in vars(cls):
             cls.__init__ = _keeping_arguments(cls.__init__)
 
-    def __init__(self, name=None, input_shape=None):
+    def __init__(self, name=None, input_shape=None, dtype=None):
         self.name = name or _unique_name(_snake(type(self).__name__))
-        if input_shape is not None and not _valid_shape(input_shape):
+        if dtype is not None:
+            if np.dtype(dtype).kind != "f":
+                raise ValueError(f"{self.name}: dtype must be a float type such as 'float32' or 'float64', got {dtype!r}")
+            self.dtype = np.dtype(dtype)
+        if input_shape is not None and not _valid_shape(input_shape, free=True):
             raise ValueError(f"{type(self).__name__}: input_shape must be a tuple of positive sizes without the "
                              f"batch axis, e.g. input_shape=(784,); got {input_shape!r}")
         self._input_shape = tuple(input_shape) if input_shape is not None else None
@@ -125,7 +170,7 @@ class Layer(Module):
                 raise ValueError(f"{self.name}: its configuration asks for {wanted:,} weights for {name!r} "
                                  f"{shape}, more than the {budget[0]:,} the file still holds")
             budget[0] -= wanted
-        dtype = dtype or ad.DEFAULT_FLOAT
+        dtype = dtype or self.dtype
         with ad.name_scope(self.name):
             return Parameter(initializers.get(initializer)(shape, dtype=dtype), name=name, dtype=dtype,
                              trainable=trainable)
@@ -151,9 +196,9 @@ class Layer(Module):
             return self.forward(x)
 
     def _as_input(self, x):
-        x = as_tensor(x)
+        x = as_tensor(x, self.dtype)
         if x.dtype.kind != "f" and not self.takes_integers:
-            x = x.astype(ad.DEFAULT_FLOAT)
+            x = x.astype(self.dtype)
         return x
 
     def _record(self, inputs):
@@ -165,10 +210,17 @@ class Layer(Module):
         shapes = [i.shape[1:] for i in inputs] if several else inputs.shape[1:]
         if not self.built:
             self.build(shapes)
-        elif not several and tuple(self._input_shape) != tuple(shapes):
+        elif not several and not same_shape(tuple(shapes), tuple(self._input_shape)):
             raise ValueError(f"{self.name}: built for inputs of shape {self.input_shape}, called on "
                              f"{(None,) + tuple(shapes)}")
-        return Symbol(self.compute_output_shape(shapes), self, inputs if several else (inputs,))
+        out = self.compute_output_shape(shapes)
+        parents = inputs if several else (inputs,)
+        if isinstance(out, list):       # several outputs (a recurrent layer's return_state): one symbol each
+            symbols = [Symbol(shape, self, parents, dtype=self.dtype.name, index=i) for i, shape in enumerate(out)]
+            for symbol in symbols:
+                symbol.siblings = symbols
+            return symbols
+        return Symbol(out, self, parents, dtype=self.dtype.name)
 
     # ------------------------------------------------------------ Keras's attributes
     @property
@@ -656,3 +708,56 @@ class Softmax(Layer):
 
     def forward(self, x):
         return activations.softmax(x, axis=self.axis)
+
+
+# ------------------------------------------------------------------ sequences
+class Embedding(Layer):
+    """Row ``i`` of ``embeddings`` for each id ``i``: (batch, ...) integer ids -> (batch, ..., output_dim).
+
+    A gather: its gradient adds into the rows it read (an id seen twice gets both gradients).  With
+    ``mask_zero=True`` id 0 is padding: the output carries a mask (``get_mask``) that the recurrent
+    layers read to carry their state over the padded steps, as Keras does; ``input_dim`` then still
+    counts the 0.
+    """
+
+    takes_integers = True
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
+                 input_shape=None, name=None, dtype=None):
+        for what, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not hasattr(value, "__index__") or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
+        super().__init__(name, input_shape, dtype)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        # Keras's "uniform" here is RandomUniform(-0.05, 0.05)
+        self.embeddings_initializer = (initializers.RandomUniform() if embeddings_initializer == "uniform"
+                                       else initializers.get(embeddings_initializer))
+        self.mask_zero = bool(mask_zero)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def forward(self, ids):
+        data = ids.data if ids.dtype.kind in "iu" else ids.data.astype("int64")   # Keras casts float ids
+        if data.size and (data.min() < 0 or data.max() >= self.input_dim):
+            raise ValueError(f"{self.name}: ids must be in [0, {self.input_dim}) (input_dim={self.input_dim}), "
+                             f"got ids from {int(data.min())} to {int(data.max())}")
+        out = self.embeddings[data]
+        return set_mask(out, data != 0) if self.mask_zero else out
+
+
+class Masking(Layer):
+    """Mark the time steps whose features all equal ``mask_value`` as padding (inputs (batch, time, features)):
+    the output is the input with those steps zeroed, carrying a mask the recurrent layers read."""
+
+    def __init__(self, mask_value=0.0, input_shape=None, name=None, dtype=None):
+        super().__init__(name, input_shape, dtype)
+        self.mask_value = float(mask_value)
+
+    def forward(self, x):
+        keep = backend.xp(x.data).any(x.data != self.mask_value, axis=-1)
+        return set_mask(x * keep[..., None].astype(x.dtype), keep)
