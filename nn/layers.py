@@ -729,9 +729,7 @@ class Embedding(Layer):
                 raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
         super().__init__(name, input_shape, dtype)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
-        # Keras's "uniform" here is RandomUniform(-0.05, 0.05)
-        self.embeddings_initializer = (initializers.RandomUniform() if embeddings_initializer == "uniform"
-                                       else initializers.get(embeddings_initializer))
+        self.embeddings_initializer = initializers.get(embeddings_initializer)   # "uniform": U(-0.05, 0.05)
         self.mask_zero = bool(mask_zero)
 
     def build(self, input_shape):
@@ -761,3 +759,6 @@ class Masking(Layer):
     def forward(self, x):
         keep = backend.xp(x.data).any(x.data != self.mask_value, axis=-1)
         return set_mask(x * keep[..., None].astype(x.dtype), keep)
+
+
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN, TimeDistributed  # noqa: E402,F401 (a cycle: they subclass Layer)

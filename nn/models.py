@@ -394,10 +394,10 @@ class Functional(Model):
                 if "output" in node:        # one of a call's several outputs: the call is made once
                     key = (node["layer"], json.dumps(node["inputs"]))
                     if key not in calls:
-                        calls[key] = layer(args if layer.takes_several else args[0])
+                        calls[key] = layer(args if layer.takes_several or len(args) > 1 else args[0])
                     symbols.append(calls[key][node["output"]])
                     continue
-                symbols.append(layer(args if layer.takes_several else args[0]))
+                symbols.append(layer(args if layer.takes_several or len(args) > 1 else args[0]))
             outputs = [symbol_of(ref) for ref in config["outputs"]]
             return cls(inputs, outputs[0] if config["single_output"] else outputs, name=name)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -418,14 +418,15 @@ class Functional(Model):
             if not layers_module.same_shape(tuple(x.shape[1:]), tuple(symbol.shape[1:])):
                 raise ValueError(f"{self.name}: input {symbol.name!r} has shape {symbol.shape}, got {tuple(x.shape)}")
             values[id(symbol)] = x
+        calls = {}                      # a call of several outputs (return_state), made once for all of them
         for symbol in self.nodes:
-            if symbol.index is not None and id(symbol.siblings[0]) in values:   # one call, several outputs
-                values[id(symbol)] = values[id(symbol.siblings[0])][symbol.index]
+            if symbol.index is not None and id(symbol.siblings[0]) in calls:
+                values[id(symbol)] = calls[id(symbol.siblings[0])][symbol.index]
                 continue
             args = [values[id(parent)] for parent in symbol.inputs]
-            out = symbol.layer(args if symbol.layer.takes_several else args[0])
+            out = symbol.layer(args if symbol.layer.takes_several or len(args) > 1 else args[0])
             if symbol.index is not None:
-                values[id(symbol.siblings[0])] = out
+                calls[id(symbol.siblings[0])] = out
                 out = out[symbol.index]
             values[id(symbol)] = out
         outputs = [values[id(symbol)] for symbol in self.outputs]

@@ -49,6 +49,16 @@ ROWS = {
     "embedding": Row(lambda: layers.Embedding(5, 3), (4,), 5 * 3, ids=5),
     "embedding_mask_zero": Row(lambda: layers.Embedding(6, 2, mask_zero=True), (3, 2), 6 * 2, ids=6),
     "masking": Row(lambda: layers.Masking(0.5), (4, 3), 0),
+    "simple_rnn_sequences": Row(lambda: layers.SimpleRNN(3, return_sequences=True), (4, 2), 2 * 3 + 3 * 3 + 3),
+    "lstm": Row(lambda: layers.LSTM(3), (4, 2), 4 * (2 * 3 + 3 * 3 + 3)),
+    "lstm_backwards_no_bias": Row(lambda: layers.LSTM(2, go_backwards=True, use_bias=False), (3, 2), 4 * (2 * 2 + 2 * 2)),
+    "gru_sequences": Row(lambda: layers.GRU(3, return_sequences=True), (4, 2), 3 * (2 * 3 + 3 * 3 + 2 * 3)),
+    "gru_reset_before": Row(lambda: layers.GRU(3, reset_after=False), (4, 2), 3 * (2 * 3 + 3 * 3 + 3)),
+    "bidirectional_concat": Row(lambda: layers.Bidirectional(layers.LSTM(2, return_sequences=True)), (3, 2),
+                                2 * 4 * (2 * 2 + 2 * 2 + 2)),
+    "bidirectional_ave": Row(lambda: layers.Bidirectional(layers.GRU(2), merge_mode="ave"), (3, 2),
+                             2 * 3 * (2 * 2 + 2 * 2 + 2 * 2)),
+    "time_distributed": Row(lambda: layers.TimeDistributed(layers.Dense(3, activation="tanh")), (4, 2), 2 * 3 + 3),
 }
 BATCH = 3
 
@@ -60,6 +70,14 @@ def inputs_for(row, rng):
     if row.ids:
         return [rng.integers(0, row.ids, (BATCH,) + s) for s in shapes]
     return [rng.uniform(0.1, 1.0, (BATCH,) + s) * rng.choice([-1, 1], (BATCH,) + s) for s in shapes]
+
+
+def set_weight(layer, path, value):
+    """Set the weight at a dotted path (``forward_layer.kernel`` inside a Bidirectional)."""
+    *owners, attr = path.split(".")
+    for owner in owners:
+        layer = getattr(layer, owner)
+    setattr(layer, attr, value)
 
 
 def float32(xs):
@@ -112,7 +130,7 @@ def test_gradients_of_inputs_and_weights(name):
     if row.ids:                                               # ids have no gradient: the weights alone
         def run(*args):
             for attr, w in zip(names, args):
-                setattr(layer, attr, w)
+                set_weight(layer, attr, w)
             return call(layer, xs, training=row.training)
 
         ad.gradcheck(run, weights, **row.tol)
@@ -120,7 +138,7 @@ def test_gradients_of_inputs_and_weights(name):
 
     def run(*args):
         for attr, w in zip(names, args[len(xs):]):
-            setattr(layer, attr, w)
+            set_weight(layer, attr, w)
         return call(layer, list(args[:len(xs)]), training=row.training)
 
     ad.gradcheck(run, xs + weights, **row.tol)
