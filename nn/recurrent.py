@@ -309,6 +309,7 @@ class Bidirectional(Layer):
         if merge_mode not in self.MERGES:
             raise ValueError(f"Bidirectional: merge_mode must be one of {self.MERGES}, got {merge_mode!r}")
         super().__init__(name, input_shape)
+        self.dtype = layer.dtype            # the wrapped layer's inputs are the wrapper's
         self.merge_mode = merge_mode
         # Fresh layers made from the given one's configuration (Keras's way: none of its state carries over)
         config = layer.get_config()
@@ -389,6 +390,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"TimeDistributed: wraps a layer, got {layer!r:.80}")
         super().__init__(name, input_shape)
+        self.dtype = layer.dtype
         self.layer = layer
 
     def get_config(self):
