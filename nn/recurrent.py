@@ -7,6 +7,8 @@ cut from that product.  A mask (from ``Embedding(mask_zero=True)``, ``Masking`` 
 ``mask=``) carries the state over the masked steps, as Keras does; the output at a masked
 step repeats the one before it (zeros before the first, and everywhere in a Bidirectional).
 """
+import math
+
 import autodiff as ad
 from autodiff.extend import backend
 
@@ -34,6 +36,21 @@ def _symbols(layer, out, parents):
             symbol.siblings = symbols
         return symbols
     return Symbol(out, layer, parents, dtype=layer.dtype.name)
+
+
+def _steps(projected):
+    """Each step's slice of (time, ...) inputs, cut from blocks of about sqrt(time) steps.
+
+    A slice's gradient is a zero array of the whole it was cut from, with the slice's part
+    filled in, and the gradients of all the slices are summed: cut straight from the sequence
+    that costs time x sequence; through blocks, 2 sqrt(time) x sequence.
+    """
+    steps = projected.shape[0]
+    size = max(1, math.isqrt(steps))
+    for start in range(0, steps, size):
+        block = projected[start:start + size]
+        for i in range(block.shape[0]):
+            yield block[i]
 
 
 class _RNN(Layer):
@@ -144,10 +161,10 @@ class _RNN(Layer):
                 x = x * self._dropout_mask((batch, 1, x.shape[-1]), self.dropout, x.dtype)
             if self.recurrent_dropout:
                 recurrent_keep = self._dropout_mask((batch, self.units), self.recurrent_dropout, x.dtype)
-        projected = self.project_inputs(x).swapaxes(0, 1)           # (time, batch, gates * units)
+        projected = self.project_inputs(x.swapaxes(0, 1))          # (time, batch, gates * units), time-major
         outputs, previous = [], None
-        for t in range(steps):
-            output, new_states = self.step(projected[t], states, recurrent_keep)
+        for t, xw in enumerate(_steps(projected)):
+            output, new_states = self.step(xw, states, recurrent_keep)
             if mask is not None:        # masked samples keep their state and repeat their last output
                 keep = mask[:, t:t + 1]
                 new_states = [ad.where(keep, new, old) for new, old in zip(new_states, states)]
