@@ -9,6 +9,7 @@ from .callbacks import History
 from .layers import Input, Layer, Symbol, _unique_name
 from .saving import ModelFileError
 from .training import Trainer
+from .utils import same_shape
 
 __all__ = ["Functional", "History", "Model", "Sequential", "load_model", "model_from_json"]
 
@@ -415,7 +416,7 @@ class Functional(Model):
             raise ValueError(f"{self.name}: takes {len(self.inputs)} inputs, got {len(xs)}")
         values = {}
         for symbol, x in zip(self.inputs, xs):
-            if not layers_module.same_shape(tuple(x.shape[1:]), tuple(symbol.shape[1:])):
+            if not same_shape(tuple(x.shape[1:]), tuple(symbol.shape[1:])):
                 raise ValueError(f"{self.name}: input {symbol.name!r} has shape {symbol.shape}, got {tuple(x.shape)}")
             values[id(symbol)] = x
         calls = {}                      # a call of several outputs (return_state), made once for all of them

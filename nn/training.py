@@ -6,9 +6,10 @@ import numpy as np
 import autodiff as ad
 from autodiff.extend import backend
 
-from . import layers as layers_module, losses, metrics as metrics_module, optimizers
+from . import losses, metrics as metrics_module, optimizers
 from .callbacks import CallbackList, History
 from .module import Module
+from .utils import same_shape
 from .progress import Progress
 
 DEFAULT_BATCH_SIZE = 32             # Keras's, when batch_size=None
@@ -115,7 +116,7 @@ class Trainer(Module):
         batch axis is a common slip."""
         shape = getattr(self, "input_shape", None)
         shape = shape[1:] if isinstance(shape, tuple) else None
-        if shape is not None and not layers_module.same_shape(tuple(x.shape[1:]), tuple(shape)):
+        if shape is not None and not same_shape(tuple(x.shape[1:]), tuple(shape)):
             shape, sample = tuple(shape), tuple(x.shape[1:])
             if tuple(x.shape) == shape:
                 hint = "; that is one sample without its batch axis: pass x[None]"
