@@ -449,7 +449,10 @@ class Functional(Model):
             rows.append((f"{symbol.name} (InputLayer)", str(symbol.shape), "0", "-"))
         for symbol in self.nodes:
             names[id(symbol)] = symbol.layer.name
-            rows.append((f"{symbol.layer.name} ({type(symbol.layer).__name__})", str(symbol.shape),
+            if symbol.index:                # a call of several outputs is one row, its shapes listed
+                continue
+            shape = [s.shape for s in symbol.siblings] if symbol.index == 0 else symbol.shape
+            rows.append((f"{symbol.layer.name} ({type(symbol.layer).__name__})", str(shape),
                          f"{symbol.layer.count_params():,}", ", ".join(names[id(p)] for p in symbol.inputs)))
         return _print_summary(self, rows, print_fn)
 

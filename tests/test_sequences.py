@@ -264,7 +264,8 @@ def test_several_outputs_from_one_call_in_a_functional_model_saved_and_loaded(tm
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     lines = []
     model.summary(print_fn=lines.append)
-    assert "lstm" in lines[0] and "Total params" in lines[0]
+    assert lines[0].count("(LSTM)") == 1 and "[(None, None, 4), (None, 4), (None, 4)]" in lines[0]
+    assert f"Total params: {model.count_params():,}" in lines[0]
 
 
 def test_a_recurrent_layer_trains_on_a_sequence_task():
