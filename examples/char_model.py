@@ -100,13 +100,18 @@ def build_recurrent(kind, embedding=32, units=128, **_):
                           recurrent(units, return_sequences=True), layers.Dense(VOCAB)])
 
 
+def transformer_builder():
+    """examples/char_transformer.py's ``build_transformer(vocab, max_length)``, or a clear exit."""
+    try:
+        from char_transformer import build_transformer
+    except ImportError as exc:
+        raise SystemExit(f"char_model: --model transformer is not available ({exc}); use lstm or gru") from None
+    return build_transformer
+
+
 def build(kind, max_length, settings):
     if kind == "transformer":
-        try:
-            from char_transformer import build_transformer
-        except ImportError as exc:
-            raise SystemExit(f"char_model: --model transformer is not available ({exc}); use lstm or gru") from None
-        return build_transformer(VOCAB, max_length)
+        return transformer_builder()(VOCAB, max_length)
     return build_recurrent(kind, **settings)
 
 
@@ -166,6 +171,8 @@ def sample(model, rng, count=10, longest=30):
 def run(kind="lstm", data=None, epochs=None, seed=0, quick=False, plots=None, steps=None, log=print):
     """Train and report; returns a dict of the losses (nats/char), the baselines and the samples."""
     settings = dict(SETTINGS[kind])
+    if kind == "transformer":
+        transformer_builder()                   # before the data: say at once when it is missing
     words = load_words(data)
     train_words, val_words = split(words)
     if quick:
