@@ -101,8 +101,29 @@ class HeNormal(Initializer):
         return _truncated_normal(rng, shape, np.sqrt(2.0 / _fans(shape)[0]))
 
 
+class Orthogonal(Initializer):
+    """A random orthogonal matrix (Keras's Orthogonal, the recurrent kernels' default): the Q of the QR
+    decomposition of a normal matrix, signs fixed by R's diagonal; shapes of more axes are flattened to
+    (product of all but the last, last)."""
+
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
+        self.gain = gain
+
+    def sample(self, shape, rng):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: needs a shape of at least 2 axes, got {shape}")
+        rows, cols = int(np.prod(shape[:-1])), shape[-1]
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+
 INITIALIZERS = {
     "zeros": Zeros, "ones": Ones, "random_normal": RandomNormal, "random_uniform": RandomUniform,
+    "uniform": RandomUniform, "normal": RandomNormal, "orthogonal": Orthogonal,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
 }
 

@@ -97,6 +97,8 @@ def deserialize(table, entry, what):
 def _decode(value):
     if isinstance(value, dict) and set(value) == {"schedule", "config"}:
         return deserialize(SCHEDULES, {"class": value["schedule"], "config": value["config"]}, "schedule")
+    if isinstance(value, dict) and set(value) == {"class", "config"} and value["class"] in LAYERS:
+        return deserialize(LAYERS, value, "layer")            # a wrapped layer (Bidirectional, TimeDistributed)
     if isinstance(value, dict):
         raise ModelFileError(f"unexpected object {value!r:.80} in a configuration")
     return value

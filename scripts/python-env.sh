@@ -20,7 +20,7 @@ install_package() {
 # need_package PROGRAM-OR-FOLDER PACKAGE WHAT-FOR: install a package when its program (or folder) is missing.
 need_package() {
     command -v "$1" >/dev/null 2>&1 && return
-    [ -d "$1" ] && return
+    [ -e "$1" ] && return          # a folder or a file a package installs
     install_package "$2" "'$1' is missing ($3)"
 }
 

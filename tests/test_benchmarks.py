@@ -52,3 +52,15 @@ def test_convnet_epoch_benchmark_quick(capsys):
     # The same network from the same weights on the same batches: the same learning, up to float32 rounding.
     losses = result["losses"]
     assert losses["Rosenblatt"] < 1.5 and abs(losses["Rosenblatt"] - losses["NumPy reference"]) < 0.05
+
+
+def test_sequence_epoch_benchmark_quick(capsys):
+    import sequence_epoch
+
+    result = sequence_epoch.main(["--quick", "--no-torch"])
+    out = capsys.readouterr().out
+    assert set(result["step"]) == {"Rosenblatt"} and result["memory"] > 0
+    row = next(line for line in out.splitlines() if line.startswith("Rosenblatt "))
+    assert row.split()[1] == f"{result['step']['Rosenblatt']:.4f}"
+    # 40 steps from the same start learn something: below the untrained loss (about log 28 = 3.33)
+    assert result["validation"]["Rosenblatt"] < result["initial"]["Rosenblatt"] - 0.3

@@ -70,6 +70,7 @@ def test_render_graph_example_writes_svgs_with_the_layers(tmp_path):
     ("tensors.py", "The tutorial's tensor section"),
     ("mnist_mlp.py", "--data FOLDER"),
     ("mnist_convnet.py", "--fashion"),
+    ("char_model.py", "--model {lstm,gru,transformer}"),
 ])
 def test_examples_answer_help_without_running(script, expected):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--help"], capture_output=True,
@@ -81,3 +82,35 @@ def test_plots_module_run_by_itself_says_how_it_is_used():
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "plots.py")], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1 and "python examples/mnist_mlp.py --plots DIR" in result.stderr
+
+
+# ------------------------------------------------------------------ the character-level language model
+def test_char_model_quick_run_learns_below_the_unigram_baseline():
+    """The CI version: a slice of Debian's word list and 300 steps (scripts/test installs wamerican)."""
+    import char_model
+
+    lines = []
+    result = char_model.run("lstm", quick=True, log=lines.append)
+    assert result["validation"] < result["unigram"] and result["bigram"] < result["unigram"]
+    assert result["steps"] == 300 and "baselines on validation" in lines[0]
+    assert len(result["samples"]) == 10 and all(set(w) <= set(char_model.ALPHABET) for w in result["samples"])
+
+
+def test_char_model_data_baselines_and_a_clear_error_without_a_list(tmp_path):
+    import char_model
+
+    words = tmp_path / "words.txt"
+    words.write_text("\n".join(["ab", "ba", "Capital", "it's", "ab"] + ["abab"] * 3 + [f"b{'a' * i}" for i in range(20)]))
+    assert char_model.load_words(str(words))[:3] == ["ab", "ba", "abab"]            # lowercase ASCII words, once
+    inputs, targets = char_model.encode(["ab", "b"])
+    np.testing.assert_array_equal(inputs, [[1, 2, 3], [1, 3, 0]])                   # END, a, b / END, b, PAD
+    np.testing.assert_array_equal(targets, [[2, 3, 1], [3, 1, 0]])
+    unigram, bigram = char_model.baselines(targets, inputs, targets, inputs)
+    assert unigram == pytest.approx(-(2 * np.log(2 / 5) + 2 * np.log(2 / 5) + np.log(1 / 5)) / 5)
+    # add-one smoothing over the 27 tokens that may follow (no PAD): rows END 2+27, a 1+27, b 2+27
+    assert bigram == pytest.approx(-np.log([2 / 29, 2 / 28, 3 / 29, 2 / 29, 3 / 29]).mean())
+    with pytest.raises(SystemExit, match="no word list at .*missing.txt.*--data FILE"):
+        char_model.load_words(str(tmp_path / "missing.txt"))
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "char_model.py"), "--data",
+                             str(tmp_path / "none.txt")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "--data FILE" in result.stderr

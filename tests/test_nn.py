@@ -474,7 +474,7 @@ def test_bad_input_errors_name_what_was_given_and_expected():
         model.fit(np.zeros((50, 784)), to_categorical(y, 10)[:49], verbose=0)
     for bad in [lambda: layers.Dense(3, activation="sparsemax"), lambda: losses.get("poisson"),
                 lambda: optimizers.get("lion"), lambda: metrics.get("auc"),
-                lambda: initializers.get("orthogonal")]:
+                lambda: initializers.get("lecun_normal")]:
         with pytest.raises(ValueError, match="unknown .* expected one of"):
             bad()
 
