@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from .module import Module, Parameter
+import autodiff as ad
 
 SKIPPED = ("optimizer",)            # top-level groups of a Keras file that hold no weights of the model
 
@@ -73,12 +73,21 @@ def _functional_order(model):
         if id(symbol) not in op_depth:
             op_depth[id(symbol)], first[id(symbol)], ops[id(symbol)] = 0, -1, symbol
     order = sorted(ops, key=lambda key: (-op_depth[key], first[key]))
-    return [ops[key] if isinstance(ops[key], Module) else "input" for key in order]
+    return [ops[key] if _is_module(ops[key]) else "input" for key in order]
+
+
+def _is_module(value):
+    """nn.Module, known by its walk (nn.module imports this file: it cannot import nn.module back)."""
+    return callable(getattr(value, "named_parameters", None)) and callable(getattr(value, "modules", None))
+
+
+def _is_parameter(value):
+    return isinstance(value, ad.Tensor) and hasattr(value, "trainable")
 
 
 def _own_variables(module):
     """The parameters a module holds itself (not its children's), in Keras's order: trainable first."""
-    own = [value for attr, value in vars(module).items() if isinstance(value, Parameter)]
+    own = [value for attr, value in vars(module).items() if _is_parameter(value)]
     return [p for p in own if p.trainable] + [p for p in own if not p.trainable]
 
 
@@ -89,8 +98,7 @@ def _children(module):
     for attr, value in vars(module).items():
         if attr == "_arguments":
             continue
-        if isinstance(value, Module) or (isinstance(value, (list, tuple))
-                                         and any(isinstance(item, Module) for item in value)):
+        if _is_module(value) or (isinstance(value, (list, tuple)) and any(_is_module(item) for item in value)):
             found.append((attr, value))
     found.sort(key=lambda item: (item[0] != "layers", "~" + item[0] if item[0].startswith("_") else item[0]))
     if hasattr(module, "outputs") and hasattr(module, "nodes") and isinstance(getattr(module, "layers", None), list):
@@ -110,7 +118,7 @@ def layout(model):
         groups.append((path, module, _own_variables(module)))
         for attr, child in _children(module):
             child_path = f"{path}/{attr}" if path else attr
-            if isinstance(child, Module):
+            if _is_module(child):
                 visit(child, child_path)
                 continue
             counts = {}
@@ -118,7 +126,7 @@ def layout(model):
                 if item == "input":
                     key = _numbered("input_layer", counts)
                     groups.append((f"{child_path}/{key}", None, []))
-                elif isinstance(item, Module):
+                elif _is_module(item):
                     visit(item, f"{child_path}/{_numbered(_snake(type(item).__name__), counts)}")
 
     visit(model, "")
@@ -138,8 +146,8 @@ def _vars_path(path):
     return f"{path}/vars" if path else "vars"
 
 
-def write(path, model):
-    """Write ``model``'s weights to ``path`` in Keras 3's layout (the caller makes it atomic)."""
+def write(model):
+    """The bytes of a Keras 3 ``.weights.h5`` file of ``model``'s weights (the caller writes them atomically)."""
     h5py = h5py_module("save_weights")
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:

@@ -262,7 +262,7 @@ class Module:
             raise ValueError(f"save_weights: {type(self).__name__} has no parameters yet (build it first)")
         if kind == "h5":
             from . import h5file
-            data = h5file.write(path, self)
+            data = h5file.write(self)
             write_atomically(path, lambda f: f.write(data))
         elif kind == "safetensors":
             from . import safetensorsfile

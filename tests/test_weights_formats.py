@@ -417,3 +417,53 @@ def test_torch_state_dict_by_mapping_and_its_errors():
                                          r"'layers.6.kernel' \(6, 6\)"):
         load_torch_state_dict(model, state, mapping=swapped)
     assert states_equal(model.state_dict(), before)
+
+
+def test_a_subclassed_model_has_keras_layout(h5py, tmp_path):
+    """A model with a forward of its own: Keras 3 groups each layer by the attribute holding it, a list's
+    layers by class (the groups below are what Keras 3.15 wrote for the same keras.Model subclass)."""
+    class Net(nn.Model):
+        def __init__(self):
+            super().__init__()
+            self.encoder = layers.Dense(4)
+            self.blocks = [layers.Dense(4), layers.BatchNormalization()]
+            self.head = layers.Dense(2)
+
+        def forward(self, x):
+            x = self.encoder(x)
+            for block in self.blocks:
+                x = block(x)
+            return self.head(x)
+
+    model, fresh = Net(), Net()
+    for net in (model, fresh):
+        net(np.ones((2, 3), np.float32))
+    randomize(model)
+    model.save_weights(tmp_path / "net.weights.h5")
+    found = {}
+    with h5py.File(tmp_path / "net.weights.h5", "r") as f:
+        f.visititems(lambda key, item: found.__setitem__(key, getattr(item, "shape", None)))
+    bn = {f"blocks/batch_normalization/vars/{i}": (4,) for i in range(4)}
+    assert {key: shape for key, shape in found.items() if shape is not None} == {
+        "encoder/vars/0": (3, 4), "encoder/vars/1": (4,), "blocks/dense/vars/0": (4, 4), "blocks/dense/vars/1": (4,),
+        **bn, "head/vars/0": (4, 2), "head/vars/1": (2,)}
+    fresh.load_weights(tmp_path / "net.weights.h5")
+    assert states_equal(fresh.state_dict(), model.state_dict())
+
+
+@pytest.mark.parametrize("suffix, module, function", [(".safetensors", "nn.safetensorsfile", "write"),
+                                                      (".weights.h5", "nn.h5file", "write")])
+def test_a_failed_save_leaves_the_earlier_file(tmp_path, monkeypatch, suffix, module, function, request):
+    if suffix.endswith(".h5"):
+        request.getfixturevalue("h5py")
+    model = randomize(convnet())
+    path = tmp_path / f"m{suffix}"
+    model.save_weights(path)
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(f"{module}.{function}", fail)
+    with pytest.raises(OSError, match="disk full"):
+        randomize(convnet(), seed=5).save_weights(path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == [path.name]
