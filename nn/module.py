@@ -309,7 +309,11 @@ class Module:
         if not isinstance(stored, np.lib.npyio.NpzFile):
             raise ValueError(f"{not_ours}: it holds a single array")
         with stored:
-            _check_names(own, stored.files, path)
+            missing = sorted(set(own) - set(stored.files))
+            unexpected = sorted(set(stored.files) - set(own))
+            if missing or unexpected:
+                raise ValueError(f"load_weights: {path} does not match this model: missing {missing}, "
+                                 f"unexpected {unexpected}")
             arrays = {name: stored[name] for name in own}
         self._assign(own, arrays, "load_weights", path)
 
