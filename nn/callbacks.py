@@ -168,7 +168,7 @@ class EarlyStopping(_Monitoring):
 
 class ModelCheckpoint(_Monitoring):
     """Save the model (``model.save``, a ``.keras`` file) or its weights (``save_weights_only=True``,
-    a ``.weights.npz`` file) after every epoch, or only when ``monitor`` improved (``save_best_only``).
+    a ``.weights.npz``, ``.weights.h5`` or ``.safetensors`` file) after every epoch, or only when ``monitor`` improved (``save_best_only``).
 
     ``filepath`` may hold Keras's fields: ``"ckpt-{epoch:02d}-{val_loss:.3f}.keras"``.
     """
@@ -180,9 +180,10 @@ class ModelCheckpoint(_Monitoring):
             raise ValueError(f"ModelCheckpoint: save_freq={save_freq!r}: Rosenblatt saves once per epoch "
                              "(save_freq='epoch')")
         path = str(filepath)
-        if save_weights_only and not path.endswith(".weights.npz"):
+        if save_weights_only and not path.endswith((".weights.npz", ".weights.h5", ".safetensors")):
             raise ValueError(f"ModelCheckpoint: with save_weights_only=True the file name must end in "
-                             f"'.weights.npz' (save_weights writes a NumPy archive, not HDF5), got {path!r}")
+                             f"'.weights.npz', '.weights.h5' or '.safetensors' (the formats save_weights writes), "
+                             f"got {path!r}")
         if not save_weights_only and not path.endswith(".keras"):
             raise ValueError(f"ModelCheckpoint: the file name must end in '.keras' (a whole model, "
                              f"as model.save writes), got {path!r}")

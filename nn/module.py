@@ -1,6 +1,7 @@
 """Module and Parameter: the spine of nn (as in micrograd and PyTorch).
 
-Weights are saved and loaded with NumPy's file formats: host-only by nature.
+Weights are saved and loaded as NumPy archives, safetensors files or Keras 3's ``.weights.h5``
+(nn.safetensorsfile, nn.h5file): host-only by nature.
 """
 import contextlib
 import contextvars
@@ -73,6 +74,25 @@ def _remove_stale_temporaries(folder, base):
                 os.unlink(os.path.join(folder, name))
         except OSError:                      # it exists, under another user: not ours to touch
             pass
+
+
+def _weights_format(path):
+    """"h5", "safetensors" or "npz", from a weights file's name."""
+    try:
+        name = os.fspath(path)
+    except TypeError:               # an open file: NumPy's archive, as before
+        return "npz"
+    name = name.decode() if isinstance(name, bytes) else name
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
+    return "safetensors" if name.endswith(".safetensors") else "npz"
+
+
+def _check_names(own, names, path):
+    missing, unexpected = sorted(set(own) - set(names)), sorted(set(names) - set(own))
+    if missing or unexpected:
+        raise ValueError(f"load_weights: {path} does not match this model: missing {missing}, "
+                         f"unexpected {unexpected}")
 
 
 class Parameter(ad.Tensor):
@@ -225,26 +245,62 @@ class Module:
         return int(sum(p.size for p in self.parameters()))
 
     def save_weights(self, path):
-        """Write every parameter to an .npz file, keyed by its attribute path.
+        """Write every parameter to ``path``, in the format its name says:
+
+        - ``.npz`` (any other name): a NumPy archive keyed by attribute path (``state_dict()``'s keys);
+        - ``.safetensors``: the safetensors format, the same keys (PyTorch's ``safetensors.torch.load_file``
+          reads it);
+        - ``.h5`` (Keras's ``m.weights.h5``): Keras 3's HDF5 layout, which ``keras.Model.load_weights``
+          reads into the same architecture (needs h5py: the ``h5`` extra).
 
         Written whole or not at all: into a temporary file beside ``path``, then
         renamed over it, so a failed write (a full disk) leaves an old file intact.
         """
-        if str(path).endswith((".h5", ".hdf5")):
-            raise ValueError(f"save_weights: {path!r}: Rosenblatt writes NumPy .npz archives, not HDF5 as Keras "
-                             "does; name the file '....weights.npz'")
+        kind = _weights_format(path)
         weights = {name: p.numpy() for name, p in self.named_parameters()}
         if not weights:
             raise ValueError(f"save_weights: {type(self).__name__} has no parameters yet (build it first)")
-        write_atomically(path, lambda f: np.savez(f, **weights))
+        if kind == "h5":
+            from . import h5file
+            data = h5file.write(self)
+            write_atomically(path, lambda f: f.write(data))
+        elif kind == "safetensors":
+            from . import safetensorsfile
+            write_atomically(path, lambda f: safetensorsfile.write(f, weights))
+        else:
+            write_atomically(path, lambda f: np.savez(f, **weights))
 
     def load_weights(self, path):
-        """Read parameters saved by ``save_weights``; names, shapes and values must all fit.
+        """Read parameters saved by ``save_weights`` (or by Keras 3, or any safetensors file with
+        ``state_dict()``'s names), in the format the file's name says; names, shapes and values must all fit.
 
-        Every array is checked and converted before the first parameter is
-        written: a file that does not fit leaves the model as it was.
+        Every array's name, shape and dtype is checked before any data is read
+        (``.h5`` and ``.safetensors`` declare them first), and every value is
+        converted before the first parameter is written: a file that does not
+        fit leaves the model as it was.
         """
+        kind = _weights_format(path)
+        if kind == "h5":
+            from . import h5file
+            own, arrays = h5file.read(path, self, str(path))
+            self._assign(own, arrays, "load_weights", path)
+            return
         own = dict(self.named_parameters())
+        if kind == "safetensors":
+            from . import safetensorsfile
+
+            def check(headers):
+                _check_names(own, headers, path)
+                for name, header in headers.items():
+                    if tuple(header.shape) != tuple(own[name].shape):
+                        raise ValueError(f"load_weights: parameter {name!r} has shape {own[name].shape} in the "
+                                         f"model but {header.shape} in {path}")
+            try:
+                arrays = safetensorsfile.read(path, str(path), check)
+            except safetensorsfile.SafetensorsError as exc:
+                raise ValueError(f"load_weights: {exc}") from None
+            self._assign(own, arrays, "load_weights", path)
+            return
         not_ours = f"load_weights: {path} is not a weights file written by save_weights (an .npz archive)"
         try:
             stored = np.load(path, allow_pickle=False)

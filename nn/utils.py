@@ -1,4 +1,6 @@
-"""to_categorical and small helpers.  Labels are prepared on the host (NumPy) before training."""
+"""to_categorical, load_torch_state_dict and small helpers.  Labels are prepared on the host (NumPy) before training."""
+import os
+
 import numpy as np
 
 import autodiff as ad
@@ -45,3 +47,83 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     out = np.zeros(y.shape + (num_classes,), dtype=dtype)
     np.put_along_axis(out, y[..., None], 1, axis=-1)
     return out
+
+
+_TORCH_PARAMETERS = ("weight", "bias", "running_mean", "running_var")
+
+
+def _torch_order(name):
+    """A safetensors file does not keep a state dict's order: this gives it back for a torch.nn.Sequential
+    (modules by index, numbers compared as numbers; in each, weight, bias, running_mean, running_var)."""
+    *path, last = name.split(".")
+    rank = _TORCH_PARAMETERS.index(last) if last in _TORCH_PARAMETERS else len(_TORCH_PARAMETERS)
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in path], rank, last
+
+
+def load_torch_state_dict(model, state_dict, mapping=None, transpose=True):
+    """Load a PyTorch ``state_dict`` (torch tensors or NumPy arrays, or the path of a ``.safetensors`` file
+    that ``safetensors.torch.save_file`` wrote) into ``model``; returns the pairs ``[(nn name, PyTorch
+    name), ...]`` it used.
+
+    Without ``mapping`` the tensors are paired with ``model.state_dict()``'s entries in order (a
+    ``torch.nn.Sequential`` of Linear, Conv2d and BatchNorm2d lists them in the order nn's Dense,
+    Conv2D and BatchNormalization list theirs; BatchNorm's ``num_batches_tracked`` counters are left
+    out).  A file does not keep the order: its tensors are ordered by module path (numbers as numbers)
+    and, in a module, weight, bias, running_mean, running_var, which is a Sequential's order.  ``mapping={nn name: PyTorch name}`` pairs them by name instead (every parameter named).
+
+    The layouts differ: PyTorch's Linear weight is (out, in) where a Dense kernel is (in, out), and its
+    Conv2d weight is (out, in, kh, kw) where a Conv2D kernel is (kh, kw, in, out).  ``transpose=True``
+    turns the weights of Dense and Conv2D kernels into nn's layout (chosen by the layer, not by the
+    shape, so a square Linear is transposed too); ``transpose=False`` takes every tensor as it is.
+    Every shape is checked before any weight is written (all or nothing, as ``load_state_dict``).
+    """
+    from . import layers, safetensorsfile
+
+    if isinstance(state_dict, (str, os.PathLike)):
+        try:
+            stored = safetensorsfile.read(state_dict)
+        except safetensorsfile.SafetensorsError as exc:
+            raise ValueError(f"load_torch_state_dict: {exc}") from None
+        state_dict = {name: stored[name] for name in sorted(stored, key=_torch_order)}
+    def as_array(value):
+        if hasattr(value, "detach"):                    # a torch tensor, without importing torch
+            value = value.detach().cpu().numpy()
+        return np.asarray(value)
+
+    given = {name: value for name, value in state_dict.items() if not str(name).endswith("num_batches_tracked")}
+    own = dict(model.named_parameters())
+    if mapping is None:
+        if len(given) != len(own):
+            raise ValueError(f"load_torch_state_dict: the model has {len(own)} parameters and the state dict "
+                             f"{len(given)} tensors (num_batches_tracked left out); pairing by order needs the "
+                             f"same count: nn {list(own)[:12]}, PyTorch {list(given)[:12]}; pass "
+                             "mapping={nn name: PyTorch name}")
+        pairs = list(zip(own, given))
+    else:
+        missing = sorted(set(own) - set(mapping))
+        unknown = sorted(set(mapping) - set(own))
+        absent = sorted(set(mapping.values()) - set(given))
+        if missing or unknown or absent:
+            raise ValueError(f"load_torch_state_dict: mapping must name every parameter of the model once and "
+                             f"tensors of the state dict: parameters not mapped {missing}, not in the model "
+                             f"{unknown}, not in the state dict {absent}")
+        pairs = list(mapping.items())
+    owners = {id(value): (module, attr) for module in model.modules() for attr, value in vars(module).items()
+              if isinstance(value, ad.Tensor)}
+    values = {}
+    for ours, theirs in pairs:
+        value = original = as_array(given[theirs])
+        module, attr = owners.get(id(own[ours]), (None, None))
+        if transpose and attr == "kernel" and isinstance(module, layers.Dense) and value.ndim == 2:
+            value = value.T
+        elif transpose and attr == "kernel" and isinstance(module, layers.Conv2D) and value.ndim == 4:
+            value = value.transpose(2, 3, 1, 0)
+        if tuple(value.shape) != tuple(own[ours].shape):
+            seen = f"{tuple(original.shape)} in PyTorch" + (f", {tuple(value.shape)} transposed"
+                                                            if value is not original else "")
+            hint = "" if transpose else " (transpose=True turns Linear and Conv2d weights into nn's layout)"
+            raise ValueError(f"load_torch_state_dict: {theirs!r} ({seen}) does not fit {ours!r} "
+                             f"{own[ours].shape}{hint}")
+        values[ours] = value
+    model.load_state_dict(values)
+    return pairs
