@@ -362,6 +362,8 @@ class Functional(Model):
         nodes = []
         for j, symbol in enumerate(self.nodes):
             nodes.append({"layer": index[id(symbol.layer)], "inputs": [refs[id(p)] for p in symbol.inputs]})
+            if symbol.options:
+                nodes[-1]["options"] = dict(symbol.options)
             refs[id(symbol)] = ["node", j]
         return {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers],
                 "inputs": [{"name": s.name, "shape": list(s.shape[1:])} for s in self.inputs], "nodes": nodes,
@@ -385,7 +387,7 @@ class Functional(Model):
             for node in config["nodes"]:
                 layer = made[node["layer"]]
                 args = [symbol_of(ref) for ref in node["inputs"]]
-                symbols.append(layer(args if layer.takes_several else args[0]))
+                symbols.append(layer(args if layer.takes_several else args[0], **node.get("options", {})))
             outputs = [symbol_of(ref) for ref in config["outputs"]]
             return cls(inputs, outputs[0] if config["single_output"] else outputs, name=name)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -408,7 +410,7 @@ class Functional(Model):
             values[id(symbol)] = x
         for symbol in self.nodes:
             args = [values[id(parent)] for parent in symbol.inputs]
-            values[id(symbol)] = symbol.layer(args if symbol.layer.takes_several else args[0])
+            values[id(symbol)] = symbol.layer(args if symbol.layer.takes_several else args[0], **symbol.options)
         outputs = [values[id(symbol)] for symbol in self.outputs]
         return outputs[0] if self.single_output else outputs
 
