@@ -10,6 +10,9 @@ import functools
 import inspect
 import math
 import re
+import weakref
+
+import numpy as np
 
 import autodiff as ad
 from autodiff.extend import backend
@@ -33,13 +36,36 @@ def _snake(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def as_tensor(x):
-    """Tensors pass as they are; floating arrays become float32, the dtype layers compute in (as Keras);
-    integer arrays keep their dtype (ids), and each layer decides (``Layer.takes_integers``)."""
+def as_tensor(x, dtype=None):
+    """Tensors pass as they are; floating arrays become ``dtype`` (float32 by default, the dtype layers
+    compute in, as Keras); integer arrays keep their dtype (ids), and each layer decides
+    (``Layer.takes_integers``)."""
     if isinstance(x, ad.Tensor):
         return x
     array = backend.asarray(x)
-    return ad.as_tensor(array, dtype=ad.DEFAULT_FLOAT if array.dtype.kind in "fb" else None)
+    return ad.as_tensor(array, dtype=(dtype or ad.DEFAULT_FLOAT) if array.dtype.kind in "fb" else None)
+
+
+# Keras's masks: a layer that makes one (Embedding(mask_zero=True), Masking) attaches a boolean
+# (batch, time) array to its output, and the layers that read one (the recurrent layers) find it
+# there.  Kept beside the tensor, by its id, for as long as the tensor lives.
+_masks = {}
+
+
+def set_mask(tensor, mask):
+    """Attach ``mask`` (a boolean (batch, time) array, or None) to ``tensor``; returns the tensor."""
+    key = id(tensor)
+    if mask is None:
+        _masks.pop(key, None)
+    else:
+        _masks[key] = (weakref.ref(tensor, lambda _, key=key: _masks.pop(key, None)), mask)
+    return tensor
+
+
+def get_mask(tensor):
+    """The mask attached to ``tensor`` by the layer that made it, or None."""
+    entry = _masks.get(id(tensor))
+    return entry[1] if entry is not None and entry[0]() is tensor else None
 
 
 # While load_model builds a file's layers: how many weights they may still create (the file's own count),
@@ -57,17 +83,26 @@ def weight_budget(count):
         _weight_budget.reset(token)
 
 
-def _valid_shape(shape):
-    return isinstance(shape, (tuple, list)) and all(isinstance(n, int) and n > 0 for n in shape)
+def _valid_shape(shape, free=False):
+    """A tuple of positive sizes; with ``free``, None too (a variable length, as Input(shape=(None,)))."""
+    return isinstance(shape, (tuple, list)) and all(
+        (n is None and free) or (isinstance(n, int) and not isinstance(n, bool) and n > 0) for n in shape)
+
+
+def same_shape(shape, pattern):
+    """Whether ``shape`` fits ``pattern``, where None in either matches any size."""
+    return len(shape) == len(pattern) and all(a is None or b is None or a == b for a, b in zip(shape, pattern))
 
 
 class Symbol:
     """A symbolic batch (Keras's KerasTensor): a shape with a free batch axis, and the layer call that makes it."""
 
-    def __init__(self, shape, layer=None, inputs=()):
+    def __init__(self, shape, layer=None, inputs=(), dtype="float32", index=None):
         self.shape = (None,) + tuple(shape)
         self.layer, self.inputs = layer, tuple(inputs)
         self.options = {}               # the layer call's keyword arguments (use_causal_mask=True)
+        self.dtype = dtype
+        self.index = index              # which of the layer's outputs, for a layer of several (return_state)
 
     @property
     def ndim(self):
@@ -78,13 +113,18 @@ class Symbol:
         return f"<Symbol shape={self.shape}{made}>"
 
 
-def Input(shape, name=None):          # noqa: N802 (Keras's name)
+def Input(shape, name=None, dtype="float32"):          # noqa: N802 (Keras's name)
     """The symbolic input of a functional model: ``x = Input(shape=(784,))``, batch axis left out.
-    As the first item of a Sequential it gives the model its input shape (Keras 3's way)."""
-    if not _valid_shape(shape):
-        raise ValueError(f"Input: shape must be a tuple of positive sizes without the batch axis, e.g. (784,); "
-                         f"got {shape!r}")
-    symbol = Symbol(shape)
+    As the first item of a Sequential it gives the model its input shape (Keras 3's way).  None is
+    a free size (``Input(shape=(None,), dtype="int32")``: integer sequences of any length)."""
+    if not _valid_shape(shape, free=True):
+        raise ValueError(f"Input: shape must be a tuple of positive sizes (or None for a free one) without the "
+                         f"batch axis, e.g. (784,) or (None,); got {shape!r}")
+    try:
+        dtype = np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"Input: dtype must be a NumPy dtype name such as 'float32' or 'int32', got {dtype!r}") from None
+    symbol = Symbol(shape, dtype=dtype)
     symbol.name = name or _unique_name("input_layer")
     return symbol
 
@@ -100,15 +140,20 @@ class Layer(Module):
 
     takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
     takes_integers = False         # integer inputs are cast to float32 unless the layer takes ids
+    dtype = np.dtype(ad.DEFAULT_FLOAT)   # of its weights and its float inputs (Keras's dtype=, e.g. "float64")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "__init__" in vars(cls):
             cls.__init__ = _keeping_arguments(cls.__init__)
 
-    def __init__(self, name=None, input_shape=None):
+    def __init__(self, name=None, input_shape=None, dtype=None):
         self.name = name or _unique_name(_snake(type(self).__name__))
-        if input_shape is not None and not _valid_shape(input_shape):
+        if dtype is not None:
+            if np.dtype(dtype).kind != "f":
+                raise ValueError(f"{self.name}: dtype must be a float type such as 'float32' or 'float64', got {dtype!r}")
+            self.dtype = np.dtype(dtype)
+        if input_shape is not None and not _valid_shape(input_shape, free=True):
             raise ValueError(f"{type(self).__name__}: input_shape must be a tuple of positive sizes without the "
                              f"batch axis, e.g. input_shape=(784,); got {input_shape!r}")
         self._input_shape = tuple(input_shape) if input_shape is not None else None
@@ -126,7 +171,7 @@ class Layer(Module):
                 raise ValueError(f"{self.name}: its configuration asks for {wanted:,} weights for {name!r} "
                                  f"{shape}, more than the {budget[0]:,} the file still holds")
             budget[0] -= wanted
-        dtype = dtype or ad.DEFAULT_FLOAT
+        dtype = dtype or self.dtype
         with ad.name_scope(self.name):
             return Parameter(initializers.get(initializer)(shape, dtype=dtype), name=name, dtype=dtype,
                              trainable=trainable)
@@ -152,9 +197,9 @@ class Layer(Module):
             return self.forward(x)
 
     def _as_input(self, x):
-        x = as_tensor(x)
+        x = as_tensor(x, self.dtype)
         if x.dtype.kind != "f" and not self.takes_integers:
-            x = x.astype(ad.DEFAULT_FLOAT)
+            x = x.astype(self.dtype)
         return x
 
     def _record(self, inputs, options=None):
@@ -167,10 +212,17 @@ class Layer(Module):
         shapes = [i.shape[1:] for i in inputs] if several else inputs.shape[1:]
         if not self.built:
             self.build(shapes)
-        elif not several and tuple(self._input_shape) != tuple(shapes):
+        elif not several and not same_shape(tuple(shapes), tuple(self._input_shape)):
             raise ValueError(f"{self.name}: built for inputs of shape {self.input_shape}, called on "
                              f"{(None,) + tuple(shapes)}")
-        symbol = Symbol(self.compute_output_shape(shapes), self, inputs if several else (inputs,))
+        out = self.compute_output_shape(shapes)
+        parents = inputs if several else (inputs,)
+        if isinstance(out, list):       # several outputs (a recurrent layer's return_state): one symbol each
+            symbols = [Symbol(shape, self, parents, dtype=self.dtype.name, index=i) for i, shape in enumerate(out)]
+            for symbol in symbols:
+                symbol.siblings, symbol.options = symbols, dict(options or {})
+            return symbols
+        symbol = Symbol(out, self, parents, dtype=self.dtype.name)
         symbol.options = dict(options or {})
         return symbol
 
@@ -612,7 +664,8 @@ def _check_sequences(layer, x):
 def _check_sequence_shape(layer, input_shape, window, dilation=1):
     if len(input_shape) != 2:
         raise ValueError(f"{layer.name}: input_shape must be (steps, channels), got {tuple(input_shape)}")
-    if layer.compute_output_shape(tuple(input_shape))[0] < 1:
+    steps = layer.compute_output_shape(tuple(input_shape))[0]
+    if steps is not None and steps < 1:
         raise ValueError(f"{layer.name} ({type(layer).__name__}): a window of {window} (dilation {dilation}) does "
                          f"not fit sequences of {input_shape[0]} steps with padding={layer.padding!r}; use a "
                          "smaller window or padding='same'")
@@ -625,7 +678,7 @@ class Conv1D(_KernelLayer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 input_shape=None, name=None):
+                 input_shape=None, name=None, dtype=None):
         if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
             raise ValueError(f"Conv1D: filters must be a positive integer, got {filters!r}")
         if padding not in ("valid", "same", "causal"):
@@ -633,7 +686,7 @@ class Conv1D(_KernelLayer):
         if data_format not in (None, "channels_last"):
             raise ValueError("Conv1D: nn's layers compute channels last (Keras's default); for channels-first "
                              "tensors call ad.conv1d(x, kernel, data_format='channels_first') directly")
-        super().__init__(name, input_shape)
+        super().__init__(name, input_shape, dtype)
         self.filters, self.padding = filters, padding
         self.kernel_size = _int(kernel_size, "kernel_size", "Conv1D")
         self.strides = _int(strides, "strides", "Conv1D")
@@ -652,6 +705,8 @@ class Conv1D(_KernelLayer):
 
     def compute_output_shape(self, input_shape):
         steps = input_shape[0]
+        if steps is None:                   # sequences of any length
+            return (None, self.filters)
         if self.padding == "causal":        # left padding of the window's span: "valid" on a longer input
             steps = steps + (self.kernel_size - 1) * self.dilation_rate
         padding = "same" if self.padding == "same" else "valid"
@@ -667,12 +722,13 @@ class Conv1D(_KernelLayer):
 class _Pooling1D(Layer):
     pool = None
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, input_shape=None, name=None):
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, input_shape=None, name=None,
+                 dtype=None):
         if padding not in ("valid", "same"):
             raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same', got {padding!r}")
         if data_format not in (None, "channels_last"):
             raise ValueError(f"{type(self).__name__}: nn's layers compute channels last (Keras's default)")
-        super().__init__(name, input_shape)
+        super().__init__(name, input_shape, dtype)
         self.pool_size = _int(pool_size, "pool_size", type(self).__name__)
         self.strides = self.pool_size if strides is None else _int(strides, "strides", type(self).__name__)
         self.padding = padding
@@ -683,6 +739,8 @@ class _Pooling1D(Layer):
 
     def compute_output_shape(self, input_shape):
         steps, channels = input_shape
+        if steps is None:
+            return (None, channels)
         return (_conv_output_size(steps, self.pool_size, self.strides, 1, self.padding), channels)
 
     def forward(self, x):
@@ -704,10 +762,10 @@ class AveragePooling1D(_Pooling1D):
 
 
 class _GlobalPooling1D(Layer):
-    def __init__(self, data_format=None, keepdims=False, input_shape=None, name=None):
+    def __init__(self, data_format=None, keepdims=False, input_shape=None, name=None, dtype=None):
         if data_format not in (None, "channels_last"):
             raise ValueError(f"{type(self).__name__}: nn's layers compute channels last (Keras's default)")
-        super().__init__(name, input_shape)
+        super().__init__(name, input_shape, dtype)
         self.keepdims = keepdims
 
     def compute_output_shape(self, input_shape):
@@ -786,11 +844,11 @@ class LayerNormalization(_Affine):
     variance, ``epsilon`` added), then scaled by ``gamma`` and shifted by ``beta`` (features,).
     The same in training and inference: it keeps no statistics."""
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None):
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None, dtype=None):
         if axis not in (-1, [-1], (-1,)):
             raise ValueError(f"LayerNormalization: nn normalises the last axis (the features); axis must be -1, "
                              f"got {axis!r}")
-        super().__init__(name, input_shape)
+        super().__init__(name, input_shape, dtype)
         self.axis, self.epsilon, self.center, self.scale = -1, float(epsilon), center, scale
 
     def build(self, input_shape):
@@ -822,7 +880,7 @@ class MultiHeadAttention(Layer):
     takes_several = True
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", seed=None, name=None):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", seed=None, name=None, dtype=None):
         for arg, value in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, got {value!r}")
@@ -833,7 +891,7 @@ class MultiHeadAttention(Layer):
                 raise ValueError("MultiHeadAttention: output_shape must be the size of the last axis (an int or a "
                                  f"1-tuple) here, got {output_shape!r}")
             output_shape = output_shape[0]
-        super().__init__(name)
+        super().__init__(name, dtype=dtype)
         self.num_heads, self.key_dim = num_heads, key_dim
         self.value_dim = key_dim if value_dim is None else value_dim
         self.dropout, self.use_bias, self._output_dim = float(dropout), use_bias, output_shape
@@ -942,3 +1000,56 @@ class Softmax(Layer):
 
     def forward(self, x):
         return activations.softmax(x, axis=self.axis)
+
+
+# ------------------------------------------------------------------ sequences
+class Embedding(Layer):
+    """Row ``i`` of ``embeddings`` for each id ``i``: (batch, ...) integer ids -> (batch, ..., output_dim).
+
+    A gather: its gradient adds into the rows it read (an id seen twice gets both gradients).  With
+    ``mask_zero=True`` id 0 is padding: the output carries a mask (``get_mask``) that the recurrent
+    layers read to carry their state over the padded steps, as Keras does; ``input_dim`` then still
+    counts the 0.
+    """
+
+    takes_integers = True
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", mask_zero=False,
+                 input_shape=None, name=None, dtype=None):
+        for what, value in (("input_dim", input_dim), ("output_dim", output_dim)):
+            if not hasattr(value, "__index__") or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
+        super().__init__(name, input_shape, dtype)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        # Keras's "uniform" here is RandomUniform(-0.05, 0.05)
+        self.embeddings_initializer = (initializers.RandomUniform() if embeddings_initializer == "uniform"
+                                       else initializers.get(embeddings_initializer))
+        self.mask_zero = bool(mask_zero)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def forward(self, ids):
+        data = ids.data if ids.dtype.kind in "iu" else ids.data.astype("int64")   # Keras casts float ids
+        if data.size and (data.min() < 0 or data.max() >= self.input_dim):
+            raise ValueError(f"{self.name}: ids must be in [0, {self.input_dim}) (input_dim={self.input_dim}), "
+                             f"got ids from {int(data.min())} to {int(data.max())}")
+        out = self.embeddings[data]
+        return set_mask(out, data != 0) if self.mask_zero else out
+
+
+class Masking(Layer):
+    """Mark the time steps whose features all equal ``mask_value`` as padding (inputs (batch, time, features)):
+    the output is the input with those steps zeroed, carrying a mask the recurrent layers read."""
+
+    def __init__(self, mask_value=0.0, input_shape=None, name=None, dtype=None):
+        super().__init__(name, input_shape, dtype)
+        self.mask_value = float(mask_value)
+
+    def forward(self, x):
+        keep = backend.xp(x.data).any(x.data != self.mask_value, axis=-1)
+        return set_mask(x * keep[..., None].astype(x.dtype), keep)

@@ -36,6 +36,7 @@ class Model(Trainer, Layer):
 
     name = "model"
     built = True                   # a subclass makes its weights in its constructor
+    takes_integers = True          # ids pass through to the layers, each of which casts what it takes
     _input_shape = None
 
     def __new__(cls, *args, **kwargs):
@@ -361,20 +362,25 @@ class Functional(Model):
         refs = {id(s): ["input", i] for i, s in enumerate(self.inputs)}
         nodes = []
         for j, symbol in enumerate(self.nodes):
-            nodes.append({"layer": index[id(symbol.layer)], "inputs": [refs[id(p)] for p in symbol.inputs]})
-            if symbol.options:
-                nodes[-1]["options"] = dict(symbol.options)
+            node = {"layer": index[id(symbol.layer)], "inputs": [refs[id(p)] for p in symbol.inputs]}
+            if symbol.index is not None:
+                node["output"] = symbol.index
+            if symbol.options:          # the call's keyword arguments (use_causal_mask=True)
+                node["options"] = dict(symbol.options)
+            nodes.append(node)
             refs[id(symbol)] = ["node", j]
         return {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers],
-                "inputs": [{"name": s.name, "shape": list(s.shape[1:])} for s in self.inputs], "nodes": nodes,
+                "inputs": [{"name": s.name, "shape": list(s.shape[1:]), "dtype": s.dtype} for s in self.inputs],
+                "nodes": nodes,
                 "outputs": [refs[id(s)] for s in self.outputs], "single_output": self.single_output}
 
     @classmethod
     def from_config(cls, config):
         made, name = _config_layers(config)
         try:
-            inputs = [Input(tuple(i["shape"]), name=i["name"]) for i in config["inputs"]]
-            symbols = []
+            inputs = [Input(tuple(i["shape"]), name=i["name"], dtype=i.get("dtype", "float32"))
+                      for i in config["inputs"]]
+            symbols, calls = [], {}
 
             def symbol_of(ref):
                 kind, k = ref
@@ -387,6 +393,12 @@ class Functional(Model):
             for node in config["nodes"]:
                 layer = made[node["layer"]]
                 args = [symbol_of(ref) for ref in node["inputs"]]
+                if "output" in node:        # one of a call's several outputs: the call is made once
+                    key = (node["layer"], json.dumps(node["inputs"]))
+                    if key not in calls:
+                        calls[key] = layer(args if layer.takes_several else args[0], **node.get("options", {}))
+                    symbols.append(calls[key][node["output"]])
+                    continue
                 symbols.append(layer(args if layer.takes_several else args[0], **node.get("options", {})))
             outputs = [symbol_of(ref) for ref in config["outputs"]]
             return cls(inputs, outputs[0] if config["single_output"] else outputs, name=name)
@@ -405,12 +417,19 @@ class Functional(Model):
             raise ValueError(f"{self.name}: takes {len(self.inputs)} inputs, got {len(xs)}")
         values = {}
         for symbol, x in zip(self.inputs, xs):
-            if tuple(x.shape[1:]) != tuple(symbol.shape[1:]):
+            if not layers_module.same_shape(tuple(x.shape[1:]), tuple(symbol.shape[1:])):
                 raise ValueError(f"{self.name}: input {symbol.name!r} has shape {symbol.shape}, got {tuple(x.shape)}")
             values[id(symbol)] = x
         for symbol in self.nodes:
+            if symbol.index is not None and id(symbol.siblings[0]) in values:   # one call, several outputs
+                values[id(symbol)] = values[id(symbol.siblings[0])][symbol.index]
+                continue
             args = [values[id(parent)] for parent in symbol.inputs]
-            values[id(symbol)] = symbol.layer(args if symbol.layer.takes_several else args[0], **symbol.options)
+            out = symbol.layer(args if symbol.layer.takes_several else args[0], **symbol.options)
+            if symbol.index is not None:
+                values[id(symbol.siblings[0])] = out
+                out = out[symbol.index]
+            values[id(symbol)] = out
         outputs = [values[id(symbol)] for symbol in self.outputs]
         return outputs[0] if self.single_output else outputs
 

@@ -6,7 +6,7 @@ import numpy as np
 import autodiff as ad
 from autodiff.extend import backend
 
-from . import losses, metrics as metrics_module, optimizers
+from . import layers as layers_module, losses, metrics as metrics_module, optimizers
 from .callbacks import CallbackList, History
 from .module import Module
 from .progress import Progress
@@ -91,8 +91,8 @@ class Trainer(Module):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"{what}: batch_size must be a positive integer, got {batch_size!r}")
         x = _numbers(x, what, "x")
-        if x.dtype != np.float32:
-            x = x.astype(np.float32)        # the model computes in float32, as Keras does
+        if x.dtype.kind not in "iu" and x.dtype != np.float32:
+            x = x.astype(np.float32)        # the model computes in float32, as Keras does; ids stay integers
         if x.ndim < 2:
             raise ValueError(f"{what}: x has shape {x.shape}, but a model takes a batch of samples, "
                              f"(samples, features...): for one sample use x[None], for one feature x.reshape(-1, 1)")
@@ -115,7 +115,7 @@ class Trainer(Module):
         batch axis is a common slip."""
         shape = getattr(self, "input_shape", None)
         shape = shape[1:] if isinstance(shape, tuple) else None
-        if shape is not None and tuple(x.shape[1:]) != tuple(shape):
+        if shape is not None and not layers_module.same_shape(tuple(x.shape[1:]), tuple(shape)):
             shape, sample = tuple(shape), tuple(x.shape[1:])
             if tuple(x.shape) == shape:
                 hint = "; that is one sample without its batch axis: pass x[None]"

@@ -23,6 +23,7 @@ class Row:
     params: int                        # count_params() once built
     trainable: int = None              # trainable parameters, when some are not
     training: bool = True              # gradcheck in training mode (False: inference, e.g. Dropout's identity)
+    ids: int = 0                       # > 0: the inputs are integer ids below it (Embedding): weights alone checked
     tol: dict = field(default_factory=dict)
 
 
@@ -45,6 +46,9 @@ ROWS = {
     "zero_padding2d": Row(lambda: layers.ZeroPadding2D(((1, 0), (2, 1))), (3, 3, 2), 0),
     "reshape": Row(lambda: layers.Reshape((2, -1)), (3, 4), 0),
     "batch_normalization": Row(lambda: layers.BatchNormalization(), (4,), 4 * 4, trainable=2 * 4),
+    "embedding": Row(lambda: layers.Embedding(5, 3), (4,), 5 * 3, ids=5),
+    "embedding_mask_zero": Row(lambda: layers.Embedding(6, 2, mask_zero=True), (3, 2), 6 * 2, ids=6),
+    "masking": Row(lambda: layers.Masking(0.5), (4, 3), 0),
     "conv1d_causal_dilated_tanh": Row(lambda: layers.Conv1D(2, 3, padding="causal", dilation_rate=2, activation="tanh"),
                                       (6, 3), 3 * 3 * 2 + 2),
     "conv1d_same_strided_grouped": Row(lambda: layers.Conv1D(4, 2, strides=2, padding="same", groups=2), (5, 2),
@@ -65,9 +69,17 @@ BATCH = 3
 
 
 def inputs_for(row, rng):
-    """float64 inputs of the row's shapes, away from ReLU's kink and max-pooling's ties."""
+    """float64 inputs of the row's shapes, away from ReLU's kink and max-pooling's ties (ids for an Embedding,
+    repeated so that the gradient's scatter-add is exercised)."""
     shapes = row.shape if isinstance(row.shape, list) else [row.shape]
+    if row.ids:
+        return [rng.integers(0, row.ids, (BATCH,) + s) for s in shapes]
     return [rng.uniform(0.1, 1.0, (BATCH,) + s) * rng.choice([-1, 1], (BATCH,) + s) for s in shapes]
+
+
+def float32(xs):
+    """The inputs as a float32 model takes them: floats cast, ids kept."""
+    return [x.astype(np.float32) if x.dtype.kind == "f" else x for x in xs]
 
 
 def call(layer, xs, training=None):
@@ -79,7 +91,7 @@ def model_of(layer, row):
     if isinstance(row.shape, list):
         inputs = [nn.Input(shape=s) for s in row.shape]
         return nn.Model(inputs, layer(inputs))
-    return nn.Sequential([nn.Input(shape=row.shape), layer])
+    return nn.Sequential([nn.Input(shape=row.shape, dtype="int32" if row.ids else "float32"), layer])
 
 
 def test_the_table_covers_every_public_layer():
@@ -94,7 +106,7 @@ def test_output_shapes_follow_compute_output_shape(name):
     row = ROWS[name]
     layer = row.make()
     xs = inputs_for(row, np.random.default_rng(0))
-    out = call(layer, [x.astype(np.float32) for x in xs])
+    out = call(layer, float32(xs))
     assert layer.built and out.dtype == np.float32
     assert out.shape == (BATCH,) + tuple(layer.compute_output_shape(row.shape))
     assert layer.output_shape == (None,) + out.shape[1:]
@@ -108,9 +120,18 @@ def test_gradients_of_inputs_and_weights(name):
     layer = row.make()
     rng = np.random.default_rng(1)
     xs = inputs_for(row, rng)
-    call(layer, [x.astype(np.float32) for x in xs])          # built
+    call(layer, float32(xs))          # built
     names = [n for n, _ in layer.named_parameters()]
     weights = [rng.uniform(0.5, 1.5, p.shape) for _, p in layer.named_parameters()]
+
+    if row.ids:                                               # ids have no gradient: the weights alone
+        def run(*args):
+            for attr, w in zip(names, args):
+                setattr(layer, attr, w)
+            return call(layer, xs, training=row.training)
+
+        ad.gradcheck(run, weights, **row.tol)
+        return
 
     def run(*args):
         for attr, w in zip(names, args[len(xs):]):
@@ -138,7 +159,7 @@ def test_config_round_trip(name):
         clone.build(row.shape)
     assert [w.shape for w in clone.get_weights()] == [w.shape for w in layer.get_weights()]
     clone.set_weights(layer.get_weights())
-    xs = [x.astype(np.float32) for x in inputs_for(row, np.random.default_rng(3))]
+    xs = float32(inputs_for(row, np.random.default_rng(3)))
     np.testing.assert_array_equal(call(clone, xs, training=False).numpy(), call(layer, xs, training=False).numpy())
 
 
@@ -154,7 +175,7 @@ def test_save_and_load_model_round_trip(name, tmp_path):
     assert saving.serialize(loaded.layers[-1], "layer") == saving.serialize(model.layers[-1], "layer")   # as JSON
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    xs = [x.astype(np.float32) for x in inputs_for(row, np.random.default_rng(4))]
+    xs = float32(inputs_for(row, np.random.default_rng(4)))
     feed = xs if isinstance(row.shape, list) else xs[0]
     np.testing.assert_array_equal(loaded(feed, training=False).numpy(), model(feed, training=False).numpy())
 
@@ -233,6 +254,55 @@ def test_integer_inputs_stay_integers_only_for_layers_that_take_ids():
             return x
 
     assert Ids()(x).dtype == x.dtype                            # an Embedding will see its ids
+
+
+def test_embedding_gathers_rows_and_its_gradient_adds_repeated_ids():
+    layer = layers.Embedding(4, 2, input_shape=(3,))
+    table = np.arange(8, dtype=np.float32).reshape(4, 2)
+    layer.set_weights([table])
+    ids = np.array([[1, 1, 3], [0, 1, 2]], dtype=np.int32)
+    out = layer(ids)
+    np.testing.assert_array_equal(out.numpy(), table[ids])
+    out.sum().backward()
+    np.testing.assert_array_equal(layer.embeddings.grad.numpy(), [[1, 1], [3, 3], [1, 1], [1, 1]])   # id 1 thrice
+    np.testing.assert_array_equal(layer(ids.astype(np.float32)).numpy(), table[ids])     # float ids cast, as Keras
+    with pytest.raises(ValueError, match="embedding.*ids must be in \\[0, 4\\).*from 0 to 4"):
+        layer(np.array([[0, 4, 1]]))
+    assert layers.get_mask(out) is None
+    masked = layers.Embedding(4, 2, mask_zero=True)(ids)
+    np.testing.assert_array_equal(layers.get_mask(masked), ids != 0)
+    w = layers.Embedding(3, 5, input_shape=(2,)).embeddings.numpy()
+    assert np.abs(w).max() <= 0.05 and w.std() > 0.01                  # Keras's "uniform": U(-0.05, 0.05)
+
+
+def test_integer_sequences_of_any_length_through_a_functional_model_and_fit():
+    inputs = nn.Input(shape=(None,), dtype="int32")
+    outputs = layers.Dense(1)(layers.Embedding(10, 4)(inputs))
+    model = nn.Model(inputs, outputs)
+    assert model.input_shape == (None, None) and model.output_shape == (None, None, 1)
+    for length in (3, 7):
+        assert model(np.ones((2, length), dtype=np.int64)).shape == (2, length, 1)
+    model.compile(optimizer="adam", loss="mse")
+    ids = np.random.default_rng(0).integers(0, 10, (16, 5))
+    history = model.fit(ids, np.ones((16, 5, 1)), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    clone = nn.Functional.from_config(model.get_config())
+    assert clone.inputs[0].dtype == "int32" and clone.input_shape == (None, None)
+
+
+def test_layers_take_keras_dtype_argument_for_their_weights_and_inputs():
+    layer = layers.Embedding(5, 2, dtype="float64")
+    assert layer(np.array([[1, 2]])).dtype == np.float64 and layer.embeddings.dtype == np.float64
+    assert layers.Masking(dtype="float64")(np.ones((1, 2, 2))).dtype == np.float64
+    with pytest.raises(ValueError, match="dtype must be a float type"):
+        layers.Masking(dtype="int32")
+
+
+def test_masking_zeroes_and_masks_the_steps_equal_to_mask_value():
+    x = np.array([[[1.0, 0.0], [0.0, 0.0], [2.0, 3.0]]], dtype=np.float32)
+    out = layers.Masking()(x)
+    np.testing.assert_array_equal(layers.get_mask(out), [[True, False, True]])
+    np.testing.assert_array_equal(out.numpy(), x)
 
 
 def test_layer_weights_get_and_set_as_keras():
