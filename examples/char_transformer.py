@@ -42,8 +42,17 @@ class PositionEmbedding(layers.Layer):
         return x + self.embeddings[:steps]
 
 
-def build_transformer(vocab_size, block_size, d_model=64, num_heads=4, num_layers=2, dropout=0.0):
-    """The functional model ids (batch, block_size) -> logits (batch, block_size, vocab_size)."""
+def gelu_tanh(x):
+    """GELU by its tanh formula (GPT-2's; PyTorch's ``gelu(approximate="tanh")``)."""
+    return nn.activations.gelu(x, approximate=True)
+
+
+def build_transformer(vocab_size, block_size, d_model=64, num_heads=4, num_layers=2, dropout=0.0,
+                      approximate_gelu=True):
+    """The functional model ids (batch, block_size) -> logits (batch, block_size, vocab_size).
+
+    ``approximate_gelu``: the MLP's GELU by its tanh formula (GPT-2's, and fast: the exact GELU's
+    erf runs element by element in Python here); False for Keras's default exact "gelu"."""
     if d_model % num_heads:
         raise ValueError(f"build_transformer: d_model={d_model} must divide into num_heads={num_heads}")
     ids = nn.Input(shape=(block_size,), dtype="int32")
@@ -54,7 +63,7 @@ def build_transformer(vocab_size, block_size, d_model=64, num_heads=4, num_layer
         h = layers.MultiHeadAttention(num_heads, d_model // num_heads, dropout=dropout)(h, h, use_causal_mask=True)
         x = layers.Add()([x, h])
         h = layers.LayerNormalization(epsilon=1e-5)(x)
-        h = layers.Dense(4 * d_model, activation="gelu")(h)
+        h = layers.Dense(4 * d_model, activation=gelu_tanh if approximate_gelu else "gelu")(h)
         h = layers.Dense(d_model)(h)
         if dropout:
             h = layers.Dropout(dropout)(h)

@@ -166,7 +166,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=Fa
         else:
             scores = scores + F.astype(mask, dtype)
     weights = F.softmax(scores, axis=-1)
-    if allowed is not None:             # a row with no key allowed: uniform above, 0 here
+    if allowed is not None and not allowed.any(axis=-1).all():
+        # A row with no key allowed is uniform above and 0 here; where every row has a key, the
+        # masked weights are exactly 0 already (exp of the fill underflows), so no product is needed.
         weights = weights * backend.asarray(allowed, dtype=dtype)
     if dropout_p > 0.0:
         keep = backend.generator().random(weights.shape) >= dropout_p

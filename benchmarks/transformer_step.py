@@ -1,0 +1,196 @@
+"""Seconds per training step of examples/char_transformer.py's model: Rosenblatt against the same
+architecture in PyTorch on the CPU (when installed), from the same initial weights on the same batches.
+
+    python benchmarks/transformer_step.py             # vocab 27, block 16, d_model 64, 4 heads, 2 layers, batch 32
+    python benchmarks/transformer_step.py --quick     # a few steps, for a smoke test
+
+AdamW (lr 3e-3, weight decay 0.01), sparse categorical cross-entropy from logits.  The two
+implementations take turns every ``segment`` steps (as benchmarks/mnist_epoch.py), PyTorch on as
+many threads as this process may use (``--threads``).  Reported: the median seconds per step of each, their ratio,
+and the loss of each after the same steps (the first losses agree to float32 rounding: the same model).
+``step_times`` is importable (benchmarks/sequence_epoch.py).
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "examples"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+import autodiff as ad  # noqa: E402
+import nn  # noqa: E402
+from char_transformer import build_transformer  # noqa: E402
+from nn import layers  # noqa: E402
+
+LR, WEIGHT_DECAY = 3e-3, 0.01
+
+
+class Rosenblatt:
+    name = "Rosenblatt"
+
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = nn.optimizers.AdamW(model.parameters(), learning_rate=LR, weight_decay=WEIGHT_DECAY)
+        self.loss_fn = nn.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def step(self, x, y):
+        loss = self.loss_fn(y, self.model(x, training=True))
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.item())
+
+
+def torch_model(model, num_heads):
+    """The same network in PyTorch, its weights copied from the Rosenblatt ``model``."""
+    import torch
+    from torch import nn as tnn
+
+    def linear(kernel, bias):                  # Keras's (in, out) kernel -> PyTorch's (out, in) weight
+        made = tnn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
+        with torch.no_grad():
+            made.weight.copy_(torch.from_numpy(kernel.T.copy()))
+            if bias is not None:
+                made.bias.copy_(torch.from_numpy(bias))
+        return made
+
+    def layer_norm(layer):
+        made = tnn.LayerNorm(layer.gamma.shape[0], eps=layer.epsilon)
+        with torch.no_grad():
+            made.weight.copy_(torch.from_numpy(layer.gamma.numpy()))
+            made.bias.copy_(torch.from_numpy(layer.beta.numpy()))
+        return made
+
+    def flat(w):
+        return None if w is None else w.numpy().reshape(w.shape[0], -1) if w.ndim == 3 else w.numpy().reshape(-1)
+
+    class Attention(tnn.Module):
+        def __init__(self, mha):
+            super().__init__()
+            self.heads = num_heads
+            self.q = linear(flat(mha.query_kernel), flat(mha.query_bias))
+            self.k = linear(flat(mha.key_kernel), flat(mha.key_bias))
+            self.v = linear(flat(mha.value_kernel), flat(mha.value_bias))
+            heads, dim, out = mha.output_kernel.shape
+            self.o = linear(mha.output_kernel.numpy().reshape(heads * dim, out), mha.output_bias.numpy())
+
+        def forward(self, x):
+            b, t, _ = x.shape
+
+            def split(h):
+                return h.view(b, t, self.heads, -1).transpose(1, 2)
+            out = torch.nn.functional.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)),
+                                                                    split(self.v(x)), is_causal=True)
+            return self.o(out.transpose(1, 2).reshape(b, t, -1))
+
+    seq = [layer for layer in model.layers]
+    embedding, position = seq[0], seq[1]
+    blocks = []
+    rest = seq[2:]
+    while len(rest) > 2:
+        ln1, mha, _, ln2, up, down, _ = rest[:7]
+        rest = rest[7:]
+        blocks.append(tnn.ModuleDict({"ln1": layer_norm(ln1), "attn": Attention(mha), "ln2": layer_norm(ln2),
+                                      "up": linear(up.kernel.numpy(), up.bias.numpy()),
+                                      "down": linear(down.kernel.numpy(), down.bias.numpy())}))
+    final_ln, head = rest
+
+    class GPT(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = tnn.Embedding.from_pretrained(torch.from_numpy(embedding.embeddings.numpy().copy()),
+                                                     freeze=False)
+            self.pos = tnn.Parameter(torch.from_numpy(position.embeddings.numpy().copy()))
+            self.blocks = tnn.ModuleList(blocks)
+            self.ln = layer_norm(final_ln)
+            self.head = linear(head.kernel.numpy(), head.bias.numpy())
+
+        def forward(self, ids):
+            x = self.tok(ids) + self.pos[:ids.shape[1]]
+            for block in self.blocks:
+                x = x + block["attn"](block["ln1"](x))
+                x = x + block["down"](torch.nn.functional.gelu(block["up"](block["ln2"](x)),
+                                                                           approximate="tanh"))
+            return self.head(self.ln(x))
+
+    return GPT()
+
+
+class Torch:
+    name = "PyTorch"
+
+    def __init__(self, model, num_heads):
+        import torch
+        self.torch = torch
+        self.model = torch_model(model, num_heads)
+        # Keras's AdamW epsilon (1e-7), so both take the same steps
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY, eps=1e-7)
+
+    def step(self, x, y):
+        torch = self.torch
+        logits = self.model(torch.from_numpy(x.astype(np.int64)))
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                                 torch.from_numpy(y.astype(np.int64)).reshape(-1))
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.item())
+
+
+def step_times(vocab_size=27, block_size=16, d_model=64, num_heads=4, num_layers=2, batch_size=32, steps=60,
+               segment=10, torch=True, seed=0, threads=None):
+    """{name: (median seconds per step, losses of every step)} for Rosenblatt and (when installed) PyTorch."""
+    ad.seed(seed)
+    model = build_transformer(vocab_size, block_size, d_model, num_heads, num_layers)
+    impls = [Rosenblatt(model)]
+    if torch:
+        try:
+            import torch as _torch
+            _torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+            impls.append(Torch(model, num_heads))          # copied before Rosenblatt's first step
+        except ImportError:
+            pass
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, vocab_size, (steps, batch_size, block_size + 1)).astype(np.int32)
+    times = {impl.name: [] for impl in impls}
+    losses = {impl.name: [] for impl in impls}
+    for start in range(0, steps, segment):
+        order = impls if (start // segment) % 2 == 0 else impls[::-1]
+        for impl in order:
+            for i in range(start, min(start + segment, steps)):
+                x, y = data[i, :, :-1], data[i, :, 1:]
+                began = time.perf_counter()
+                losses[impl.name].append(impl.step(x, y))
+                times[impl.name].append(time.perf_counter() - began)
+    return {name: (statistics.median(times[name][1:] or times[name]), losses[name]) for name in times}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a few small steps")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch's threads (default: the cores this process may use); give NumPy's BLAS "
+                             "the same with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS")
+    args = parser.parse_args(argv)
+    options = dict(steps=4, segment=2, d_model=16, batch_size=4) if args.quick else dict(steps=args.steps)
+    options["threads"] = args.threads
+    result = step_times(torch=not args.no_torch, **options)
+    base = result["Rosenblatt"][0]
+    print("| implementation | seconds per step | ratio to Rosenblatt | first loss | last loss |")
+    print("|---|---|---|---|---|")
+    for name, (seconds, losses) in result.items():
+        print(f"| {name} | {seconds:.4f} | {seconds / base:.2f} | {losses[0]:.4f} | {losses[-1]:.4f} |")
+    if "PyTorch" in result:
+        print(f"Rosenblatt / PyTorch, seconds per step: {base / result['PyTorch'][0]:.2f}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
