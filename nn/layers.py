@@ -949,9 +949,8 @@ class MultiHeadAttention(Layer):
     def _heads(self, x, kernel, bias):
         """(batch, steps, features) -> (batch, heads, steps, dim): one matrix product for every head."""
         features, heads, dim = kernel.shape
-        out = x @ kernel.reshape((features, heads * dim))
-        if bias is not None:
-            out = out + bias.reshape((heads * dim,))
+        flat_bias = None if bias is None else bias.reshape((heads * dim,))
+        out = ad.linear(x, kernel.reshape((features, heads * dim)), flat_bias)
         return ad.swapaxes(out.reshape(x.shape[:2] + (heads, dim)), 1, 2)
 
     def forward(self, inputs, attention_mask=None, return_attention_scores=False, use_causal_mask=False):
@@ -979,9 +978,7 @@ class MultiHeadAttention(Layer):
                                                        return_weights=True)
         heads, dim, features = self.output_kernel.shape
         out = ad.swapaxes(out, 1, 2).reshape(query.shape[:2] + (heads * dim,))
-        out = out @ self.output_kernel.reshape((heads * dim, features))
-        if self.output_bias is not None:
-            out = out + self.output_bias
+        out = ad.linear(out, self.output_kernel.reshape((heads * dim, features)), self.output_bias)
         return (out, weights) if return_attention_scores else out
 
 
