@@ -24,8 +24,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 
 import autodiff as ad  # noqa: E402
 import nn  # noqa: E402
-from char_transformer import build_transformer  # noqa: E402
-from nn import layers  # noqa: E402
+from char_transformer import build_transformer, torch_transformer  # noqa: E402
 
 LR, WEIGHT_DECAY = 3e-3, 0.01
 
@@ -46,88 +45,13 @@ class Rosenblatt:
         return float(loss.item())
 
 
-def torch_model(model, num_heads):
-    """The same network in PyTorch, its weights copied from the Rosenblatt ``model``."""
-    import torch
-    from torch import nn as tnn
-
-    def linear(kernel, bias):                  # Keras's (in, out) kernel -> PyTorch's (out, in) weight
-        made = tnn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
-        with torch.no_grad():
-            made.weight.copy_(torch.from_numpy(kernel.T.copy()))
-            if bias is not None:
-                made.bias.copy_(torch.from_numpy(bias))
-        return made
-
-    def layer_norm(layer):
-        made = tnn.LayerNorm(layer.gamma.shape[0], eps=layer.epsilon)
-        with torch.no_grad():
-            made.weight.copy_(torch.from_numpy(layer.gamma.numpy()))
-            made.bias.copy_(torch.from_numpy(layer.beta.numpy()))
-        return made
-
-    def flat(w):
-        return None if w is None else w.numpy().reshape(w.shape[0], -1) if w.ndim == 3 else w.numpy().reshape(-1)
-
-    class Attention(tnn.Module):
-        def __init__(self, mha):
-            super().__init__()
-            self.heads = num_heads
-            self.q = linear(flat(mha.query_kernel), flat(mha.query_bias))
-            self.k = linear(flat(mha.key_kernel), flat(mha.key_bias))
-            self.v = linear(flat(mha.value_kernel), flat(mha.value_bias))
-            heads, dim, out = mha.output_kernel.shape
-            self.o = linear(mha.output_kernel.numpy().reshape(heads * dim, out), mha.output_bias.numpy())
-
-        def forward(self, x):
-            b, t, _ = x.shape
-
-            def split(h):
-                return h.view(b, t, self.heads, -1).transpose(1, 2)
-            out = torch.nn.functional.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)),
-                                                                    split(self.v(x)), is_causal=True)
-            return self.o(out.transpose(1, 2).reshape(b, t, -1))
-
-    seq = [layer for layer in model.layers]
-    embedding, position = seq[0], seq[1]
-    blocks = []
-    rest = seq[2:]
-    while len(rest) > 2:
-        ln1, mha, _, ln2, up, down, _ = rest[:7]
-        rest = rest[7:]
-        blocks.append(tnn.ModuleDict({"ln1": layer_norm(ln1), "attn": Attention(mha), "ln2": layer_norm(ln2),
-                                      "up": linear(up.kernel.numpy(), up.bias.numpy()),
-                                      "down": linear(down.kernel.numpy(), down.bias.numpy())}))
-    final_ln, head = rest
-
-    class GPT(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.tok = tnn.Embedding.from_pretrained(torch.from_numpy(embedding.embeddings.numpy().copy()),
-                                                     freeze=False)
-            self.pos = tnn.Parameter(torch.from_numpy(position.embeddings.numpy().copy()))
-            self.blocks = tnn.ModuleList(blocks)
-            self.ln = layer_norm(final_ln)
-            self.head = linear(head.kernel.numpy(), head.bias.numpy())
-
-        def forward(self, ids):
-            x = self.tok(ids) + self.pos[:ids.shape[1]]
-            for block in self.blocks:
-                x = x + block["attn"](block["ln1"](x))
-                x = x + block["down"](torch.nn.functional.gelu(block["up"](block["ln2"](x)),
-                                                                           approximate="tanh"))
-            return self.head(self.ln(x))
-
-    return GPT()
-
-
 class Torch:
     name = "PyTorch"
 
-    def __init__(self, model, num_heads):
+    def __init__(self, model):
         import torch
         self.torch = torch
-        self.model = torch_model(model, num_heads)
+        self.model = torch_transformer(model)
         # Keras's AdamW epsilon (1e-7), so both take the same steps
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY, eps=1e-7)
 
@@ -152,7 +76,7 @@ def step_times(vocab_size=27, block_size=16, d_model=64, num_heads=4, num_layers
         try:
             import torch as _torch
             _torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
-            impls.append(Torch(model, num_heads))          # copied before Rosenblatt's first step
+            impls.append(Torch(model))          # copied before Rosenblatt's first step
         except ImportError:
             pass
     rng = np.random.default_rng(seed)

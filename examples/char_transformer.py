@@ -50,13 +50,13 @@ def gelu_tanh(x):
 
 def build_transformer(vocab_size, block_size, d_model=64, num_heads=4, num_layers=2, dropout=0.0,
                       approximate_gelu=True):
-    """The functional model ids (batch, block_size) -> logits (batch, block_size, vocab_size).
+    """The functional model ids (batch, steps) -> logits (batch, steps, vocab_size), steps <= block_size.
 
     ``approximate_gelu``: the MLP's GELU by its tanh formula (GPT-2's, and fast: the exact GELU's
     erf runs element by element in Python here); False for Keras's default exact "gelu"."""
     if d_model % num_heads:
         raise ValueError(f"build_transformer: d_model={d_model} must divide into num_heads={num_heads}")
-    ids = nn.Input(shape=(block_size,), dtype="int32")
+    ids = nn.Input(shape=(None,), dtype="int32")          # any length up to block_size
     x = layers.Embedding(vocab_size, d_model)(ids)
     x = PositionEmbedding(block_size)(x)
     for _ in range(num_layers):
@@ -71,6 +71,81 @@ def build_transformer(vocab_size, block_size, d_model=64, num_heads=4, num_layer
         x = layers.Add()([x, h])
     x = layers.LayerNormalization(epsilon=1e-5)(x)
     return nn.Model(ids, layers.Dense(vocab_size)(x), name="char_transformer")
+
+
+def torch_transformer(model):
+    """The same network in PyTorch (needs torch), its weights copied from ``model`` (build_transformer's):
+    a module from int64 ids (batch, steps) to logits (batch, steps, vocab_size)."""
+    import torch
+    from torch import nn as tnn
+
+    def linear(kernel, bias):                  # Keras's (in, out) kernel -> PyTorch's (out, in) weight
+        made = tnn.Linear(kernel.shape[0], kernel.shape[1], bias=bias is not None)
+        with torch.no_grad():
+            made.weight.copy_(torch.from_numpy(kernel.T.copy()))
+            if bias is not None:
+                made.bias.copy_(torch.from_numpy(bias))
+        return made
+
+    def layer_norm(layer):
+        made = tnn.LayerNorm(layer.gamma.shape[0], eps=layer.epsilon)
+        with torch.no_grad():
+            made.weight.copy_(torch.from_numpy(layer.gamma.numpy()))
+            made.bias.copy_(torch.from_numpy(layer.beta.numpy()))
+        return made
+
+    def flat(w):
+        return None if w is None else w.numpy().reshape(w.shape[0], -1) if w.ndim == 3 else w.numpy().reshape(-1)
+
+    class Attention(tnn.Module):
+        def __init__(self, mha):
+            super().__init__()
+            self.heads = mha.num_heads
+            self.q = linear(flat(mha.query_kernel), flat(mha.query_bias))
+            self.k = linear(flat(mha.key_kernel), flat(mha.key_bias))
+            self.v = linear(flat(mha.value_kernel), flat(mha.value_bias))
+            heads, dim, out = mha.output_kernel.shape
+            self.o = linear(mha.output_kernel.numpy().reshape(heads * dim, out), mha.output_bias.numpy())
+
+        def forward(self, x):
+            b, t, _ = x.shape
+
+            def split(h):
+                return h.view(b, t, self.heads, -1).transpose(1, 2)
+            out = torch.nn.functional.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)),
+                                                                    split(self.v(x)), is_causal=True)
+            return self.o(out.transpose(1, 2).reshape(b, t, -1))
+
+    seq = [layer for layer in model.layers if not isinstance(layer, layers.Dropout)]   # no dropout in the copy
+    embedding, position, rest = seq[0], seq[1], seq[2:]
+    blocks, gelu = [], "none"
+    while len(rest) > 2:                       # LN, attention, Add, LN, Dense, Dense, Add
+        ln1, mha, _, ln2, up, down, _ = rest[:7]
+        rest = rest[7:]
+        gelu = "tanh" if up.activation is gelu_tanh else "none"
+        blocks.append(tnn.ModuleDict({"ln1": layer_norm(ln1), "attn": Attention(mha), "ln2": layer_norm(ln2),
+                                      "up": linear(up.kernel.numpy(), up.bias.numpy()),
+                                      "down": linear(down.kernel.numpy(), down.bias.numpy())}))
+    final_ln, head = rest
+
+    class GPT(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = tnn.Embedding.from_pretrained(torch.from_numpy(embedding.embeddings.numpy().copy()),
+                                                     freeze=False)
+            self.pos = tnn.Parameter(torch.from_numpy(position.embeddings.numpy().copy()))
+            self.blocks = tnn.ModuleList(blocks)
+            self.ln = layer_norm(final_ln)
+            self.head = linear(head.kernel.numpy(), head.bias.numpy())
+
+        def forward(self, ids):
+            x = self.tok(ids) + self.pos[:ids.shape[1]]
+            for block in self.blocks:
+                x = x + block["attn"](block["ln1"](x))
+                x = x + block["down"](torch.nn.functional.gelu(block["up"](block["ln2"](x)), approximate=gelu))
+            return self.head(self.ln(x))
+
+    return GPT()
 
 
 def train(model, batches, steps, learning_rate=3e-3):

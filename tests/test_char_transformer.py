@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import autodiff as ad
 
@@ -21,6 +22,15 @@ def test_logits_per_position_and_keras_parameter_count():
     mha = 4 * (d * d + d)
     block_params = 2 * 2 * d + mha + (d * 4 * d + 4 * d) + (4 * d * d + d)
     assert model.count_params() == vocab * d + block * d + 2 * block_params + 2 * d + d * vocab + vocab
+
+
+def test_sequences_shorter_than_the_block_and_longer_refused():
+    model = char_transformer.build_transformer(7, 6, d_model=8, num_heads=2)
+    ids = np.random.default_rng(2).integers(0, 7, (2, 6)).astype(np.int32)
+    full = model(ids).numpy()
+    np.testing.assert_allclose(model(ids[:, :4]).numpy(), full[:, :4], rtol=1e-5, atol=1e-6)   # a prefix: causal
+    with pytest.raises(ValueError, match="block_size"):
+        model(np.zeros((1, 7), np.int32))
 
 
 def test_each_position_sees_only_the_characters_before_it():
