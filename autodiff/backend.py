@@ -88,6 +88,7 @@ dtype = numpy.dtype
 result_type = numpy.result_type
 broadcast_shapes = numpy.broadcast_shapes
 errstate = numpy.errstate
+finfo = numpy.finfo
 
 
 # Arrays made from nothing live on the host (the default device), as do index arrays computed

@@ -19,7 +19,7 @@ from autodiff.extend import backend
 
 from . import activations, initializers
 from .module import Module, Parameter
-from .utils import same_shape
+from .shapes import same_shape
 
 _name_counts = {}
 
@@ -96,6 +96,7 @@ class Symbol:
     def __init__(self, shape, layer=None, inputs=(), dtype="float32", index=None):
         self.shape = (None,) + tuple(shape)
         self.layer, self.inputs = layer, tuple(inputs)
+        self.options = {}               # the layer call's keyword arguments (use_causal_mask=True)
         self.dtype = dtype
         self.index = index              # which of the layer's outputs, for a layer of several (return_state)
 
@@ -197,8 +198,9 @@ class Layer(Module):
             x = x.astype(self.dtype)
         return x
 
-    def _record(self, inputs):
-        """Called on symbols: build for their shapes and return the symbol of the output."""
+    def _record(self, inputs, options=None):
+        """Called on symbols: build for their shapes and return the symbol of the output (``options``: the
+        call's keyword arguments, given again each time the model runs)."""
         several = isinstance(inputs, (list, tuple))
         if several != self.takes_several:
             raise TypeError(f"{self.name}: {'takes a list of inputs' if self.takes_several else 'takes one input'}, "
@@ -209,7 +211,7 @@ class Layer(Module):
         elif not several and not same_shape(tuple(shapes), tuple(self._input_shape)):
             raise ValueError(f"{self.name}: built for inputs of shape {self.input_shape}, called on "
                              f"{(None,) + tuple(shapes)}")
-        return _symbols(self, self.compute_output_shape(shapes), inputs if several else (inputs,))
+        return _symbols(self, self.compute_output_shape(shapes), inputs if several else (inputs,), options)
 
     # ------------------------------------------------------------ Keras's attributes
     @property
@@ -631,6 +633,148 @@ class Reshape(Layer):
         return x.reshape((x.shape[0],) + self.compute_output_shape(x.shape[1:]))
 
 
+# ------------------------------------------------------------------ sequences (batch, steps, channels)
+def _int(value, name, layer):
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_sequences(layer, x):
+    if x.ndim != 3:
+        raise ValueError(f"{layer.name}: expects a batch of sequences (batch, steps, channels), got shape {x.shape}; "
+                         "add a Reshape((steps, 1)) layer (or x[..., None]) for sequences of single numbers")
+
+
+def _check_sequence_shape(layer, input_shape, window, dilation=1):
+    if len(input_shape) != 2:
+        raise ValueError(f"{layer.name}: input_shape must be (steps, channels), got {tuple(input_shape)}")
+    steps = layer.compute_output_shape(tuple(input_shape))[0]
+    if steps is not None and steps < 1:
+        raise ValueError(f"{layer.name} ({type(layer).__name__}): a window of {window} (dilation {dilation}) does "
+                         f"not fit sequences of {input_shape[0]} steps with padding={layer.padding!r}; use a "
+                         "smaller window or padding='same'")
+
+
+class Conv1D(_KernelLayer):
+    """Keras's Conv1D: ``activation(conv1d(x, kernel) + bias)`` over (batch, steps, channels); kernel
+    (kernel_size, in / groups, filters).  ``padding="causal"`` pads on the left only, so step t sees
+    steps up to t (WaveNet's convolution).  It runs as a 2-D convolution over a height of 1."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 input_shape=None, name=None, dtype=None):
+        if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
+            raise ValueError(f"Conv1D: filters must be a positive integer, got {filters!r}")
+        if padding not in ("valid", "same", "causal"):
+            raise ValueError(f"Conv1D: padding must be 'valid', 'same' or 'causal', got {padding!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError("Conv1D: nn's layers compute channels last (Keras's default); for channels-first "
+                             "tensors call ad.conv1d(x, kernel, data_format='channels_first') directly")
+        super().__init__(name, input_shape, dtype)
+        self.filters, self.padding = filters, padding
+        self.kernel_size = _int(kernel_size, "kernel_size", "Conv1D")
+        self.strides = _int(strides, "strides", "Conv1D")
+        self.dilation_rate = _int(dilation_rate, "dilation_rate", "Conv1D")
+        self.groups = _int(groups, "groups", "Conv1D")
+        self._set_weights_arguments(activation, use_bias, kernel_initializer, bias_initializer)
+
+    def build(self, input_shape):
+        _check_sequence_shape(self, input_shape, self.kernel_size, self.dilation_rate)
+        super().build(input_shape)
+        channels = input_shape[-1]
+        if channels % self.groups or self.filters % self.groups:
+            raise ValueError(f"{self.name}: {channels} input channels and {self.filters} filters must both divide "
+                             f"into groups={self.groups}")
+        self._make_weights((self.kernel_size, channels // self.groups, self.filters), self.filters)
+
+    def compute_output_shape(self, input_shape):
+        steps = input_shape[0]
+        if steps is None:                   # sequences of any length
+            return (None, self.filters)
+        if self.padding == "causal":        # left padding of the window's span: "valid" on a longer input
+            steps = steps + (self.kernel_size - 1) * self.dilation_rate
+        padding = "same" if self.padding == "same" else "valid"
+        return (_conv_output_size(steps, self.kernel_size, self.strides, self.dilation_rate, padding), self.filters)
+
+    def forward(self, x):
+        _check_sequences(self, x)
+        padding = ((self.kernel_size - 1) * self.dilation_rate, 0) if self.padding == "causal" else self.padding
+        out = ad.conv1d(x, self.kernel, self.bias, self.strides, padding, self.dilation_rate, self.groups)
+        return self.activation(out)
+
+
+class _Pooling1D(Layer):
+    pool = None
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, input_shape=None, name=None,
+                 dtype=None):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same', got {padding!r}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__}: nn's layers compute channels last (Keras's default)")
+        super().__init__(name, input_shape, dtype)
+        self.pool_size = _int(pool_size, "pool_size", type(self).__name__)
+        self.strides = self.pool_size if strides is None else _int(strides, "strides", type(self).__name__)
+        self.padding = padding
+
+    def build(self, input_shape):
+        _check_sequence_shape(self, input_shape, self.pool_size)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        steps, channels = input_shape
+        if steps is None:
+            return (None, channels)
+        return (_conv_output_size(steps, self.pool_size, self.strides, 1, self.padding), channels)
+
+    def forward(self, x):
+        _check_sequences(self, x)       # a 2-D pooling over a height of 1
+        out = type(self).pool(ad.expand_dims(x, 1), (1, self.pool_size), (1, self.strides), self.padding)
+        return ad.squeeze(out, 1)
+
+
+class MaxPooling1D(_Pooling1D):
+    """The largest value of each window of steps (gradient to its first arg-max)."""
+
+    pool = staticmethod(ad.max_pool2d)
+
+
+class AveragePooling1D(_Pooling1D):
+    """The mean of each window of steps ("same" padding counts only the steps inside)."""
+
+    pool = staticmethod(ad.avg_pool2d)
+
+
+class _GlobalPooling1D(Layer):
+    def __init__(self, data_format=None, keepdims=False, input_shape=None, name=None, dtype=None):
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{type(self).__name__}: nn's layers compute channels last (Keras's default)")
+        super().__init__(name, input_shape, dtype)
+        self.keepdims = keepdims
+
+    def compute_output_shape(self, input_shape):
+        return (1, input_shape[-1]) if self.keepdims else (input_shape[-1],)
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """The mean over the steps: (batch, channels), or (batch, 1, channels) with ``keepdims``."""
+
+    def forward(self, x):
+        _check_sequences(self, x)
+        return x.mean(axis=1, keepdims=self.keepdims)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """The largest value over the steps: (batch, channels), or (batch, 1, channels) with ``keepdims``."""
+
+    def forward(self, x):
+        _check_sequences(self, x)
+        return x.max(axis=1, keepdims=self.keepdims)
+
+
 class _Affine(Layer):
     """The learned scale and shift of a normalization over the last axis (``gamma``, ``beta``), shared by
     BatchNormalization and the normalizations to come (LayerNormalization: the same two weights)."""
@@ -680,6 +824,149 @@ class BatchNormalization(_Affine):
         else:
             mean, variance = self.moving_mean.detach(), self.moving_variance.detach()
         return self._scale_and_shift((x - mean) * (variance + self.epsilon) ** -0.5)
+
+
+class LayerNormalization(_Affine):
+    """Keras's LayerNormalization: each sample normalised over its last axis (its mean and biased
+    variance, ``epsilon`` added), then scaled by ``gamma`` and shifted by ``beta`` (features,).
+    The same in training and inference: it keeps no statistics."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None, dtype=None):
+        if axis not in (-1, [-1], (-1,)):
+            raise ValueError(f"LayerNormalization: nn normalises the last axis (the features); axis must be -1, "
+                             f"got {axis!r}")
+        super().__init__(name, input_shape, dtype)
+        self.axis, self.epsilon, self.center, self.scale = -1, float(epsilon), center, scale
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._add_affine_weights(input_shape[-1])
+
+    def forward(self, x):
+        mean = x.mean(axis=-1, keepdims=True)
+        variance = ad.var(x, axis=-1, keepdims=True)
+        return self._scale_and_shift((x - mean) * (variance + self.epsilon) ** -0.5)
+
+
+# ------------------------------------------------------------ attention
+class MultiHeadAttention(Layer):
+    """Keras 3's MultiHeadAttention over (batch, steps, features): ``mha(query, value, key=None,
+    attention_mask=None, return_attention_scores=False, use_causal_mask=False)``.
+
+    Each of ``num_heads`` heads projects query and key to ``key_dim`` and value to ``value_dim``
+    (kernels (features, num_heads, dim), biases (num_heads, dim)), attends with
+    ``ad.scaled_dot_product_attention`` (scale 1 / sqrt(key_dim)), and the heads' outputs are
+    projected back to the query's features, or ``output_shape`` (kernel (num_heads, value_dim,
+    out), bias (out,)).  ``attention_mask`` (batch, T, S) is True where a query step may attend;
+    ``use_causal_mask`` lets step t attend to steps up to t; a query with nothing to attend to
+    outputs the bias alone (its weights are 0, as Keras's).  ``dropout`` drops attention weights
+    in training.  In a functional model: ``mha(x, x, use_causal_mask=True)`` (self-attention) or
+    ``mha(query, value)``; the layer table's form ``mha([query, value])`` is the same call.
+    """
+
+    takes_several = True
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", seed=None, name=None, dtype=None):
+        for arg, value in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"MultiHeadAttention: {arg} must be a positive integer, got {value!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {dropout!r}")
+        if isinstance(output_shape, (tuple, list)):
+            if len(output_shape) != 1:
+                raise ValueError("MultiHeadAttention: output_shape must be the size of the last axis (an int or a "
+                                 f"1-tuple) here, got {output_shape!r}")
+            output_shape = output_shape[0]
+        super().__init__(name, dtype=dtype)
+        self.num_heads, self.key_dim = num_heads, key_dim
+        self.value_dim = key_dim if value_dim is None else value_dim
+        self.dropout, self.use_bias, self._output_dim = float(dropout), use_bias, output_shape
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.rng = None if seed is None else backend.generator(seed)
+
+    def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores=False,
+                 use_causal_mask=False, training=None):
+        if value is None and isinstance(query, (list, tuple)):         # mha([query, value(, key)])
+            if len(query) not in (2, 3):
+                raise ValueError(f"{self.name}: takes [query, value] or [query, value, key], got {len(query)} inputs")
+            query, value, key = (list(query) + [None])[:3]
+        if value is None:
+            raise TypeError(f"{self.name}: call it as mha(query, value) (self-attention: mha(x, x))")
+        inputs = [query, value] + ([] if key is None else [key])
+        options = {"use_causal_mask": bool(use_causal_mask)}
+        if isinstance(query, Symbol):
+            if attention_mask is not None or return_attention_scores:
+                raise ValueError(f"{self.name}: in a functional model, attention_mask and return_attention_scores "
+                                 "are not recorded; use use_causal_mask=True, or call the layer on arrays")
+            return self._record(inputs, options)
+        inputs = [self._as_input(t) for t in inputs]
+        if not self.built:
+            self.build([t.shape[1:] for t in inputs])
+        with ad.name_scope(self.name), (self.mode(training) if training is not None else contextlib.nullcontext()):
+            return self.forward(inputs, attention_mask, return_attention_scores, use_causal_mask)
+
+    def build(self, input_shape):
+        shapes = [tuple(s) for s in input_shape]
+        if len(shapes) not in (2, 3) or any(len(s) != 2 for s in shapes):
+            raise ValueError(f"{self.name}: query, value (and key) must be (steps, features) each, got "
+                             f"{[(None,) + s for s in shapes]}")
+        query, value = shapes[0], shapes[1]
+        key = shapes[2] if len(shapes) == 3 else value
+        if key[0] != value[0]:
+            raise ValueError(f"{self.name}: key {(None,) + key} and value {(None,) + value} must have the same steps")
+        self._input_shape, self.built = shapes, True
+        heads = self.num_heads
+        kernel, bias = self.kernel_initializer, self.bias_initializer
+        self.query_kernel = self.add_weight("query/kernel", (query[-1], heads, self.key_dim), kernel)
+        self.query_bias = self.add_weight("query/bias", (heads, self.key_dim), bias) if self.use_bias else None
+        self.key_kernel = self.add_weight("key/kernel", (key[-1], heads, self.key_dim), kernel)
+        self.key_bias = self.add_weight("key/bias", (heads, self.key_dim), bias) if self.use_bias else None
+        self.value_kernel = self.add_weight("value/kernel", (value[-1], heads, self.value_dim), kernel)
+        self.value_bias = self.add_weight("value/bias", (heads, self.value_dim), bias) if self.use_bias else None
+        out = self._output_dim or query[-1]
+        self.output_kernel = self.add_weight("attention_output/kernel", (heads, self.value_dim, out), kernel)
+        self.output_bias = self.add_weight("attention_output/bias", (out,), bias) if self.use_bias else None
+
+    def compute_output_shape(self, input_shape):
+        query = tuple(input_shape[0])
+        return (query[0], self._output_dim or query[-1])
+
+    def _heads(self, x, kernel, bias):
+        """(batch, steps, features) -> (batch, heads, steps, dim): one matrix product for every head."""
+        features, heads, dim = kernel.shape
+        flat_bias = None if bias is None else bias.reshape((heads * dim,))
+        out = ad.linear(x, kernel.reshape((features, heads * dim)), flat_bias)
+        return ad.swapaxes(out.reshape(x.shape[:2] + (heads, dim)), 1, 2)
+
+    def forward(self, inputs, attention_mask=None, return_attention_scores=False, use_causal_mask=False):
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) == 3 else value
+        for x in inputs:
+            if x.ndim != 3:
+                raise ValueError(f"{self.name}: query, value and key must be (batch, steps, features), got "
+                                 f"{[tuple(t.shape) for t in inputs]}")
+        q = self._heads(query, self.query_kernel, self.query_bias)
+        k = self._heads(key, self.key_kernel, self.key_bias)
+        v = self._heads(value, self.value_kernel, self.value_bias)
+        mask = None
+        if attention_mask is not None:
+            mask = backend.asarray(attention_mask.numpy() if isinstance(attention_mask, ad.Tensor)
+                                   else attention_mask).astype(bool)
+            mask = mask[:, None] if mask.ndim == 3 else mask          # the same mask for every head
+        if use_causal_mask:
+            causal = backend.triangle((query.shape[1], key.shape[1]), 0, lower=True)
+            mask = causal if mask is None else mask & causal
+        dropout = self.dropout if self.training else 0.0
+        if dropout and self.rng is not None:
+            raise ValueError(f"{self.name}: a seeded dropout is not supported here; leave seed=None")
+        out, weights = ad.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout,
+                                                       return_weights=True)
+        heads, dim, features = self.output_kernel.shape
+        out = ad.swapaxes(out, 1, 2).reshape(query.shape[:2] + (heads * dim,))
+        out = ad.linear(out, self.output_kernel.reshape((heads * dim, features)), self.output_bias)
+        return (out, weights) if return_attention_scores else out
 
 
 # ------------------------------------------------------------ activation layers (Activation is above)
@@ -773,15 +1060,17 @@ def _rate(value, what, layer):
     return float(value)
 
 
-def _symbols(layer, out, parents):
+def _symbols(layer, out, parents, options=None):
     """The symbols of a recorded call: one, or one per output when ``out`` lists several shapes
-    (a recurrent layer's ``return_state``)."""
+    (a recurrent layer's ``return_state``); each keeps the call's keyword arguments (``options``)."""
     if isinstance(out, list):
         symbols = [Symbol(shape, layer, parents, dtype=layer.dtype.name, index=i) for i, shape in enumerate(out)]
         for symbol in symbols:
-            symbol.siblings = symbols
+            symbol.siblings, symbol.options = symbols, dict(options or {})
         return symbols
-    return Symbol(out, layer, parents, dtype=layer.dtype.name)
+    symbol = Symbol(out, layer, parents, dtype=layer.dtype.name)
+    symbol.options = dict(options or {})
+    return symbol
 
 
 def _steps(projected):

@@ -11,7 +11,7 @@ from .callbacks import History
 from .layers import Input, Layer, Symbol, _unique_name
 from .saving import ModelFileError
 from .training import Trainer
-from .utils import same_shape
+from .shapes import same_shape
 
 __all__ = ["Functional", "History", "Model", "Sequential", "load_model", "model_from_json"]
 
@@ -411,6 +411,8 @@ class Functional(Model):
             node = {"layer": index[id(symbol.layer)], "inputs": [refs[id(p)] for p in symbol.inputs]}
             if symbol.index is not None:
                 node["output"] = symbol.index
+            if symbol.options:          # the call's keyword arguments (use_causal_mask=True)
+                node["options"] = dict(symbol.options)
             nodes.append(node)
             refs[id(symbol)] = ["node", j]
         return {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers],
@@ -440,10 +442,10 @@ class Functional(Model):
                 if "output" in node:        # one of a call's several outputs: the call is made once
                     key = (node["layer"], json.dumps(node["inputs"]))
                     if key not in calls:
-                        calls[key] = layer(args if layer.takes_several or len(args) > 1 else args[0])
+                        calls[key] = layer(args if layer.takes_several or len(args) > 1 else args[0], **node.get("options", {}))
                     symbols.append(calls[key][node["output"]])
                     continue
-                symbols.append(layer(args if layer.takes_several or len(args) > 1 else args[0]))
+                symbols.append(layer(args if layer.takes_several or len(args) > 1 else args[0], **node.get("options", {})))
             outputs = [symbol_of(ref) for ref in config["outputs"]]
             return cls(inputs, outputs[0] if config["single_output"] else outputs, name=name)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
@@ -470,7 +472,7 @@ class Functional(Model):
                 values[id(symbol)] = calls[id(symbol.siblings[0])][symbol.index]
                 continue
             args = [values[id(parent)] for parent in symbol.inputs]
-            out = symbol.layer(args if symbol.layer.takes_several or len(args) > 1 else args[0])
+            out = symbol.layer(args if symbol.layer.takes_several or len(args) > 1 else args[0], **symbol.options)
             if symbol.index is not None:
                 calls[id(symbol.siblings[0])] = out
                 out = out[symbol.index]

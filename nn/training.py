@@ -9,7 +9,7 @@ from autodiff.extend import backend
 from . import losses, metrics as metrics_module, optimizers
 from .callbacks import CallbackList, History
 from .module import Module
-from .utils import same_shape
+from .shapes import same_shape
 from .progress import Progress
 
 DEFAULT_BATCH_SIZE = 32             # Keras's, when batch_size=None

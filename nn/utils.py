@@ -15,11 +15,6 @@ def set_random_seed(seed):
 set_seed = set_random_seed          # the earlier name
 
 
-def same_shape(shape, pattern):
-    """Whether ``shape`` fits ``pattern``, where None in either matches any size."""
-    return len(shape) == len(pattern) and all(a is None or b is None or a == b for a, b in zip(shape, pattern))
-
-
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot encode integer class labels, as Keras does: shape ``y.shape + (num_classes,)``.
 

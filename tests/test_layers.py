@@ -59,6 +59,21 @@ ROWS = {
     "bidirectional_ave": Row(lambda: layers.Bidirectional(layers.GRU(2), merge_mode="ave"), (3, 2),
                              2 * 3 * (2 * 2 + 2 * 2 + 2 * 2)),
     "time_distributed": Row(lambda: layers.TimeDistributed(layers.Dense(3, activation="tanh")), (4, 2), 2 * 3 + 3),
+    "conv1d_causal_dilated_tanh": Row(lambda: layers.Conv1D(2, 3, padding="causal", dilation_rate=2, activation="tanh"),
+                                      (6, 3), 3 * 3 * 2 + 2),
+    "conv1d_same_strided_grouped": Row(lambda: layers.Conv1D(4, 2, strides=2, padding="same", groups=2), (5, 2),
+                                       2 * 1 * 4 + 4),
+    "max_pooling1d": Row(lambda: layers.MaxPooling1D(2), (5, 2), 0),
+    "average_pooling1d_same": Row(lambda: layers.AveragePooling1D(3, strides=2, padding="same"), (5, 2), 0),
+    "global_average_pooling1d": Row(lambda: layers.GlobalAveragePooling1D(), (4, 3), 0),
+    "global_max_pooling1d_keepdims": Row(lambda: layers.GlobalMaxPooling1D(keepdims=True), (4, 3), 0),
+    "layer_normalization": Row(lambda: layers.LayerNormalization(), (3, 4), 2 * 4),
+    "layer_normalization_no_center": Row(lambda: layers.LayerNormalization(epsilon=0.1, center=False), (4,), 4),
+    "multi_head_attention_cross": Row(lambda: layers.MultiHeadAttention(2, 3, value_dim=2, output_shape=4),
+                                      [(4, 3), (5, 2)], 3 * (2 * 3) + 2 * 3 + 2 * (2 * 3) + 2 * 3 + 2 * (2 * 2)
+                                      + 2 * 2 + 2 * 2 * 4 + 4),
+    "multi_head_attention_no_bias": Row(lambda: layers.MultiHeadAttention(2, 2, use_bias=False), [(3, 4), (3, 4)],
+                                        3 * 4 * 2 * 2 + 2 * 2 * 4),
 }
 BATCH = 3
 

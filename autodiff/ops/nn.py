@@ -1,9 +1,11 @@
 """Softmax and its relatives, computed stably through the log-sum-exp shift."""
+import math
+
 from .. import backend
 from .. import functional as F
 from ..function import Function
 from ..registry import register
-from ..tensor import apply
+from ..tensor import Tensor, apply
 
 
 @register("softmax")
@@ -123,3 +125,58 @@ def softmax_cross_entropy(logits, targets, axis=-1, reduction="mean"):
     (``reduction`` "mean", "sum", "none"); gradient (softmax - targets) / rows for the mean."""
     targets = F.astype(targets if hasattr(targets, "dtype") else backend.asarray(targets), logits.dtype)
     return apply(SoftmaxCrossEntropy(axis, reduction), logits, targets)
+
+
+@register("scaled_dot_product_attention", methods=())
+def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False, dropout_p=0.0, scale=None,
+                                 *, return_weights=False):
+    """PyTorch's ``scaled_dot_product_attention``: ``softmax(query @ key^T * scale + mask) @ value``.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); ``scale`` defaults to
+    1 / sqrt(E).  ``attn_mask``: boolean, broadcastable to (..., L, S), True where a query may
+    attend (as PyTorch), or a float mask added to the scores.  ``is_causal``: the lower-triangular
+    mask (query i attends to keys 0..i).  A query whose every key is masked gets weights of 0, so an
+    output of 0 and a gradient of 0 (never NaN): masked scores are filled with a finite very negative
+    number, and the weights are multiplied by the mask.  ``dropout_p``: dropout on the weights (as
+    PyTorch, applied whenever it is given).  ``return_weights=True`` returns (output, weights).
+    A composite of matmul, where and softmax, so every order of gradient follows.
+    """
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if t.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: {name} must be (..., length, features), got shape "
+                             f"{tuple(t.shape)}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {tuple(query.shape)}, key {tuple(key.shape)} and "
+                         f"value {tuple(value.shape)} do not fit: query and key need the same last size, key and "
+                         "value the same length (axis -2)")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both (as PyTorch); "
+                         "combine them yourself: mask & tril(ones((L, S), bool))")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1), got {dropout_p!r}")
+    length, source = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = F.matmul(query, F.swapaxes(key, -1, -2)) * scale
+    dtype = scores.dtype
+    if is_causal:
+        attn_mask = backend.triangle((length, source), 0, lower=True)
+    allowed = None
+    if attn_mask is not None:
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) and attn_mask.dtype == bool else attn_mask
+        mask = mask if hasattr(mask, "dtype") else backend.asarray(mask)
+        if mask.dtype == bool:
+            allowed = mask
+            lowest = backend.asarray(backend.finfo(dtype).min / 2, dtype=dtype)     # finite: exp gives 0, not NaN
+            scores = F.where(allowed, scores, lowest)
+        else:
+            scores = scores + F.astype(mask, dtype)
+    weights = F.softmax(scores, axis=-1)
+    if allowed is not None and not allowed.any(axis=-1).all():
+        # A row with no key allowed is uniform above and 0 here; where every row has a key, the
+        # masked weights are exactly 0 already (exp of the fill underflows), so no product is needed.
+        weights = weights * backend.asarray(allowed, dtype=dtype)
+    if dropout_p > 0.0:
+        keep = backend.generator().random(weights.shape) >= dropout_p
+        weights = weights * (keep.astype(dtype) / dtype.type(1.0 - dropout_p))
+    out = F.matmul(weights, value)
+    return (out, weights) if return_weights else out
