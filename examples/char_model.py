@@ -183,7 +183,7 @@ def run(kind="lstm", data=None, epochs=None, seed=0, quick=False, plots=None, st
     log(f"{len(words):,} words ({len(train_words):,} to train, {len(val_words):,} to validate); baselines on "
         f"validation: unigram {unigram:.3f}, bigram {bigram:.3f} nats/char")
     nn.set_seed(seed)
-    model = build(kind, train_inputs.shape[1], settings)
+    model = build(kind, max(train_inputs.shape[1], val_inputs.shape[1]), settings)   # the longest word either holds
     optimizer = (optimizers.AdamW if kind == "transformer" else optimizers.Adam)(learning_rate=settings["learning_rate"])
     optimizer.attach(model.parameters())
     rng = np.random.default_rng(seed)

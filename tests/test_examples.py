@@ -85,12 +85,14 @@ def test_plots_module_run_by_itself_says_how_it_is_used():
 
 
 # ------------------------------------------------------------------ the character-level language model
-def test_char_model_quick_run_learns_below_the_unigram_baseline():
-    """The CI version: a slice of Debian's word list and 300 steps (scripts/test installs wamerican)."""
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_char_model_quick_run_learns_below_the_unigram_baseline(kind):
+    """The CI version: a slice of Debian's word list and 300 steps (scripts/test installs wamerican).
+    The transformer's positions cover the longest word of either split."""
     import char_model
 
     lines = []
-    result = char_model.run("lstm", quick=True, log=lines.append)
+    result = char_model.run(kind, quick=True, log=lines.append)
     assert result["validation"] < result["unigram"] and result["bigram"] < result["unigram"]
     assert result["steps"] == 300 and "baselines on validation" in lines[0]
     assert len(result["samples"]) == 10 and all(set(w) <= set(char_model.ALPHABET) for w in result["samples"])
