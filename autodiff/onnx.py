@@ -406,13 +406,19 @@ EXPORTS = {
 }
 
 
+# Function classes made by ops declared as functions, by the name users call.
+_CALLED = {conv.Conv2d: "conv2d", conv.MaxPool2d: "max_pool2d", elementwise.Cast: "astype"}
+
+
 def _op_name(op):
-    """The registered name of a Function class (``floor_divide``), else its own name."""
+    """The name users call an op by: its registered name (``floor_divide``, ``getitem``)."""
     if isinstance(op, str):
         return op
+    if op in _CALLED:
+        return _CALLED[op]
     for name, declaration in OPS.items():
         if declaration.op is op:
-            return name
+            return name.removeprefix("Tensor.")
     return op.__name__.lower()
 
 

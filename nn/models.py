@@ -93,18 +93,21 @@ class Model(Trainer, Layer):
                              "nn.Input(shape=...), give the first layer input_shape=(...) or call it on a batch first")
         saving.write_archive(path, config, self.state_dict(), self.optimizer.state_dict() if self.optimizer else {})
 
-    def export(self, filepath, format="onnx", verbose=True, opset=None, dynamic_batch=True):
+    def export(self, filepath, format="onnx", verbose=True, input_signature=None, opset=None, dynamic_batch=True):
         """Write the model for serving, as Keras 3's ``model.export(path, format="onnx")``: the inference
         graph (no dropout, moving statistics) as an ONNX model with a free batch axis, its weights named
         as in ``state_dict()``.  Needs the onnx extra (``pip install -e '.[onnx]'``); ONNX Runtime
-        serves the file.  ``opset``: ONNX's operator set (default ``autodiff.onnx.OPSET``)."""
+        serves the file.  ``input_signature``: the shape of one sample (a list of them for several
+        inputs), for models that do not know it (subclasses); ``opset``: ONNX's operator set (default
+        ``autodiff.onnx.OPSET``)."""
         if format != "onnx":
             raise ValueError(f"export: format {format!r} is not available here; nn models export to ONNX "
                              "(format='onnx'), which ONNX Runtime, TensorRT and OpenVINO all read")
-        shapes = self._input_shape
+        shapes = self._input_shape if input_signature is None else input_signature
         if not self.built or shapes is None:
-            raise ValueError("export: the model is not built yet, so its input shape is unknown: start it with "
-                             "nn.Input(shape=...), give the first layer input_shape=(...) or call it on a batch first")
+            raise ValueError("export: the model's input shape is unknown (not built yet, or a subclass): start it "
+                             "with nn.Input(shape=...), give the first layer input_shape=(...), or pass "
+                             "input_signature=(the shape of one sample,)")
         several = isinstance(shapes, list)
         examples = [ad.full((2,) + tuple(s), 0.5) for s in (shapes if several else [shapes])]
         names = [s.name for s in self.inputs] if isinstance(self, Functional) else None

@@ -281,7 +281,7 @@ def test_an_output_computed_outside_the_ops_is_refused(tmp_path):
 def test_model_export_refuses_other_formats_and_unbuilt_models(tmp_path):
     with pytest.raises(ValueError, match="format 'tf_saved_model' is not available"):
         LAYERS["dense"][0]().export(tmp_path / "m", format="tf_saved_model")
-    with pytest.raises(ValueError, match="not built yet"):
+    with pytest.raises(ValueError, match="input shape is unknown"):
         models.Sequential([layers.Dense(2)]).export(tmp_path / "m.onnx")
     with pytest.raises(ValueError, match="opset must be an integer from 17"):
         ad.onnx.export(lambda x: x * 2.0, [randn(2, 3)], tmp_path / "f.onnx", opset=13)
@@ -293,3 +293,47 @@ def test_export_leaves_recording_as_it_was(tmp_path):
         assert not ad.is_grad_enabled()
     y = ad.tensor(randn(2, 6)) * W[0]
     assert getattr(y.grad_fn, "traced_inputs", None) is None
+
+
+# ------------------------------------------------------------------ the example
+def test_the_onnx_example_trains_exports_serves_and_times(monkeypatch, capsys):
+    sys.path.insert(0, str(ROOT / "examples"))
+    import onnx_convnet
+
+    def tiny(path=None):
+        rng = np.random.default_rng(0)
+        x = rng.integers(0, 256, (96, 28, 28), dtype=np.uint8)
+        y = rng.integers(0, 10, 96, dtype=np.uint8)
+        return (x, y), (x[:40], y[:40])
+
+    monkeypatch.setattr(onnx_convnet.mnist, "load_data", tiny)
+    difference, agree, seconds = onnx_convnet.main(["--quick", "--serve-batch", "16"])
+    out = capsys.readouterr().out
+    assert difference < 1e-5 and agree == 1.0
+    assert set(seconds) == {"model.predict", "ONNX Runtime"} and all(s > 0 for s in seconds.values())
+    assert "test images: 40" in out and "images/s" in out and "as fast as model.predict" in out
+
+
+def test_the_onnx_example_answers_help_without_running():
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "onnx_convnet.py"), "--help"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.startswith("usage:") and "--quick" in result.stdout and "--epochs" in result.stdout
+
+
+def test_a_subclassed_model_exports_with_an_input_signature(tmp_path):
+    class Residual(models.Model):
+        def __init__(self):
+            self.dense = layers.Dense(4, input_shape=(4,))
+
+        def forward(self, x):
+            return ad.tanh(self.dense(x)) + x
+
+    model = Residual()
+    with pytest.raises(ValueError, match="input_signature"):
+        model.export(tmp_path / "m.onnx")
+    path = tmp_path / "m.onnx"
+    model.export(path, input_signature=(4,), verbose=False)
+    x = randn(3, 4)
+    close(serve(path).run(None, {"input": x})[0], model.predict(x, verbose=0))
