@@ -26,6 +26,7 @@ from .registry import OPS as _OPS
 from .tensor import DEFAULT_FLOAT, Tensor, arange, as_tensor, full, ones, ones_like, rand, randn, seed, tensor, zeros, zeros_like
 from .viz import draw_graph
 from . import extend  # noqa: E402,F401  (after the ops: it gathers from them)
+from . import onnx  # noqa: E402,F401  (ad.onnx.export; the onnx package is imported when it runs)
 
 _INTERNAL = {"sqrt_of_sum_of_squares"}       # an op other ops' rules call (norm's), not one users call
 

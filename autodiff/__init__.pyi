@@ -30,6 +30,7 @@ from .mode import no_grad as no_grad
 from . import numpy_protocol as numpy_protocol
 from .tensor import ones as ones
 from .tensor import ones_like as ones_like
+from . import onnx as onnx
 from . import ops as ops
 from .tensor import rand as rand
 from .tensor import randn as randn

@@ -16,6 +16,7 @@ class _State(threading.local):
         self.keep_values = False   # nodes keep their output values for drawings (keep_values())
         self.anomaly = False       # nodes remember where they were made and check for NaN (detect_anomaly())
         self.scopes = []           # stack of names pushed by name_scope()
+        self.tracer = None         # while autodiff.onnx traces a function: where ops note their inputs
 
 
 _state = _State()

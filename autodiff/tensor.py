@@ -333,7 +333,10 @@ class Tensor:
             other = self._operand(other)
         except UnsupportedOperand:
             return NotImplemented
-        return Tensor._wrap(getattr(backend.xp(self.data), name)(self.data, other.data))
+        result = Tensor._wrap(getattr(backend.xp(self.data), name)(self.data, other.data))
+        if _state.tracer is not None:    # not an op of the graph, but an export must see where masks come from
+            _state.tracer.note(name, (self, other), result)
+        return result
 
     def __lt__(self, other): return self._compare("less", other)
     def __le__(self, other): return self._compare("less_equal", other)
@@ -343,7 +346,12 @@ class Tensor:
     def __ne__(self, other): return self._compare("not_equal", other)
     def __and__(self, other): return self._compare("logical_and", other)
     def __or__(self, other): return self._compare("logical_or", other)
-    def __invert__(self): return Tensor._wrap(~self.data)
+    def __invert__(self):
+        result = Tensor._wrap(~self.data)
+        if _state.tracer is not None:
+            _state.tracer.note("invert", (self,), result)
+        return result
+
     def __pos__(self): return self
 
 
@@ -398,7 +406,10 @@ def apply(fn, *inputs):
         if record:
             fn.created_at = anomaly.creation_site()
     if not record:
-        return Tensor._wrap(out)
+        result = Tensor._wrap(out)
+        if _state.tracer is not None:    # an export also follows ops on values without gradient (masks)
+            _state.tracer.note(fn, tensors, result)
+        return result
     _record(fn, tensors, out)
     result = Tensor._wrap(out, fn)
     fn._output_ref = weakref.ref(result)
@@ -425,6 +436,8 @@ def _record(fn, tensors, out):
         fn.kept_value = out
     if _state.scopes:
         fn.scope = current_scope()
+    if _state.tracer is not None:        # an export traces: it reads every input, constants included
+        fn.traced_inputs = tuple(tensors)
 
 
 def array_of(x):

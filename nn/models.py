@@ -6,6 +6,8 @@ import json
 import math
 import zipfile
 
+import autodiff as ad
+
 from . import layers as layers_module, metrics as metrics_module, saving
 from .callbacks import History
 from .layers import Input, Layer, Symbol, _unique_name
@@ -94,6 +96,35 @@ class Model(Trainer, Layer):
             raise ValueError("model.save: the model is not built yet, so it has no weights: start it with "
                              "nn.Input(shape=...), give the first layer input_shape=(...) or call it on a batch first")
         saving.write_archive(path, config, self.state_dict(), self.optimizer.state_dict() if self.optimizer else {})
+
+    def export(self, filepath, format="onnx", verbose=True, input_signature=None, opset=None, dynamic_batch=True):
+        """Write the model for serving, as Keras 3's ``model.export(path, format="onnx")``: the inference
+        graph (no dropout, moving statistics) as an ONNX model with a free batch axis, its weights named
+        as in ``state_dict()``.  Needs the onnx extra (``pip install -e '.[onnx]'``); ONNX Runtime
+        serves the file.  ``input_signature``: the shape of one sample (a list of them for several
+        inputs), for models that do not know it (subclasses); ``opset``: ONNX's operator set (default
+        ``autodiff.onnx.OPSET``)."""
+        if format != "onnx":
+            raise ValueError(f"export: format {format!r} is not available here; nn models export to ONNX "
+                             "(format='onnx'), which ONNX Runtime, TensorRT and OpenVINO all read")
+        shapes = self._input_shape if input_signature is None else input_signature
+        if not self.built or shapes is None:
+            raise ValueError("export: the model's input shape is unknown (not built yet, or a subclass): start it "
+                             "with nn.Input(shape=...), give the first layer input_shape=(...), or pass "
+                             "input_signature=(the shape of one sample,)")
+        several = isinstance(shapes, list)
+        examples = [ad.full((2,) + tuple(s), 0.5) for s in (shapes if several else [shapes])]
+        names = [s.name for s in self.inputs] if isinstance(self, Functional) else None
+
+        def inference(*xs):
+            return self(list(xs) if several else xs[0], training=False)
+
+        proto = ad.onnx.export(inference, examples, filepath, input_names=names, dynamic_batch=dynamic_batch,
+                               opset=opset or ad.onnx.OPSET, names=dict(self.named_parameters()))
+        if verbose:
+            print(f"Saved artifact at '{filepath}' (ONNX opset {proto.opset_import[0].version}; inputs "
+                  f"{[i.name for i in proto.graph.input]}, outputs {[o.name for o in proto.graph.output]}).")
+        return proto
 
     def _compile_config(self):
         if self.loss is None:
