@@ -49,15 +49,18 @@ def browser():
     driver.quit()
 
 
-def open_page(browser, url, name):
+def open_page(browser, url):
+    """Open ``url``; the JavaScript errors (and failed loads) the page logged."""
     browser.get(url)
     browser.execute_script("return document.readyState")
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def screenshot(browser, name):
     folder = os.environ.get("ROSENBLATT_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(Path(folder) / f"{name}.png"))
-    return errors
 
 
 def fits_the_window(browser, element):
@@ -73,7 +76,7 @@ def fits_the_window(browser, element):
     ("graphs/", "img[src$='neuron.svg']"),     # the guide's picture: an <img> of the SVG file
 ])
 def test_graph_picture_is_visible_and_fits_1280px_without_horizontal_scrolling(server, browser, page, picture):
-    errors = open_page(browser, f"{server}/{page}", page.strip("/"))
+    errors = open_page(browser, f"{server}/{page}")
     assert errors == [], f"JavaScript errors on {page}: {errors}"
     from selenium.webdriver.common.by import By
 
@@ -85,6 +88,7 @@ def test_graph_picture_is_visible_and_fits_1280px_without_horizontal_scrolling(s
     assert candidates, f"no graph picture on {page}"
     element = candidates[0]
     browser.execute_script("arguments[0].scrollIntoView()", element)
+    screenshot(browser, page.strip("/"))
     assert element.is_displayed()
     (left, right, width, height), (scroll_width, client_width, inner_width) = fits_the_window(browser, element)
     assert width > 200 and height > 50, "the picture is drawn at a readable size"
