@@ -26,10 +26,18 @@ def test_docs_block_runs_and_prints_what_the_page_shows(block, tmp_path):
     run_block(block, tmp_path)
 
 
+def nav_pages(nav):
+    for entry in nav:
+        for value in (entry.values() if isinstance(entry, dict) else [entry]):
+            yield from (nav_pages(value) if isinstance(value, list) else [value])
+
+
 def test_every_page_is_in_the_nav_and_the_build_is_strict(built_site):
     import yaml                                    # PyYAML comes with MkDocs (the docs extra)
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
     assert config["strict"] == "true"
+    pages = {str(p.relative_to(DOCS)) for p in PAGES if p.parent.name != "benchmarks"}   # those are included
+    assert pages - set(nav_pages(config["nav"])) == set(), "a page under docs/ is missing from mkdocs.yml's nav"
     assert (built_site / "index.html").exists() and (built_site / "api" / "autodiff" / "index.html").exists()
     tutorial = (built_site / "tutorial" / "index.html").read_text()
     assert "<svg" in tutorial and "test_acc" in tutorial, "the tutorial page shows its executed outputs"

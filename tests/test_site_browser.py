@@ -2,6 +2,7 @@
 (Debian's chromium and chromium-driver, which scripts/test installs). The tutorial page and the graph
 guide show their graph pictures, fitting a 1280 px window without horizontal scrolling, and run no
 JavaScript that fails. ROSENBLATT_SCREENSHOTS=DIR keeps a PNG of each page there."""
+import base64
 import functools
 import os
 import shutil
@@ -80,9 +81,9 @@ def test_graph_picture_is_visible_and_fits_1280px_without_horizontal_scrolling(s
     assert errors == [], f"JavaScript errors on {page}: {errors}"
     from selenium.webdriver.common.by import By
 
-    if picture == "svg":
-        candidates = [e for e in browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output svg, .output svg")
-                      if "sigmoid" in (e.get_attribute("textContent") or "")]
+    if picture == "svg":                       # mkdocs-jupyter shows an SVG output as an <img> of its data
+        candidates = [e for e in browser.find_elements(By.CSS_SELECTOR, "[data-mime-type='image/svg+xml'] img")
+                      if b"sigmoid" in base64.b64decode(e.get_attribute("src").split(",", 1)[1])]
     else:
         candidates = browser.find_elements(By.CSS_SELECTOR, picture)
     assert candidates, f"no graph picture on {page}"
