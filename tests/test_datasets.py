@@ -199,7 +199,9 @@ def test_a_source_failing_in_any_way_falls_through_to_the_next(tmp_path, monkeyp
     got = fetch.load("TOY", [("broken", broken), ("folder", lambda: mnist.read_folder(str(tmp_path / "idx")))],
                      hashes_of(arrays), shapes_of(arrays), "toy.npz", log.append)
     np.testing.assert_array_equal(got[1][1], arrays[3])
-    assert any("broken: a bug in a source" in line for line in log)
+    assert len(log) == 1 and log[0].startswith("TOY: loaded from folder"), "the source used, in one calm line"
+    with pytest.raises(RuntimeError, match="broken: a bug in a source"):      # the details, when every source fails
+        fetch.load("TOY", [("broken", broken)], hashes_of(arrays), shapes_of(arrays), "other.npz", log.append)
 
 
 class _Exploit:
