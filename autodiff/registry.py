@@ -9,6 +9,8 @@ replacing an op (and with it ``np.exp(t)``) is meant.
 import inspect
 import sys
 
+import numpy as np
+
 from . import functional
 from .tensor import Tensor, UnsupportedOperand, apply
 
@@ -98,8 +100,27 @@ def _function_of(cls):
                 inputs = inputs[:-1]
             return apply(cls(*args[arity:], **kwargs), *inputs)
     function.__name__ = function.__qualname__ = cls.__name__.lower()
-    function.__doc__ = cls.__doc__
+    function.__doc__ = cls.__doc__ or _default_doc(cls.__name__.lower())
+    function.__signature__ = _signature_of(cls)     # help() and the API reference show the op's own arguments
     return function
+
+
+def _signature_of(cls):
+    """The inputs of ``forward`` (a list for ``*arrays``), then the settings of ``__init__``."""
+    inputs = list(inspect.signature(cls.forward).parameters.values())[1:]
+    if any(p.kind == p.VAR_POSITIONAL for p in inputs):
+        inputs = [inspect.Parameter("tensors", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    settings = []
+    if any("__init__" in vars(base) for base in cls.__mro__[:-1] if base.__name__ != "Function"):
+        settings = [p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return inspect.Signature(inputs + settings)
+
+
+def _default_doc(name):
+    numpy_name = f"NumPy's ``numpy.{name}``" if hasattr(np, name) else f"``{name}``"
+    return (f"{numpy_name}, differentiable: given a Tensor it returns a Tensor recorded for backward "
+            "(inputs broadcast as NumPy does); given only arrays and numbers, the NumPy result.")
 
 
 def _operator(op, function, reflected=False):

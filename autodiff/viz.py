@@ -53,6 +53,15 @@ if graphviz is not None:
             except graphviz.ExecutableNotFound:
                 raise GraphvizNotFound(INSTALL_DOT) from None
 
+        def _repr_image_svg_xml(self):
+            """The SVG a notebook shows inline: never wider than its cell (it scales down, keeping its shape)."""
+            return fit_to_width(super()._repr_image_svg_xml())
+
+
+def fit_to_width(svg):
+    """``svg`` with a style that scales it down to its container's width (it keeps its viewBox's shape)."""
+    return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
+
 
 class Freed:
     """Stands in a drawing for a tensor nobody holds any more: the graph keeps its shape, not its values."""
@@ -140,8 +149,11 @@ def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR
     if show_grad and not any(t.grad is not None for t in tensors):
         notes.append("no gradients yet: call backward() first")
 
-    g = Graph(name="autodiff", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "12"},
-              node_attr={"fontname": "Helvetica", "fontsize": "11"}, edge_attr={"arrowsize": "0.7"})
+    # Compact: close ranks and nodes, small margins, so a small graph fits a notebook cell unscaled.
+    g = Graph(name="autodiff", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11",
+                                           "nodesep": "0.15", "ranksep": "0.25"},
+              node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.06,0.03", "height": "0.3"},
+              edge_attr={"arrowsize": "0.6"})
     if title or notes:
         g.attr(label="\\n".join(([title] if title else []) + notes), labelloc="t")
 
@@ -165,7 +177,7 @@ def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR
                                                    "constant" if t._node is None else "intermediate")
         attrs = dict(shape="record", style="filled,rounded" if kind != "intermediate" else "rounded",
                      fillcolor=COLORS.get(kind, "white"),
-                     label=_tensor_label(t, labels.get(id(t)) or t.name, show_data, show_grad))
+                     label=_tensor_label(t, labels.get(id(t)) or t.name, show_data, show_grad, rankdir))
         where[id(t)] = place(t.scope, f"t{number}", **attrs)
         node = t._node
         if node is not None and all(id(p) in shown_ids for p in inputs_of[id(node)]):
@@ -291,20 +303,17 @@ def _emit_clusters(g, clusters):
 
 
 def _legend(g):
+    """One small row of the node colours, below the graph's own nodes."""
+    cells = "".join(f'<TD BGCOLOR="{COLORS[kind]}">{text}</TD>' for kind, text in
+                    (("parameter", "parameter"), ("constant", "input / constant"), ("op", "op"), ("output", "output")))
     with g.subgraph(name="cluster_legend") as c:
-        c.attr(label="legend", style="rounded", color="#bbbbbb")
-        c.node("legend_param", label="parameter\\n(requires grad)", shape="box", style="filled,rounded",
-               fillcolor=COLORS["parameter"])
-        c.node("legend_const", label="input / constant", shape="box", style="filled,rounded",
-               fillcolor=COLORS["constant"])
-        c.node("legend_op", label="op", shape="box", style="filled,rounded", fillcolor=COLORS["op"])
-        c.node("legend_out", label="output", shape="box", style="filled,rounded", fillcolor=COLORS["output"])
-        c.edge("legend_param", "legend_op", style="invis")
-        c.edge("legend_const", "legend_op", style="invis")
-        c.edge("legend_op", "legend_out", style="invis")
+        c.attr(label="", style="invis")
+        c.node("legend", shape="plaintext", fontsize="8", margin="0",
+               label=f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2"><TR>{cells}</TR></TABLE>>')
 
 
-def _tensor_label(t, name, show_data, show_grad):
+def _tensor_label(t, name, show_data, show_grad, rankdir="LR"):
+    """A record: name, shape and dtype, data, grad, stacked one under the other (not side by side)."""
     fields = []
     if name:
         fields.append(name)
@@ -313,7 +322,9 @@ def _tensor_label(t, name, show_data, show_grad):
         fields.append("data " + (_values(t.data, summary="mean") if t.data is not None else "not kept"))
     if show_grad and (t.grad is not None or t.requires_grad and t._node is None):
         fields.append("grad " + (_values(t.grad.data, summary="norm") if t.grad is not None else "none yet"))
-    return "{" + " | ".join(_escape(f, record=True) for f in fields) + "}"
+    stacked = " | ".join(_escape(f, record=True) for f in fields)
+    # A record's top-level fields run across the rank direction: under LR they stack; under TB braces turn them.
+    return stacked if rankdir in ("LR", "RL") else "{" + stacked + "}"
 
 
 def _values(array, summary):

@@ -210,7 +210,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="1,280 training images and 2 epochs")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--segment", type=int, default=20, help="batches each implementation runs in its turn")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (docs/benchmarks/)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        import bench_markdown
+        return bench_markdown.rerun(main, argv, args.markdown, "benchmarks/convnet_epoch.py")
 
     from mnist_convnet import prepare
     from nn.datasets import mnist

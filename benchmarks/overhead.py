@@ -68,7 +68,11 @@ def backward_time(length):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (docs/benchmarks/)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        import bench_markdown
+        return bench_markdown.rerun(main, argv, args.markdown, "benchmarks/overhead.py")
     length, repeats = (200, 3) if args.quick else (2000, 15)
     long_chains = (1_000, 10_000) if args.quick else (10_000, 100_000)
 

@@ -41,7 +41,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="120 batches")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (docs/benchmarks/)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        import bench_markdown
+        return bench_markdown.rerun(main, argv, args.markdown, "benchmarks/step_phases.py")
     if args.quick:
         args.batches = 120
 

@@ -32,12 +32,22 @@ def plot_history(history, path):
         if "val_" + key in values:
             ax.plot(epochs, values["val_" + key], "s--", label=f"validation {key}")
         ax.set_xlabel("epoch")
+        ax.set_xlim(0.5, len(epochs) + 0.5)        # one epoch is one marked point, not an axis from 0.96 to 1.04
+        ax.set_xticks(epochs if len(epochs) <= 20 else np.linspace(1, len(epochs), 10).round())
+        ax.set_ylim(*value_range([*values[key], *values.get("val_" + key, [])]))
         ax.set_title(key)
         ax.legend()
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def value_range(points):
+    """An axis range around the points: 10% of their spread either side, or of their size when they are equal."""
+    low, high = float(min(points)), float(max(points))
+    pad = 0.1 * (high - low) or 0.1 * abs(high) or 0.1
+    return low - pad, high + pad
 
 
 def plot_misclassified(images, labels, predicted, path, count=40, per_row=10):

@@ -34,6 +34,7 @@ def logits_of(y_pred):
 
 
 def linear(x):
+    """The identity: ``x`` unchanged (Keras's ``linear``)."""
     return x
 
 
@@ -57,10 +58,12 @@ def softmax(x, axis=-1):
 
 
 def log_softmax(x, axis=-1):
+    """``log(softmax(x))`` along ``axis``, computed stably."""
     return x.log_softmax(axis=axis)
 
 
 def tanh(x):
+    """The hyperbolic tangent, elementwise."""
     return x.tanh()
 
 
@@ -70,10 +73,12 @@ def leaky_relu(x, negative_slope=0.2):
 
 
 def elu(x, alpha=1.0):
+    """``x`` where x > 0, else ``alpha * (exp(x) - 1)`` (Keras's defaults)."""
     return ad.elu(x, alpha)
 
 
 def selu(x):
+    """Scaled ELU with Keras's constants (alpha 1.6733, scale 1.0507)."""
     return ad.selu(x)
 
 
@@ -93,6 +98,7 @@ def silu(x):
 
 
 def softplus(x):
+    """``log(1 + exp(x))``, exact in both tails."""
     return ad.softplus(x)
 
 
@@ -102,10 +108,12 @@ def softsign(x):
 
 
 def mish(x):
+    """``x * tanh(softplus(x))``."""
     return ad.mish(x)
 
 
 def relu6(x):
+    """``min(max(x, 0), 6)``."""
     return ad.relu6(x)
 
 
@@ -125,10 +133,12 @@ def hard_tanh(x):
 
 
 def log_sigmoid(x):
+    """``log(sigmoid(x))``, exact in both tails."""
     return ad.log_sigmoid(x)
 
 
 def exponential(x):
+    """``exp(x)``."""
     return x.exp()
 
 
@@ -166,6 +176,7 @@ class Step(ad.Function):
 
 
 def step(x):
+    """Rosenblatt's threshold: 1 where x > 0, else 0; the gradient passes straight through (the perceptron rule)."""
     return x.apply(Step())
 
 
@@ -194,6 +205,7 @@ def get(identifier):
 
 
 def name_of(fn):
+    """The Keras name of an activation function (``"relu"``), as ``get_config`` writes it."""
     for name, known in ACTIVATIONS.items():
         if fn is known:
             return name

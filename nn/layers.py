@@ -320,7 +320,23 @@ class _KernelLayer(Layer):
 
 
 class Dense(_KernelLayer):
-    """``activation(inputs @ kernel + bias)``: kernel (features, units), bias (units,)."""
+    """A fully connected layer: ``activation(inputs @ kernel + bias)``, as Keras's Dense.
+
+    Args:
+        units: the number of outputs.
+        activation: an activation's name (``"relu"``, ``"softmax"``, ...) or a function; None: linear.
+        use_bias: whether to add ``bias``.
+        kernel_initializer: how ``kernel`` starts (an initializer's name or object).
+        bias_initializer: how ``bias`` starts.
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+        name: the layer's name (default: ``dense``, ``dense_1``, ...).
+
+    Shapes:
+        input (batch, ..., features); output (batch, ..., units); kernel (features, units), bias (units,).
+
+    Returns:
+        Called on a Tensor or array, a float32 Tensor of the output's shape.
+    """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, name=None):
@@ -360,7 +376,11 @@ class Activation(Layer):
 
 
 class Flatten(Layer):
-    """Flatten every axis but the batch axis."""
+    """Flatten every axis but the batch axis.
+
+    Shapes:
+        input (batch, d1, d2, ...); output (batch, d1 * d2 * ...).
+    """
 
     def compute_output_shape(self, input_shape):
         return (math.prod(input_shape),)
@@ -370,7 +390,18 @@ class Flatten(Layer):
 
 
 class Dropout(Layer):
-    """Zero a fraction ``rate`` of inputs during training and scale the rest by 1/(1-rate)."""
+    """Zero a fraction ``rate`` of inputs during training and scale the rest by 1/(1-rate).
+
+    Args:
+        rate: the fraction dropped, in [0, 1).
+        seed: the seed of the layer's own random generator (None: from ``nn.utils.set_random_seed``).
+        name: the layer's name.
+        input_shape: the input's shape without the batch axis.
+
+    Shapes:
+        output the input's shape.  Outside training (``model.eval()``, evaluate, predict) the input
+        passes unchanged.
+    """
 
     def __init__(self, rate, seed=None, name=None, input_shape=None):
         if not 0 <= rate < 1:
@@ -491,7 +522,31 @@ def _check_images(layer, x):
 
 
 class Conv2D(_KernelLayer):
-    """Keras's Conv2D: ``activation(conv2d(x, kernel) + bias)``, channels last; kernel (kh, kw, in / groups, filters)."""
+    """A 2-D convolution, as Keras's Conv2D: ``activation(conv2d(x, kernel) + bias)``, channels last.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: the window's (height, width), or one int for both.
+        strides: the steps between windows, (rows, columns) or one int.
+        padding: ``"valid"`` (windows inside the image) or ``"same"`` (zeros around it; with stride 1
+            the output keeps the input's height and width).
+        data_format: None or ``"channels_last"`` (``ad.conv2d`` takes PyTorch's channels first).
+        dilation_rate: the spacing of the window's cells.
+        groups: split the channels into this many independent convolutions.
+        activation: an activation's name or function; None: linear.
+        use_bias: whether to add ``bias``.
+        kernel_initializer: how ``kernel`` starts.
+        bias_initializer: how ``bias`` starts.
+        input_shape: (height, width, channels) without the batch axis; given, the layer is built at once.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, out_height, out_width, filters);
+        kernel (kh, kw, channels / groups, filters), bias (filters,).
+
+    Returns:
+        Called on images, a float32 Tensor of the output's shape.
+    """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1),
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
@@ -538,6 +593,20 @@ class Conv2D(_KernelLayer):
 
 
 class _Pooling2D(Layer):
+    """A pooling layer over windows of images, channels last.
+
+    Args:
+        pool_size: the window's (height, width), or one int for both.
+        strides: the steps between windows (default: ``pool_size``, windows side by side).
+        padding: ``"valid"`` or ``"same"``.
+        data_format: None or ``"channels_last"``.
+        input_shape: (height, width, channels) without the batch axis.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, out_height, out_width, channels).
+    """
+
     pool = None
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, input_shape=None,
@@ -568,13 +637,37 @@ class _Pooling2D(Layer):
 
 
 class MaxPooling2D(_Pooling2D):
-    """The largest value of each window (gradient to its first arg-max)."""
+    """The largest value of each window (gradient to its first arg-max).
+
+    Args:
+        pool_size: the window's (height, width), or one int for both.
+        strides: the steps between windows (default: ``pool_size``, windows side by side).
+        padding: ``"valid"`` or ``"same"``.
+        data_format: None or ``"channels_last"``.
+        input_shape: (height, width, channels) without the batch axis.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, out_height, out_width, channels).
+    """
 
     pool = staticmethod(ad.max_pool2d)
 
 
 class AveragePooling2D(_Pooling2D):
-    """The mean of each window ("same" padding counts only the cells inside)."""
+    """The mean of each window ("same" padding counts only the cells inside).
+
+    Args:
+        pool_size: the window's (height, width), or one int for both.
+        strides: the steps between windows (default: ``pool_size``, windows side by side).
+        padding: ``"valid"`` or ``"same"``.
+        data_format: None or ``"channels_last"``.
+        input_shape: (height, width, channels) without the batch axis.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, out_height, out_width, channels).
+    """
 
     pool = staticmethod(ad.avg_pool2d)
 

@@ -17,11 +17,29 @@ def _values(*arrays):
 
 
 def categorical_accuracy(y_true, y_pred):
+    """The fraction of rows whose largest prediction is at the one-hot target's 1.
+
+    Args:
+        y_true: one-hot targets (batch, classes).
+        y_pred: scores or probabilities (batch, classes).
+
+    Returns:
+        A float in [0, 1].
+    """
     y_true, y_pred = _values(y_true, y_pred)
     return float(np.mean(np.argmax(y_true, axis=-1) == np.argmax(y_pred, axis=-1)))
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
+    """The fraction of rows whose largest prediction is at the integer label.
+
+    Args:
+        y_true: integer labels (batch,) or (batch, 1).
+        y_pred: scores or probabilities (batch, classes).
+
+    Returns:
+        A float in [0, 1].
+    """
     y_true, y_pred = _values(y_true, y_pred)
     labels = np.asarray(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
@@ -30,6 +48,16 @@ def sparse_categorical_accuracy(y_true, y_pred):
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """The fraction of predictions on the target's side of ``threshold``.
+
+    Args:
+        y_true: 0/1 targets, the predictions' shape (or without their last axis of 1).
+        y_pred: probabilities.
+        threshold: a prediction above it counts as 1.
+
+    Returns:
+        A float in [0, 1].
+    """
     y_true, y_pred = _values(y_true, y_pred)
     y_true = np.asarray(y_true)
     if y_true.ndim == y_pred.ndim - 1:
@@ -55,6 +83,8 @@ def _from_loss(loss):
         with ad.no_grad():
             return float(loss(*map(np.asarray, _values(y_true, y_pred))).item())
     metric.__name__ = metric.__qualname__ = loss.name
+    metric.__doc__ = (f"{type(loss).__name__}'s arithmetic as a metric: ``{loss.name}(y_true, y_pred)``, the batch's "
+                      "mean as a float (targets and predictions of one shape).")
     return metric
 
 
@@ -66,6 +96,11 @@ hinge = _from_loss(losses.Hinge())
 
 
 def root_mean_squared_error(y_true, y_pred):
+    """The square root of ``mean_squared_error``, as Keras's metric.
+
+    Returns:
+        A float.
+    """
     return float(np.sqrt(mean_squared_error(y_true, y_pred)))
 
 

@@ -6,11 +6,20 @@
 # would mix our packages with the system's anyway.
 
 # install_package PACKAGE WHY: install a Debian package with apt (as root, or with sudo), or say what to install.
+# One line says what is installed and why; apt's own output is shown only when it fails.
 install_package() {
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
-    elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+    local sudo=
+    if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo=sudo; }; }; then
+        echo "$(basename "$0"): installing $1 with apt: $2"
+        local log
+        log=$(mktemp)
+        if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1"; } >"$log" 2>&1; then
+            cat "$log" >&2
+            rm -f "$log"
+            echo "$(basename "$0"): apt could not install $1 (its output is above)" >&2
+            exit 1
+        fi
+        rm -f "$log"
     else
         echo "$(basename "$0"): $2: install $1 (brew, apt, ...)" >&2
         exit 1

