@@ -593,19 +593,7 @@ class Conv2D(_KernelLayer):
 
 
 class _Pooling2D(Layer):
-    """A pooling layer over windows of images, channels last.
-
-    Args:
-        pool_size: the window's (height, width), or one int for both.
-        strides: the steps between windows (default: ``pool_size``, windows side by side).
-        padding: ``"valid"`` or ``"same"``.
-        data_format: None or ``"channels_last"``.
-        input_shape: (height, width, channels) without the batch axis.
-        name: the layer's name.
-
-    Shapes:
-        input (batch, height, width, channels); output (batch, out_height, out_width, channels).
-    """
+    """A pooling layer over windows of images, channels last (its arguments: MaxPooling2D's docstring)."""
 
     pool = None
 
@@ -657,16 +645,7 @@ class MaxPooling2D(_Pooling2D):
 class AveragePooling2D(_Pooling2D):
     """The mean of each window ("same" padding counts only the cells inside).
 
-    Args:
-        pool_size: the window's (height, width), or one int for both.
-        strides: the steps between windows (default: ``pool_size``, windows side by side).
-        padding: ``"valid"`` or ``"same"``.
-        data_format: None or ``"channels_last"``.
-        input_shape: (height, width, channels) without the batch axis.
-        name: the layer's name.
-
-    Shapes:
-        input (batch, height, width, channels); output (batch, out_height, out_width, channels).
+    Arguments and shapes as MaxPooling2D's.
     """
 
     pool = staticmethod(ad.avg_pool2d)
