@@ -280,19 +280,22 @@ def hostile(tmp_path, path, change):
     return str(out)
 
 
+def config_with(edit):
+    """A member rewrite for hostile(): config.json with ``edit`` applied, the other members as they were."""
+    def change(name, data):
+        if name != "config.json":
+            return data
+        config = json.loads(data)
+        edit(config)
+        return json.dumps(config).encode()
+    return change
+
+
 def test_load_model_refuses_hostile_or_foreign_files(tmp_path):
     model = small_model()
     path = str(tmp_path / "m.keras")
     model.save(path)
 
-    def config_with(edit):
-        def change(name, data):
-            if name != "config.json":
-                return data
-            config = json.loads(data)
-            edit(config)
-            return json.dumps(config)
-        return change
 
     pickled = io.BytesIO()
     np.save(pickled, np.array([object()], dtype=object), allow_pickle=True)
@@ -445,14 +448,6 @@ def test_every_failure_to_read_a_model_file_is_a_model_file_error_naming_it(tmp_
     path = str(tmp_path / "m.keras")
     model.save(path)
 
-    def config_with(edit):
-        def change(name, data):
-            if name != "config.json":
-                return data
-            config = json.loads(data)
-            edit(config)
-            return json.dumps(config).encode()
-        return change
 
     def first_layer(config):
         return config["model"]["config"]["layers"][0]
