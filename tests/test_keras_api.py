@@ -296,7 +296,6 @@ def test_load_model_refuses_hostile_or_foreign_files(tmp_path):
     path = str(tmp_path / "m.keras")
     model.save(path)
 
-
     pickled = io.BytesIO()
     np.save(pickled, np.array([object()], dtype=object), allow_pickle=True)
     cases = {
@@ -447,7 +446,6 @@ def test_every_failure_to_read_a_model_file_is_a_model_file_error_naming_it(tmp_
     model.compile(optimizer="sgd", loss="mse")
     path = str(tmp_path / "m.keras")
     model.save(path)
-
 
     def first_layer(config):
         return config["model"]["config"]["layers"][0]
