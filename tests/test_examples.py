@@ -116,3 +116,22 @@ def test_char_model_data_baselines_and_a_clear_error_without_a_list(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "char_model.py"), "--data",
                              str(tmp_path / "none.txt")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "--data FILE" in result.stderr
+
+
+def test_a_one_epoch_history_is_a_marked_point_on_a_sensible_axis(tmp_path, monkeypatch):
+    import types
+
+    import plots
+
+    kept = []
+    monkeypatch.setattr(plots.plt, "close", kept.append)       # keep the figure to look at its axes
+    history = types.SimpleNamespace(history={"loss": [0.30], "accuracy": [0.91], "val_loss": [0.25],
+                                             "val_accuracy": [0.93]})
+    plots.plot_history(history, tmp_path / "history.png")
+    loss, accuracy = kept[0].axes
+    assert loss.get_xlim() == (0.5, 1.5) and list(loss.get_xticks()) == [1]
+    assert all(line.get_marker() in ("o", "s") for line in loss.lines)       # each epoch a visible point
+    low, high = accuracy.get_ylim()
+    assert low < 0.91 and high > 0.93 and high - low < 0.1                   # around the values, not 0.96-1.04
+    assert plots.value_range([2.0, 2.0]) == (1.8, 2.2) and plots.value_range([0.0]) == (-0.1, 0.1)
+    assert (tmp_path / "history.png").stat().st_size > 0
