@@ -19,12 +19,10 @@ steps, which should agree within 0.05 nats per character.
 the same weights).
 """
 import argparse
-import gc
 import os
 import statistics
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
@@ -32,6 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import autodiff as ad  # noqa: E402
 import char_model  # noqa: E402
+from mnist_epoch import peak_memory  # noqa: E402
 import nn  # noqa: E402
 from nn import optimizers  # noqa: E402
 
@@ -141,16 +140,6 @@ def set_threads(count):
         return f"{count} (threadpoolctl)"
     except ImportError:
         return f"NumPy's BLAS as the environment sets it (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')})"
-
-
-def peak_memory(impl, inputs, targets, batches):
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    impl.train_batches(inputs, targets, batches)
-    peak = tracemalloc.get_traced_memory()[1] - before
-    tracemalloc.stop()
-    return peak
 
 
 def main(argv=None):
