@@ -275,7 +275,7 @@ class Module:
         ``state_dict()``'s names), in the format the file's name says; names, shapes and values must all fit.
 
         Every array's name, shape and dtype is checked before any data is read
-        (``.h5`` and ``.safetensors`` declare them first), and every value is
+        (each format declares them first), and every value is
         converted before the first parameter is written: a file that does not
         fit leaves the model as it was.
         """
@@ -286,35 +286,26 @@ class Module:
             self._assign(own, arrays, "load_weights", path)
             return
         own = dict(self.named_parameters())
+
+        def check(headers):             # names and shapes, from what the file declares, before any data
+            _check_names(own, headers, path)
+            for name, header in headers.items():
+                if tuple(header.shape) != tuple(own[name].shape):
+                    raise ValueError(f"load_weights: parameter {name!r} has shape {own[name].shape} in the "
+                                     f"model but {tuple(header.shape)} in {path}")
         if kind == "safetensors":
             from . import safetensorsfile
-
-            def check(headers):
-                _check_names(own, headers, path)
-                for name, header in headers.items():
-                    if tuple(header.shape) != tuple(own[name].shape):
-                        raise ValueError(f"load_weights: parameter {name!r} has shape {own[name].shape} in the "
-                                         f"model but {header.shape} in {path}")
             try:
                 arrays = safetensorsfile.read(path, str(path), check)
             except safetensorsfile.SafetensorsError as exc:
                 raise ValueError(f"load_weights: {exc}") from None
-            self._assign(own, arrays, "load_weights", path)
-            return
-        not_ours = f"load_weights: {path} is not a weights file written by save_weights (an .npz archive)"
-        try:
-            stored = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise ValueError(f"{not_ours}: {exc}") from None
-        if not isinstance(stored, np.lib.npyio.NpzFile):
-            raise ValueError(f"{not_ours}: it holds a single array")
-        with stored:
-            missing = sorted(set(own) - set(stored.files))
-            unexpected = sorted(set(stored.files) - set(own))
-            if missing or unexpected:
-                raise ValueError(f"load_weights: {path} does not match this model: missing {missing}, "
-                                 f"unexpected {unexpected}")
-            arrays = {name: stored[name] for name in own}
+        else:
+            from . import npyfile
+            try:
+                arrays = npyfile.read_npz(path, str(path), check)
+            except npyfile.NpyError as exc:
+                raise ValueError(f"load_weights: {path} is not a weights file written by save_weights (an .npz "
+                                 f"archive): {exc}") from None
         self._assign(own, arrays, "load_weights", path)
 
     @staticmethod

@@ -426,6 +426,31 @@ def test_save_and_load_weights_round_trip_and_mismatch(tmp_path):
     np.testing.assert_array_equal(other.layers[1].kernel.data, before)   # nothing half-loaded
 
 
+def test_an_npz_weights_file_is_refused_from_its_headers_before_any_data(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    model = tiny_network()
+    before = [p.numpy().copy() for p in model.parameters()]
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:                       # right names; one declares 400 GB
+        for name, p in model.named_parameters():
+            shape = (100_000, 1_000_000) if name == "layers.0.kernel" else p.shape
+            header = io.BytesIO()
+            np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+            archive.writestr(name + ".npy", header.getvalue() + p.numpy().tobytes())
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"'layers.0.kernel' has shape \(3, 4\) in the model but \(100000"):
+            model.load_weights(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 << 20
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.numpy(), b)
+
+
 def test_progress_is_one_plain_line_per_epoch_off_a_terminal_and_silent_at_zero(capsys):
     x, y = synthetic(100)
     model = models.Sequential([layers.Dense(3, activation="softmax", input_shape=(8,))])
@@ -530,7 +555,7 @@ def test_load_weights_that_cannot_become_float_changes_nothing(tmp_path):
         model.load_weights(tmp_path / "overflow.npz")
     bad[names[-1]] = np.full(bad[names[-1]].shape, 1 + 2j)
     np.savez(tmp_path / "complex.npz", **bad)
-    with pytest.raises(ValueError, match="complex128.*not real numbers"):
+    with pytest.raises(ValueError, match="complex128 values, not plain numbers"):      # refused from its header
         model.load_weights(tmp_path / "complex.npz")
     for p, b in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.numpy(), b)                   # not one parameter was overwritten
