@@ -6,6 +6,7 @@ grad; a node reaches its inputs through ``parents`` only.  Without
 with it they are Tensors and each rule records the ops of the gradient.
 """
 from . import anomaly, backend
+from .function import Scattered
 from .mode import set_grad_enabled
 from .registry import register
 from .tensor import Tensor
@@ -69,6 +70,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
             if entry is None:
                 continue
             g, owned = entry
+            if type(g) is Scattered:            # a slice's gradient alone: now made whole
+                g, owned = g.dense(), True
             if wanted is not None and id(v) in wanted:
                 for i in wanted[id(v)]:
                     found[i] = _as_tensor(g)
@@ -83,7 +86,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, inputs=None):
                     _deposit(out, g, False, create_graph)
             parent_grads = node.backward(g, *_retained(node, create_graph))
             if check_anomaly:
-                anomaly.check_backward(node, g, parent_grads)
+                anomaly.check_backward(node, g, [pg.values if type(pg) is Scattered else pg for pg in parent_grads])
             if not retain_graph:
                 node.free()
             returned = []            # ids of gradients already handed to another input
@@ -136,11 +139,33 @@ def _as_tensor(g):
 
 
 def _accumulate(pending, v, g, owned):
+    """Add ``g`` to the gradient pending for vertex ``v``.
+
+    In a plain backward the sum goes into the pending buffer itself when nobody
+    else shares it (owned); a shared one is never written: the sum is a new
+    buffer.  A Scattered gradient (a slice's) is added at its index alone.
+    Under create_graph the sum is recorded, never in place.
+    """
     entry = pending.get(id(v))
     if entry is None:
         pending[id(v)] = (g, owned)
+        return
+    total, total_owned = entry
+    if type(total) is Scattered:
+        total, total_owned = total.dense(), True
+    if isinstance(total, Tensor) or isinstance(g, Tensor):
+        pending[id(v)] = (total + g, True)
+        return
+    if not (total_owned and backend.is_array(total) and total.flags.writeable):
+        if type(g) is not Scattered:
+            pending[id(v)] = (total + g, True)
+            return
+        total = total.copy()
+    if type(g) is Scattered:
+        g.add_into(total)
     else:
-        pending[id(v)] = (entry[0] + g, True)   # a new buffer: never add into a shared one
+        total += g
+    pending[id(v)] = (total, True)
 
 
 def _deposit(t, g, owned, create_graph):

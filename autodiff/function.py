@@ -121,3 +121,44 @@ def unbroadcast(grad, shape, dtype):
 def _short(value):
     text = repr(value)
     return text if len(text) <= 24 else text[:21] + "..."
+
+
+class Scattered:
+    """A gradient that is zero but for ``values`` at ``index`` of an array of ``shape``.
+
+    What the rule of ``x[index]`` gives in a plain backward (arrays, no graph of
+    the gradient).  The engine adds it into the gradient pending for ``x`` in
+    place, so the k slices of one tensor (a sequence cut into steps, gates split
+    apart) cost one array of x's shape, not k arrays summed.  Under
+    ``create_graph`` the same rule records the Unindex op instead.
+    """
+
+    __slots__ = ("shape", "dtype", "index", "values")
+    base = None                 # never a view of another gradient: the engine may own what it makes of it
+
+    def __init__(self, shape, index, values):
+        self.shape, self.dtype, self.index, self.values = tuple(shape), values.dtype, index, values
+
+    def add_into(self, out):
+        """``out[index] += values``; repeated integer indices accumulate."""
+        if has_integer_array(self.index):
+            backend.scatter_add(out, self.index, self.values)
+        else:
+            out[self.index] += self.values
+        return out
+
+    def dense(self):
+        """The gradient as an array of ``shape``: zeros, ``values`` written (scatter-added) at ``index``."""
+        out = backend.xp(self.values).zeros(self.shape, dtype=self.dtype)
+        if has_integer_array(self.index):
+            backend.scatter_add(out, self.index, self.values)
+        else:
+            out[self.index] = self.values
+        return out
+
+
+def has_integer_array(index):
+    """True when NumPy indexing with ``index`` may pick one element several times."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(backend.is_array(p) and p.dtype.kind in "iu" for p in parts)
+

@@ -520,3 +520,64 @@ def test_anomaly_mode_names_the_op_its_inputs_and_the_line_that_made_it():
                 x.log()
     finally:
         ad.set_detect_anomaly(False)
+
+
+# ------------------------------------------------------------------ slices' gradients (function.Scattered)
+def test_the_gradients_of_many_slices_add_into_one_array_as_the_dense_sum():
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((6, 4))
+    upstream = rng.standard_normal((6, 4))
+    x = leaf(data)
+    pieces = [x[t] for t in range(6)] + [x[1:4, ::2], x[np.array([0, 2, 0])], x[data > 0.5], x[..., 1]]
+    total = sum(((p * p) * 1.5).sum() for p in pieces) + (x * ad.tensor(upstream)).sum()
+    total.backward()
+    expected = 2 * 1.5 * data + upstream                      # each row once
+    expected[1:4, ::2] += 2 * 1.5 * data[1:4, ::2]
+    np.add.at(expected, np.array([0, 2, 0]), 2 * 1.5 * data[[0, 2, 0]])
+    expected[data > 0.5] += 2 * 1.5 * data[data > 0.5]
+    expected[..., 1] += 2 * 1.5 * data[..., 1]
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+    # the same through ad.grad (the gradient returned, not deposited), and alone: one slice's gradient
+    (g,) = ad.grad(x[2:3].sum() * 2.0, [x])
+    np.testing.assert_array_equal(g.numpy(), np.r_[np.zeros((2, 4)), np.full((1, 4), 2.0), np.zeros((3, 4))])
+
+
+def test_a_gradient_shared_with_another_input_is_never_written_in_place():
+    # add's rule hands the same upstream array to both of its inputs: x's pending gradient is then
+    # that shared array, and the slice's share must go into a copy of it, never into it
+    x = leaf([1.0, 2.0, 3.0])
+    upstream = np.array([1.0, 10.0, 100.0])
+    kept = upstream.copy()
+    (x + x[::-1]).backward(ad.tensor(upstream))
+    np.testing.assert_array_equal(x.grad.numpy(), kept + kept[::-1])
+    np.testing.assert_array_equal(upstream, kept)
+
+
+def test_gradients_summed_in_place_keep_a_retained_graph_intact():
+    rng = np.random.default_rng(1)
+    x = leaf(rng.standard_normal((5, 3)))
+    y = (x[1:] * x[:-1]).sum() + x[2].exp().sum() + (x * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-15)
+
+
+@pytest.mark.parametrize("out_shape, index_shape", [((28, 4), (6, 5)), ((5,), (9,)), ((4, 3, 2), (7,)),
+                                                     ((3, 2), (0,))])
+def test_scatter_add_by_rows_equals_numpys_add_at(out_shape, index_shape):
+    from autodiff import backend
+    rng = np.random.default_rng(2)
+    out = rng.standard_normal(out_shape).astype(np.float32)
+    index = rng.integers(-out_shape[0], out_shape[0], size=index_shape)       # repeats and negative ids
+    values = rng.standard_normal(index_shape + out_shape[1:]).astype(np.float32)
+    expected = out.copy()
+    np.add.at(expected, index, values)
+    backend.scatter_add(out, index, values)
+    # summed per row first, then added: float32 rounding of a different order
+    np.testing.assert_allclose(out, expected, rtol=0, atol=16 * np.finfo(np.float32).eps * (1 + np.abs(values).sum()))
+    strided = np.zeros((6, 4))[::2]                           # not contiguous: NumPy's add.at, still right
+    backend.scatter_add(strided, np.array([0, 0, 2]), np.ones((3, 4)))
+    np.testing.assert_array_equal(strided, [[2] * 4, [0] * 4, [1] * 4])
+    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 3"):
+        backend.scatter_add(np.zeros((3, 2)), np.array([1, 3]), np.ones((2, 2)))

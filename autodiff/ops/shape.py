@@ -3,7 +3,7 @@ import math
 
 from .. import backend
 from .. import functional as F
-from ..function import Function
+from ..function import Function, Scattered
 from ..registry import register
 from ..tensor import Tensor, apply, array_of, index_arg, shape_arg
 
@@ -159,12 +159,6 @@ def stack(tensors, axis=0, out=None, dtype=None, casting="same_kind"):
     return F.concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
 
-def has_integer_array(index):
-    """True when NumPy indexing with ``index`` may pick one element several times."""
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(backend.is_array(p) and p.dtype.kind in "iu" for p in parts)
-
-
 @register("getitem", methods=("__getitem__",), export=False)
 class GetItem(Function):
     def __init__(self, index):
@@ -174,7 +168,11 @@ class GetItem(Function):
         return a[self.index]
 
     def backward(self, grad):
-        return (apply(Unindex(self.shapes[0], self.index), grad),)
+        # The adjoint: zeros of the input's shape with grad at index.  On arrays, left for the engine
+        # to add in place (function.Scattered); on Tensors, recorded.
+        if isinstance(grad, Tensor):
+            return (apply(Unindex(self.shapes[0], self.index), grad),)
+        return (Scattered(self.shapes[0], self.index, grad),)
 
     def label(self):
         return f"getitem[{_index_text(self.index)}]"
@@ -191,12 +189,7 @@ class Unindex(Function):
         super().__init__(shape=shape, index=index)
 
     def forward(self, grad):
-        out = backend.xp(grad).zeros(self.shape, dtype=grad.dtype)
-        if has_integer_array(self.index):
-            backend.scatter_add(out, self.index, grad)
-        else:
-            out[self.index] = grad
-        return out
+        return Scattered(self.shape, self.index, grad).dense()
 
     def backward(self, grad):
         return (grad[self.index],)
