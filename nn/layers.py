@@ -1145,21 +1145,6 @@ def _symbols(layer, out, parents, options=None):
     return symbol
 
 
-def _steps(projected):
-    """Each step's slice of (time, ...) inputs, cut from blocks of about sqrt(time) steps.
-
-    A slice's gradient is a zero array of the whole it was cut from, with the slice's part
-    filled in, and the gradients of all the slices are summed: cut straight from the sequence
-    that costs time x sequence; through blocks, 2 sqrt(time) x sequence.
-    """
-    steps = projected.shape[0]
-    size = max(1, math.isqrt(steps))
-    for start in range(0, steps, size):
-        block = projected[start:start + size]
-        for i in range(block.shape[0]):
-            yield block[i]
-
-
 class _RNN(Layer):
     """What SimpleRNN, LSTM and GRU share: the arguments, the weights' shapes, the loop over time."""
 
@@ -1269,8 +1254,10 @@ class _RNN(Layer):
             if self.recurrent_dropout:
                 recurrent_keep = self._dropout_mask((batch, self.units), self.recurrent_dropout, x.dtype)
         projected = self.project_inputs(x.swapaxes(0, 1))          # (time, batch, gates * units), time-major
+        states = self.pack_states(states, recurrent_keep)
         outputs, previous = [], None
-        for t, xw in enumerate(_steps(projected)):
+        for t in range(steps):
+            xw = projected[t]       # each step's gradient is added into one (time, ...) array (Scattered)
             output, new_states = self.step(xw, states, recurrent_keep)
             if mask is not None:        # masked samples keep their state and repeat their last output
                 keep = mask[:, t:t + 1]
@@ -1284,7 +1271,15 @@ class _RNN(Layer):
         out = ad.stack(outputs, axis=1) if self.return_sequences else previous
         if self.return_sequences and mask is not None:
             set_mask(out, mask[:, ::-1] if self.go_backwards else mask)
-        return [out] + list(states) if self.return_state else out
+        return [out] + self.unpack_states(states) if self.return_state else out
+
+    def pack_states(self, states, recurrent_keep):
+        """The states as ``step`` carries them from step to step (a list of (batch, units) tensors)."""
+        return states
+
+    def unpack_states(self, states):
+        """The states as the layer returns them: ``state_count`` tensors of shape (batch, units)."""
+        return list(states)
 
     def _dropout_mask(self, shape, rate, dtype):
         keep = (self.rng or backend.generator()).random(shape) >= rate
@@ -1343,7 +1338,21 @@ class LSTM(_RNN):
                  self.bias_initializer((2 * u,), dtype=dtype)]
         return backend.xp(parts[0]).concatenate(parts)
 
+    def pack_states(self, states, recurrent_keep):
+        # With Keras's activations and no recurrent dropout a step is one op, ad.lstm_cell (as Keras takes
+        # its fused cuDNN kernel under the same conditions), carrying h and c stacked: (2, batch, units).
+        if (self.activation is activations.tanh and self.recurrent_activation is activations.sigmoid
+                and recurrent_keep is None):
+            return [ad.stack(states)]
+        return states
+
+    def unpack_states(self, states):
+        return [states[0][0], states[0][1]] if len(states) == 1 else list(states)
+
     def step(self, xw, states, keep):
+        if len(states) == 1:                    # the fused step (pack_states)
+            out = ad.lstm_cell(xw, states[0], self.recurrent_kernel)
+            return out[0], [out[:2]]
         h, c = states
         i, f, g, o = ad.split(xw + self.recurrent(h, keep), 4, axis=-1)
         gate = self.recurrent_activation

@@ -198,6 +198,83 @@ def test_gradient_of_an_initial_state_and_the_recurrent_dropout_path():
     ad.gradcheck(run, [x, rng.standard_normal((2, 3)), rng.standard_normal((2, 3))])
 
 
+# ------------------------------------------------------------------ the fused step, ad.lstm_cell
+def lstm_cell_by_ops(x, state, kernel):
+    """ad.lstm_cell's result written with the element-wise ops (the LSTM layer's general path)."""
+    z = x + state[0] @ kernel
+    i, f, g, o = ad.split(z, 4, axis=-1)
+    i, f, g, o = ad.sigmoid(i), ad.sigmoid(f), ad.tanh(g), ad.sigmoid(o)
+    c = f * state[1] + i * g
+    return ad.stack([o * ad.tanh(c), c, i, f, g, o])
+
+
+@settings(max_examples=20, deadline=None)
+@given(batch=st.integers(0, 3), units=st.integers(1, 3), broadcast_x=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_lstm_cell_equals_its_ops_and_its_gradients_match_finite_differences(batch, units, broadcast_x, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((4 * units,) if broadcast_x else (batch, 4 * units)) * 2
+    state, kernel = rng.standard_normal((2, batch, units)), rng.standard_normal((units, 4 * units))
+    np.testing.assert_allclose(ad.lstm_cell(x, ad.tensor(state), kernel).numpy(),
+                               lstm_cell_by_ops(ad.tensor(x), ad.tensor(state), ad.tensor(kernel)).numpy(),
+                               rtol=1e-12, atol=1e-14)
+    if batch:
+        ad.gradcheck(ad.lstm_cell, [x, state, kernel])
+        ad.gradgradcheck(ad.lstm_cell, [x, state, kernel])
+
+
+def test_lstm_cell_in_float32_and_refusing_wrong_shapes():
+    rng = np.random.default_rng(4)
+    x, state = rng.standard_normal((5, 12)).astype(np.float32), rng.standard_normal((2, 5, 3)).astype(np.float32)
+    kernel = ad.tensor(rng.standard_normal((3, 12)).astype(np.float32), requires_grad=True)
+    out = ad.lstm_cell(x, state, kernel)
+    assert out.shape == (6, 5, 3) and out.dtype == np.float32
+    expected = lstm_cell_by_ops(ad.tensor(x), ad.tensor(state), kernel.detach()).numpy()
+    np.testing.assert_allclose(out.numpy(), expected, rtol=0, atol=4 * np.finfo(np.float32).eps)
+    out[:2].sum().backward()
+    assert kernel.grad.dtype == np.float32 and kernel.grad.shape == (3, 12)
+    with pytest.raises(ValueError, match=r"lstm_cell: expected x \(batch, 4 \* units\).*got x \(5, 12\), "
+                                         r"state \(5, 3\) and recurrent_kernel \(3, 12\)"):
+        ad.lstm_cell(x, state[0], kernel)
+
+
+def op_names(t):
+    """The class names of every node t's graph holds."""
+    names, stack, seen = set(), [t.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or isinstance(node, ad.Tensor):
+            continue
+        seen.add(id(node))
+        names.add(type(node).__name__)
+        stack.extend(node.parents)
+    return names
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_the_fused_lstm_step_equals_the_general_one_in_values_and_gradients(masked):
+    """Keras's activations take ad.lstm_cell; any other callable the ops: the same numbers."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 6, 4)).astype(np.float32)
+    mask = rng.random((3, 6)) < 0.7 if masked else None
+    initial = [rng.standard_normal((3, 5)).astype(np.float32) for _ in range(2)]
+    results = []
+    for activation in ["tanh", lambda v: v.tanh()]:
+        lstm = layers.LSTM(5, activation=activation, return_sequences=True, return_state=True, input_shape=(6, 4))
+        nn.set_seed(0)
+        lstm.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 0.5 for w in lstm.get_weights()]
+                         if not results else results[0][-1])
+        inputs = ad.tensor(x, requires_grad=True)
+        h0, c0 = (ad.tensor(s, requires_grad=True) for s in initial)
+        out, h, c = lstm(inputs, initial_state=[h0, c0], mask=mask)
+        assert ("LSTMCell" in op_names(h)) == (activation == "tanh")
+        (out.sum() + (h * h).sum() + (c * 3.0).sum()).backward()
+        results.append([out.numpy(), h.numpy(), c.numpy(), inputs.grad.numpy(), h0.grad.numpy(), c0.grad.numpy()]
+                       + [p.grad.numpy() for p in lstm.parameters()] + [lstm.get_weights()])
+    fused, general = results
+    for a, b in zip(fused[:-1], general[:-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
 # ------------------------------------------------------------------ masks, states, dropout
 def test_a_mask_carries_the_state_over_padded_steps():
     rng = np.random.default_rng(0)
