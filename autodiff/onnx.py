@@ -304,6 +304,12 @@ def _uniform(t):
     return data.size > 0 and bool(np.all((data == data.flat[0]) | (np.isnan(data) & np.isnan(data.flat[0]))))
 
 
+def _layer_norm(g, fn, ins, out):
+    x = ins[0]
+    scale = g.constant(np.ones(x.shape[x.ndim - fn.ndim:], out.dtype), "layer_norm_scale")   # ONNX needs one
+    return g.node("LayerNormalization", [g.value(x), scale], axis=-fn.ndim, epsilon=float(fn.eps))
+
+
 def _concatenate(g, fn, ins, out):
     axis = fn.axis % out.ndim
     ins = [t for t in ins if t.size or not g.is_constant(t)]          # empty blocks (a padding of 0)
@@ -413,7 +419,7 @@ EXPORTS = {
     special.Floor: _unary("Floor"), special.Ceil: _unary("Ceil"), special.Round: _unary("Round"),
     special.Reciprocal: _unary("Reciprocal"), special.Square: _square,
     linalg.MatMul: _matmul, linalg.Linear: _linear,
-    nn_ops.Softmax: _softmax("Softmax"), nn_ops.LogSoftmax: _softmax("LogSoftmax"),
+    nn_ops.Softmax: _softmax("Softmax"), nn_ops.LogSoftmax: _softmax("LogSoftmax"), nn_ops.LayerNorm: _layer_norm,
     reduce.Sum: _reduction("ReduceSum"), reduce.Mean: _reduction("ReduceMean"),
     reduce.Max: _reduction("ReduceMax"), reduce.Min: _reduction("ReduceMin"),
     reduce.Prod: _reduction("ReduceProd"), reduce.Std: _std, reduce.LogSumExp: _reduction("ReduceLogSumExp"),
@@ -427,7 +433,8 @@ EXPORTS = {
 
 
 # Function classes made by ops declared as functions, by the name users call.
-_CALLED = {conv.Conv2d: "conv2d", conv.MaxPool2d: "max_pool2d", elementwise.Cast: "astype", activations.GeluTanh: "gelu"}
+_CALLED = {conv.Conv2d: "conv2d", conv.MaxPool2d: "max_pool2d", elementwise.Cast: "astype", activations.GeluTanh: "gelu",
+           nn_ops.LayerNorm: "layer_norm"}
 
 
 def _op_name(op):

@@ -915,9 +915,7 @@ class LayerNormalization(_Affine):
         self._add_affine_weights(input_shape[-1])
 
     def forward(self, x):
-        mean = x.mean(axis=-1, keepdims=True)
-        variance = ad.var(x, axis=-1, keepdims=True)
-        return self._scale_and_shift((x - mean) * (variance + self.epsilon) ** -0.5)
+        return ad.layer_norm(x, x.shape[-1], self.gamma, self.beta, self.epsilon)
 
 
 # ------------------------------------------------------------ attention

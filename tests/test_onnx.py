@@ -210,6 +210,8 @@ OPS = {
     "indexing": lambda x: x[:, 1:5:2] * x[:, None, 0].reshape(x.shape[0], 1) + x[..., ::-2][:, :2],
     "broadcast_to_and_concatenate": lambda x: ad.concatenate([ad.broadcast_to(x[:, :1], (x.shape[0], 3)), x], 1),
     "astype": lambda x: (x > 0).astype(np.float32) * x,
+    "layer_norm": lambda x: ad.layer_norm(x, 6, W[3], W[4], 1e-3) + ad.layer_norm(x.reshape(x.shape[0], 2, 3),
+                                                                                  (2, 3)).reshape(x.shape[0], 6),
     "var_and_std": lambda x: ad.var(x, axis=1, keepdims=True) + ad.std(x, axis=-1, keepdims=True),
     "pad_and_avg_pool_channels_first": lambda x: ad.avg_pool2d(
         ad.pad(x.reshape(x.shape[0], 1, 2, 3), ((0, 0), (0, 0), (1, 1), (2, 0))), 2, 1, data_format="channels_first"

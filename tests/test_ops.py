@@ -493,6 +493,45 @@ def test_softmax_cross_entropy_with_constant_targets(data):
     ad.gradgradcheck(lambda l: ad.softmax_cross_entropy(l, targets), [logits])
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_layer_norm_matches_its_composition_and_finite_differences(data):
+    leading = data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2))
+    normalized = tuple(data.draw(st.lists(st.integers(2, 4), min_size=1, max_size=2)))
+    x = data.draw(arrays(tuple(leading) + normalized))
+    affine = data.draw(st.sampled_from(["both", "weight", "bias", "none"]))
+    weight = data.draw(arrays(normalized)) if affine in ("both", "weight") else None
+    bias = data.draw(arrays(normalized)) if affine in ("both", "bias") else None
+    eps = data.draw(st.sampled_from([1e-5, 1e-3, 0.1]))
+    axes = tuple(range(len(leading), len(leading) + len(normalized)))
+    expected = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    expected = expected * (1 if weight is None else weight) + (0 if bias is None else bias)
+    shape = normalized[0] if len(normalized) == 1 and data.draw(st.booleans()) else normalized   # an int or a tuple
+
+    def fn(x, *affine_weights):
+        given = iter(affine_weights)
+        return ad.layer_norm(x, shape, next(given) if weight is not None else None,
+                             next(given) if bias is not None else None, eps)
+
+    inputs = [x] + [w for w in (weight, bias) if w is not None]
+    np.testing.assert_allclose(fn(*[ad.tensor(v) for v in inputs]).numpy(), expected, rtol=1e-9, atol=1e-9)
+    ad.gradcheck(fn, inputs)
+    ad.gradgradcheck(fn, inputs)
+
+
+def test_layer_norm_keeps_float32_and_refuses_shapes_that_do_not_fit():
+    x = ad.tensor(np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32), requires_grad=True)
+    out = ad.layer_norm(x, 4, ad.ones(4), ad.zeros(4))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(3,\) must be the trailing axes of the "
+                                         r"input, whose shape is \(2, 3, 4\)"):
+        ad.layer_norm(x, 3)
+    with pytest.raises(ValueError, match=r"layer_norm: weight must have the normalized shape \(4,\), got \(3,\)"):
+        ad.layer_norm(x, 4, ad.ones(3))
+
+
 @pytest.mark.parametrize("target_dtype", [np.float64, np.int64, np.float32])
 def test_softmax_cross_entropy_casts_targets_to_the_logits_dtype(target_dtype):
     logits = ad.tensor(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], dtype=np.float32), requires_grad=True)

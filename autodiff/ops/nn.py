@@ -180,3 +180,67 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=Fa
         weights = weights * (keep.astype(dtype) / dtype.type(1.0 - dropout_p))
     out = F.matmul(weights, value)
     return (out, weights) if return_weights else out
+
+
+class LayerNorm(Function):
+    """(x - mean) / sqrt(var + eps) over the last ``ndim`` axes, as one node (``layer_norm``'s core).
+
+    Written with ops it is eight nodes and as many passes over the activations,
+    and a transformer runs it before every block.  The rule is PyTorch's: it
+    reads the output (the normalized values) and the input, from which it
+    computes 1 / std again, so every order follows.
+    """
+
+    retain_inputs = (0,)
+    retain_output = True
+
+    def __init__(self, ndim, eps=1e-5):
+        super().__init__(ndim=ndim, eps=eps)
+
+    def forward(self, x):
+        axes = tuple(range(x.ndim - self.ndim, x.ndim))
+        xp = backend.xp(x)
+        centered = x - xp.mean(x, axis=axes, keepdims=True)
+        variance = xp.mean(centered * centered, axis=axes, keepdims=True)
+        centered *= (variance + self.eps) ** -0.5
+        return centered
+
+    def backward(self, grad, x, out):
+        axes = tuple(range(len(self.shapes[0]) - self.ndim, len(self.shapes[0])))
+        centered = x - F.mean(x, axis=axes, keepdims=True)
+        inverse_std = (F.mean(centered * centered, axis=axes, keepdims=True) + self.eps) ** -0.5
+        return (inverse_std * (grad - F.mean(grad, axis=axes, keepdims=True)
+                               - out * F.mean(grad * out, axis=axes, keepdims=True)),)
+
+    @property
+    def name(self):
+        return "layer_norm"
+
+
+@register("layer_norm", methods=())
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """PyTorch's ``layer_norm``: each sample normalised over its last axes, then scaled and shifted.
+
+    Args:
+        input: a Tensor (or array) whose trailing axes have ``normalized_shape``.
+        normalized_shape: the shape of the trailing axes to normalise over (an int for one axis).
+        weight: multiplies the normalized values, shape ``normalized_shape`` (None: 1).
+        bias: added after, shape ``normalized_shape`` (None: 0).
+        eps: added to the variance (the biased one, dividing by n) before its square root.
+
+    Returns:
+        A Tensor of ``input``'s shape and dtype: ``(x - mean) / sqrt(var + eps) * weight + bias``.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the trailing axes of the input, whose "
+                         f"shape is {tuple(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: {name} must have the normalized shape {shape}, got {tuple(t.shape)}")
+    out = apply(LayerNorm(len(shape), eps), input)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
