@@ -49,8 +49,8 @@ def keep_heap_slack(pad=None):
     is reused by the next allocation.  docs/performance.md has the measurements.
 
     It changes the whole process, so importing autodiff does not call it:
-    ``Model.train_step`` (and so ``fit``) calls it, once; a training loop of
-    your own may call it too.  ``ROSENBLATT_NO_HEAP_TUNING=1`` (or
+    an ``nn`` optimizer's ``step`` (and so ``fit`` and PyTorch-style loops)
+    calls it, once; code that trains without one may call it too.  ``ROSENBLATT_NO_HEAP_TUNING=1`` (or
     ``ROSENBLATT_MALLOC_TOP_PAD=0``) leaves malloc as it was; other C libraries
     are left alone.  Returns the slack in bytes now asked for (0: none).
     """

@@ -138,6 +138,7 @@ class Optimizer:
         if all(p.grad is None for p in self.params):      # as Keras: no gradient at all is a mistake
             raise ValueError(f"{type(self).__name__}.step: no parameter has a gradient (every .grad is None): "
                              "backward() has not run since zero_grad(), or no weight reaches the loss")
+        ad.keep_heap_slack()        # once per process: the next steps reuse freed activations (docs/performance.md)
         self.lr = self.learning_rate           # a schedule is read at the step count before this step (Keras)
         self.iterations += 1
         # State is keyed by the parameter's position, not its id(): a deep copy or a

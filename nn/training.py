@@ -244,7 +244,7 @@ class Trainer(Module):
 
     def train_step(self, x, y, sample_weight=None):
         """One optimizer step on a batch; returns [loss, *metrics] for it."""
-        ad.keep_heap_slack()            # once per process: training reuses freed activations (docs/performance.md)
+        ad.keep_heap_slack()            # before the first step's forward (the optimizer's step asks too)
         self.optimizer.zero_grad()
         out = self(x)
         loss = self.loss(y, out) if sample_weight is None else self.loss(y, out, sample_weight=sample_weight)

@@ -149,8 +149,20 @@ print(ad.backend.heap_slack)
 """
 
 
-def _heap(**env):
-    done = subprocess.run([sys.executable, "-c", HEAP], cwd=ROOT, capture_output=True, text=True, check=True,
+LOOP = """
+import autodiff as ad, nn, numpy as np
+print(ad.backend.heap_slack)
+w = ad.tensor(np.ones(3, np.float32), requires_grad=True)
+optimizer = nn.optimizers.SGD([w], learning_rate=0.1)
+(w * w).sum().backward()
+print(ad.backend.heap_slack)
+optimizer.step()
+print(ad.backend.heap_slack)
+"""
+
+
+def _heap(script=HEAP, **env):
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={**{k: v for k, v in os.environ.items() if not k.startswith("ROSENBLATT_")}, **env})
     return done.stdout.split()
 
@@ -168,3 +180,5 @@ def test_importing_leaves_the_heap_alone_and_training_asks_for_slack_explicitly(
     assert _heap(ROSENBLATT_NO_HEAP_TUNING="1") == ["None", "0"]  # the opt-out
     assert _heap(ROSENBLATT_MALLOC_TOP_PAD="0") == ["None", "0"]
     assert _heap(ROSENBLATT_MALLOC_TOP_PAD=str(1 << 20)) == ["None", str(1 << 20) if _glibc() else "0"]
+    # a PyTorch-style loop: an nn optimizer's first step asks for it (a backward alone does not)
+    assert _heap(LOOP) == ["None", "None", slack]
