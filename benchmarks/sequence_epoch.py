@@ -152,7 +152,11 @@ def main(argv=None):
     parser.add_argument("--data", metavar="FILE", help="a word list (default Debian's wamerican)")
     parser.add_argument("--quick", action="store_true", help="a slice of the words and 40 steps")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (docs/benchmarks/)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        import bench_markdown
+        return bench_markdown.rerun(main, argv, args.markdown, "benchmarks/sequence_epoch.py")
 
     words = char_model.load_words(args.data)
     train_words, val_words = char_model.split(words)
@@ -198,10 +202,14 @@ def main(argv=None):
     step = {name: statistics.median(times[1:] or times) for name, times in seconds.items()}   # first turn: warm-up
     print(f"{args.model} char model, batch {BATCH}, {args.steps} steps, {per_epoch} steps per epoch; "
           f"threads: {threads}")
-    print(f"{'':12}{'s/step':>9}{'s/epoch':>10}{'val before':>12}{'val after':>11}")
+    print()
+    print("| implementation | s/step | s/epoch | x PyTorch | validation before | validation after |")
+    print("|---|---|---|---|---|---|")
     for impl in impls:
-        print(f"{impl.name:12}{step[impl.name]:9.4f}{step[impl.name] * per_epoch:10.1f}{initial[impl.name]:12.3f}"
-              f"{final[impl.name]:11.3f}")
+        times = f"{step[impl.name] / step['PyTorch']:.2f}" if "PyTorch" in step else "-"
+        print(f"| {impl.name} | {step[impl.name]:.4f} | {step[impl.name] * per_epoch:.1f} | {times} | "
+              f"{initial[impl.name]:.3f} | {final[impl.name]:.3f} |")
+    print()
     print(f"Rosenblatt's peak memory over {args.segment} steps: {memory / 2**20:.1f} MiB")
     result = {"step": step, "per_epoch": per_epoch, "validation": final, "initial": initial, "memory": memory}
     if "PyTorch" in step:

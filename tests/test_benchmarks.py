@@ -60,7 +60,7 @@ def test_sequence_epoch_benchmark_quick(capsys):
     result = sequence_epoch.main(["--quick", "--no-torch"])
     out = capsys.readouterr().out
     assert set(result["step"]) == {"Rosenblatt"} and result["memory"] > 0
-    row = next(line for line in out.splitlines() if line.startswith("Rosenblatt "))
-    assert row.split()[1] == f"{result['step']['Rosenblatt']:.4f}"
+    row = next(line for line in out.splitlines() if line.startswith("| Rosenblatt |"))
+    assert row.split("|")[2].strip() == f"{result['step']['Rosenblatt']:.4f}"
     # 40 steps from the same start learn something: below the untrained loss (about log 28 = 3.33)
     assert result["validation"]["Rosenblatt"] < result["initial"]["Rosenblatt"] - 0.3
