@@ -332,6 +332,12 @@ def _concatenate(g, fn, ins, out):
     return g.node("Concat", [g.as_dtype(t, out.dtype) for t in ins], axis=axis)
 
 
+def _stack(g, fn, ins, out):
+    axis = fn.axis % out.ndim
+    return g.node("Concat", [g.node("Unsqueeze", [g.as_dtype(t, out.dtype), g.ints([axis])]) for t in ins],
+                  axis=axis)
+
+
 def _getitem(g, fn, ins, out):
     x = ins[0]
     index = fn.index if isinstance(fn.index, tuple) else (fn.index,)
@@ -424,7 +430,7 @@ EXPORTS = {
     reduce.Max: _reduction("ReduceMax"), reduce.Min: _reduction("ReduceMin"),
     reduce.Prod: _reduction("ReduceProd"), reduce.Std: _std, reduce.LogSumExp: _reduction("ReduceLogSumExp"),
     shape.Reshape: _reshape, shape.Transpose: _transpose, shape.BroadcastTo: _broadcast_to,
-    shape.Concatenate: _concatenate, shape.GetItem: _getitem,
+    shape.Concatenate: _concatenate, shape.Stack: _stack, shape.GetItem: _getitem,
     conv.Conv2d: _conv2d, conv.MaxPool2d: _max_pool2d,
     "greater": _compare("Greater"), "less": _compare("Less"), "greater_equal": _compare("GreaterOrEqual"),
     "less_equal": _compare("LessOrEqual"), "equal": _compare("Equal"), "not_equal": _compare("Equal", True),

@@ -209,6 +209,7 @@ OPS = {
                                             + ad.round(x * 3.0) + ad.reciprocal(x * x + 1.0)),
     "indexing": lambda x: x[:, 1:5:2] * x[:, None, 0].reshape(x.shape[0], 1) + x[..., ::-2][:, :2],
     "broadcast_to_and_concatenate": lambda x: ad.concatenate([ad.broadcast_to(x[:, :1], (x.shape[0], 3)), x], 1),
+    "stack": lambda x: ad.stack([x, x * 2.0, x * W[5]], axis=1).reshape(x.shape[0], 18) + ad.stack([x, x], -1)[..., 1].sum(),
     "astype": lambda x: (x > 0).astype(np.float32) * x,
     "layer_norm": lambda x: ad.layer_norm(x, 6, W[3], W[4], 1e-3) + ad.layer_norm(x.reshape(x.shape[0], 2, 3),
                                                                                   (2, 3)).reshape(x.shape[0], 6),

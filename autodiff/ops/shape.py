@@ -141,22 +141,28 @@ class Concatenate(Function):
 
 
 @register("stack")
-def stack(tensors, axis=0, out=None, dtype=None, casting="same_kind"):
-    if out is not None or dtype is not None:
-        raise TypeError("stack: out= and dtype= are not supported; use the returned tensor (cast with .astype(dtype))")
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: needs at least one tensor")
-    first = next((t for t in tensors if isinstance(t, Tensor)), None)
-    if first is not None:                 # numbers and lists beside tensors: in the tensor's dtype, as apply does
-        tensors = [first._operand(t) for t in tensors]
-    else:
-        tensors = [backend.asarray(t) for t in tensors]
-    shapes = {tuple(t.shape) for t in tensors}
-    if len(shapes) != 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
-    axis = axis % (len(tensors[0].shape) + 1)
-    return F.concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
+class Stack(Function):
+    """Tensors of one shape joined along a new axis (NumPy's stack), as one node: a sequence's
+    T steps stacked are one op, not T reshapes and a concatenation."""
+
+    def __init__(self, axis=0, out=None, dtype=None, casting="same_kind"):
+        if out is not None or dtype is not None:
+            raise TypeError("stack: out= and dtype= are not supported; use the returned tensor "
+                            "(cast with .astype(dtype))")
+        super().__init__(axis=axis)
+
+    def forward(self, *arrays):
+        if not arrays:
+            raise ValueError("stack: needs at least one tensor")
+        arrays = [a if backend.is_array(a) else backend.asarray(a) for a in arrays]     # numbers alone: NumPy's
+        if len({a.shape for a in arrays}) != 1:
+            raise ValueError(f"stack: all tensors must have the same shape, got {[a.shape for a in arrays]}")
+        return backend.xp(arrays[0]).stack(arrays, axis=self.axis)
+
+    def backward(self, grad):
+        axis = self.axis % grad.ndim
+        return tuple(self.unbroadcast(grad[(slice(None),) * axis + (i,)], i) if self.needs_input_grad[i] else None
+                     for i in range(len(self.shapes)))
 
 
 @register("getitem", methods=("__getitem__",), export=False)
