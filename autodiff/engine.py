@@ -156,7 +156,7 @@ def _accumulate(pending, v, g, owned):
     if isinstance(total, Tensor) or isinstance(g, Tensor):
         pending[id(v)] = (total + g, True)
         return
-    if not (total_owned and backend.is_array(total) and total.flags.writeable):
+    if not (total_owned and backend.is_array(total) and getattr(total.flags, "writeable", True)):
         if type(g) is not Scattered:
             pending[id(v)] = (total + g, True)
             return
