@@ -143,7 +143,11 @@ class GeluTanh(Function):
     K, C = math.sqrt(2 / math.pi), 0.044715
 
     def forward(self, x):
-        t = backend.xp(x).tanh(x * (self.K + self.K * self.C * (x * x)))
+        t = x * x                       # k (x + c x^3), in one buffer
+        t *= self.K * self.C
+        t += self.K
+        t *= x
+        backend.xp(x).tanh(t, out=t)
         t += 1.0
         t *= x
         t *= 0.5
