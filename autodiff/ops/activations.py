@@ -143,11 +143,12 @@ class GeluTanh(Function):
     K, C = math.sqrt(2 / math.pi), 0.044715
 
     def forward(self, x):
-        t = x * x                       # k (x + c x^3), in one buffer
+        xp = backend.xp(x)
+        t = xp.multiply(x, x, out=xp.empty_like(x))         # k (x + c x^3), in one buffer (0-d too)
         t *= self.K * self.C
         t += self.K
         t *= x
-        backend.xp(x).tanh(t, out=t)
+        xp.tanh(t, out=t)
         t += 1.0
         t *= x
         t *= 0.5
