@@ -144,7 +144,7 @@ class GeluTanh(Function):
 
     def forward(self, x):
         xp = backend.xp(x)
-        t = xp.multiply(x, x, out=xp.empty_like(x))         # k (x + c x^3), in one buffer (0-d too)
+        t = xp.asarray(x * x, dtype=xp.result_type(x, 1.0))    # k (x + c x^3) in one buffer (0-d, integers too)
         t *= self.K * self.C
         t += self.K
         t *= x
