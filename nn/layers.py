@@ -1990,12 +1990,12 @@ def _wrapped_layer(entry):
 
 
 class Bidirectional(Layer):
-    """Run a recurrent layer forwards and a copy of it backwards over the sequence, and merge the two (Keras's Bidirectional).
+    """Run a recurrent layer forwards and a copy of it backwards over the sequence, and merge the two outputs.
 
-    Two fresh layers are made from ``layer``'s configuration, ``forward_<name>`` and
-    ``backward_<name>`` (``go_backwards=True``); none of ``layer``'s weights carry over.  With
-    ``return_sequences`` the backward outputs are put back in time order before merging; at masked
-    steps both outputs are zeros.
+    As Keras's Bidirectional: two fresh layers are made from ``layer``'s configuration,
+    ``forward_<name>`` and ``backward_<name>`` (``go_backwards=True``); none of ``layer``'s weights
+    carry over.  With ``return_sequences`` the backward outputs are put back in time order before
+    merging; at masked steps both outputs are zeros.
 
     Args:
         layer: a SimpleRNN, LSTM or GRU (or its configuration ``{"class": ..., "config": ...}``); its

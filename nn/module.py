@@ -276,7 +276,9 @@ class Module:
             _call_modes.reset(token)
 
     def state_dict(self):
-        """Every parameter's value by name, as PyTorch's ``state_dict``; ``np.savez(path, **model.state_dict())`` saves it.
+        """Every parameter's value by name, as PyTorch's ``state_dict``.
+
+        ``np.savez(path, **model.state_dict())`` saves it; ``load_state_dict`` reads it back.
 
         Returns:
             A dict ``{dotted name: NumPy array}`` (copies, each of its parameter's shape and dtype), in
