@@ -193,9 +193,10 @@ class Layer(Module):
     The arguments it was made with are kept (``get_config()``): ``model.save`` writes
     them and ``load_model`` makes the same layers again.  See "Writing a layer".
 
-    Calling it, ``layer(x, training=None)``: ``x`` is a Tensor or array (floats become the
-    layer's dtype), or a Symbol (the call is recorded for a functional model); ``training``
-    None follows the layer's mode, True or False sets it for this call.
+    Calling it, ``layer(x, training=None)``: ``x`` is a Tensor or array (an array becomes a
+    Tensor of the layer's dtype; integer ids stay integers where the layer takes them), or a
+    Symbol (the call is recorded for a functional model); ``training`` None follows the layer's
+    mode, True or False sets it for this call.
 
     Args:
         name: the layer's name (default: its class's in snake case, numbered: ``dense``, ``dense_1``, ...).
@@ -526,7 +527,7 @@ class Flatten(Layer):
     Args:
         name: the layer's name (default: ``flatten``, ``flatten_1``, ...).
         input_shape: the input's shape without the batch axis; given, the layer is built at once.
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, d1, d2, ...); output (batch, d1 * d2 * ...).  No weights.
@@ -869,7 +870,7 @@ class GlobalAveragePooling2D(Layer):
     Args:
         name: the layer's name.
         input_shape: (height, width, channels) without the batch axis.
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, height, width, channels); output (batch, channels).  No weights.
@@ -1090,7 +1091,7 @@ class MaxPooling1D(_Pooling1D):
         data_format: None or ``"channels_last"``.
         input_shape: (steps, channels) without the batch axis; steps may be None (any length).
         name: the layer's name.
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, steps, channels); output (batch, out_steps, channels), out_steps
@@ -1111,7 +1112,7 @@ class AveragePooling1D(_Pooling1D):
         data_format: None or ``"channels_last"``.
         input_shape: (steps, channels) without the batch axis; steps may be None (any length).
         name: the layer's name.
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, steps, channels); output (batch, out_steps, channels), out_steps
@@ -1142,7 +1143,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
         keepdims: keep the steps axis, of size 1.
         input_shape: (steps, channels) without the batch axis; steps may be None (any length).
         name: the layer's name.
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, steps, channels); output (batch, channels), or (batch, 1, channels) with
@@ -1162,7 +1163,7 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
         keepdims: keep the steps axis, of size 1.
         input_shape: (steps, channels) without the batch axis; steps may be None (any length).
         name: the layer's name.
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, steps, channels); output (batch, channels), or (batch, 1, channels) with
@@ -1518,7 +1519,7 @@ class Masking(Layer):
         mask_value: the value that marks padding: a step is masked when every feature equals it.
         input_shape: (time, features) without the batch axis.
         name: the layer's name (default: ``masking``, ``masking_1``, ...).
-        dtype: the floating dtype float inputs are cast to (None: float32).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
         input (batch, time, features); output the input's shape; its mask (batch, time).  No weights.
@@ -1773,7 +1774,7 @@ class SimpleRNN(_RNN):
         """One time step: the output and the new states from this step's input term and the previous states.
 
         Args:
-            xw: this step's input term ``x_t @ kernel (+ bias)``, (batch, 1 * units).
+            xw: this step's input term ``x_t @ kernel (+ bias)``, (batch, units).
             states: the previous states, ``[h]``, each (batch, units).
             keep: the recurrent dropout's scaled keep mask (batch, units), or None (no recurrent dropout).
 

@@ -78,6 +78,7 @@ class Model(Trainer, Layer):
             return self.forward(self._as_input(x))
 
     def get_config(self):
+        """A subclass with its own ``forward`` has no configuration a file can hold: it raises ValueError."""
         raise ValueError(f"model.save: writes Sequential and functional models; {type(self).__name__} is a "
                          "subclass with its own forward, which a file cannot hold: save its weights with "
                          "save_weights (or state_dict) and build it in code again")
@@ -454,6 +455,8 @@ class Sequential(Model):
         return iter(self.layers)
 
     def get_config(self):
+        """The model's configuration: ``{"name", "layers": [each layer's serialized configuration],
+        "input_shape"}`` (the last when an Input came first); ``from_config`` makes the model again."""
         config = {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers]}
         if self._input is not None:
             config["input_shape"] = list(self._input)
@@ -461,6 +464,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
+        """The Sequential ``get_config()`` describes, with new weights (ModelFileError if it does not fit)."""
         made, name = _config_layers(config)
         shape = config.get("input_shape")
         if shape is not None:
@@ -575,6 +579,8 @@ class Functional(Model):
         return self.output_shape[1:] if self.single_output else [s[1:] for s in self.output_shape]
 
     def get_config(self):
+        """The model's configuration: its layers, its inputs' names, shapes and dtypes, and the graph of
+        calls between them; ``from_config`` makes the model again."""
         index = {id(layer): i for i, layer in enumerate(self.layers)}
         refs = {id(s): ["input", i] for i, s in enumerate(self.inputs)}
         nodes = []
@@ -593,6 +599,7 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config):
+        """The functional model ``get_config()`` describes, with new weights (ModelFileError if it does not fit)."""
         made, name = _config_layers(config)
         try:
             inputs = [Input(tuple(i["shape"]), name=i["name"], dtype=i.get("dtype", "float32"))
