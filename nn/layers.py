@@ -38,9 +38,17 @@ def _snake(name):
 
 
 def as_tensor(x, dtype=None):
-    """Tensors pass as they are; floating arrays become ``dtype`` (float32 by default, the dtype layers
-    compute in, as Keras); integer arrays keep their dtype (ids), and each layer decides
-    (``Layer.takes_integers``)."""
+    """A layer's input as a Tensor: Tensors pass as they are; floating (and boolean) arrays become ``dtype``
+    (float32 by default, the dtype layers compute in, as Keras); integer arrays keep their dtype (ids),
+    and each layer decides (``Layer.takes_integers``).
+
+    Args:
+        x: a Tensor, a NumPy (or device) array, a nested list or a number.
+        dtype: the floating dtype for float and boolean data (None: float32).
+
+    Returns:
+        ``x`` itself if it is a Tensor, else a new Tensor of ``x``'s shape.
+    """
     if isinstance(x, ad.Tensor):
         return x
     array = backend.asarray(x)
@@ -54,7 +62,17 @@ _masks = {}
 
 
 def set_mask(tensor, mask):
-    """Attach ``mask`` (a boolean (batch, time) array, or None) to ``tensor``; returns the tensor."""
+    """Attach a Keras mask to ``tensor``, as Embedding(mask_zero=True) and Masking do for the layers after them.
+
+    The mask is kept beside the tensor (by its id) for as long as the tensor lives.
+
+    Args:
+        tensor: the Tensor the mask describes, (batch, time, ...).
+        mask: a boolean (batch, time) array, True at the steps that hold data; None removes the mask.
+
+    Returns:
+        ``tensor`` itself, so that ``return set_mask(out, keep)`` ends a ``forward``.
+    """
     key = id(tensor)
     if mask is None:
         _masks.pop(key, None)
@@ -64,7 +82,14 @@ def set_mask(tensor, mask):
 
 
 def get_mask(tensor):
-    """The mask attached to ``tensor`` by the layer that made it, or None."""
+    """The mask attached to ``tensor`` by the layer that made it (``set_mask``).
+
+    Args:
+        tensor: a layer's output (any object: one with no mask gives None).
+
+    Returns:
+        The boolean (batch, time) array, or None when the tensor carries no mask.
+    """
     entry = _masks.get(id(tensor))
     return entry[1] if entry is not None and entry[0]() is tensor else None
 
@@ -76,7 +101,17 @@ _weight_budget = contextvars.ContextVar("weight_budget", default=None)
 
 @contextlib.contextmanager
 def weight_budget(count):
-    """Within the block, layers may create at most ``count`` weights in all (``add_weight`` checks)."""
+    """A ``with`` block in which layers may create at most ``count`` weights in all (``add_weight`` checks).
+
+    ``load_model`` builds a file's layers inside one, so that a configuration asking for a layer
+    larger than the file's weights fails before its memory is allocated.
+
+    Args:
+        count: the number of weight values (not arrays) the layers made in the block may create.
+
+    Yields:
+        None; ``add_weight`` raises ValueError once a layer would pass the budget.
+    """
     token = _weight_budget.set([count])
     try:
         yield
@@ -91,7 +126,18 @@ def _valid_shape(shape, free=False):
 
 
 class Symbol:
-    """A symbolic batch (Keras's KerasTensor): a shape with a free batch axis, and the layer call that makes it."""
+    """A symbolic batch (Keras's KerasTensor): a shape with a free batch axis, and the layer call that makes it.
+
+    ``Input(...)`` makes the first ones; a layer called on symbols records the call and returns the
+    symbol of its output.  Users do not make Symbols themselves.
+
+    Args:
+        shape: the shape of one sample (the batch axis left out); ``shape`` becomes ``(None, *shape)``.
+        layer: the layer whose call makes it (None for an Input).
+        inputs: the symbols that call took.
+        dtype: the dtype's name of the data it stands for (``"float32"``, ``"int32"`` for ids).
+        index: which of the call's outputs it is, for a layer of several (``return_state``); None for one.
+    """
 
     def __init__(self, shape, layer=None, inputs=(), dtype="float32", index=None):
         self.shape = (None,) + tuple(shape)
@@ -111,8 +157,22 @@ class Symbol:
 
 def Input(shape, name=None, dtype="float32"):          # noqa: N802 (Keras's name)
     """The symbolic input of a functional model: ``x = Input(shape=(784,))``, batch axis left out.
-    As the first item of a Sequential it gives the model its input shape (Keras 3's way).  None is
-    a free size (``Input(shape=(None,), dtype="int32")``: integer sequences of any length)."""
+
+    As the first item of a Sequential it gives the model its input shape (Keras 3's way).
+
+    Args:
+        shape: the shape of one sample, a tuple of positive ints; None is a free size
+            (``Input(shape=(None,), dtype="int32")``: integer sequences of any length).
+        name: the input's name (default: ``input_layer``, ``input_layer_1``, ...).
+        dtype: the data's dtype: ``"float32"`` (default), or an integer type for ids (Embedding).
+
+    Returns:
+        A ``Symbol`` of shape ``(None, *shape)``, to call layers on.
+
+    Raises:
+        ValueError: ``shape`` is not a tuple of positive sizes (or None).
+        TypeError: ``dtype`` is not a NumPy dtype.
+    """
     if not _valid_shape(shape, free=True):
         raise ValueError(f"Input: shape must be a tuple of positive sizes (or None for a free one) without the "
                          f"batch axis, e.g. (784,) or (None,); got {shape!r}")
@@ -129,9 +189,24 @@ class Layer(Module):
     """A module with a name, a build step that knows the input shape, and an output-shape rule.
 
     A layer declares its weights in ``build`` with ``add_weight`` and computes in
-    ``forward``; given ``input_shape`` it is built when made.  The arguments it was
-    made with are kept (``get_config()``): ``model.save`` writes them and
-    ``load_model`` makes the same layers again.
+    ``forward``; given ``input_shape`` it is built when made, else on its first call.
+    The arguments it was made with are kept (``get_config()``): ``model.save`` writes
+    them and ``load_model`` makes the same layers again.  See "Writing a layer".
+
+    Calling it, ``layer(x, training=None)``: ``x`` is a Tensor or array (an array becomes a
+    Tensor of the layer's dtype; integer ids stay integers where the layer takes them), or a
+    Symbol (the call is recorded for a functional model); ``training`` None follows the layer's
+    mode, True or False sets it for this call.
+
+    Args:
+        name: the layer's name (default: its class's in snake case, numbered: ``dense``, ``dense_1``, ...).
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+        dtype: the floating dtype of its weights and float inputs (None: float32; ``"float64"`` for
+            gradient checks).
+
+    Shapes:
+        input and output as the subclass says (``compute_output_shape``: the base layer keeps the
+        input's shape); weights: those its ``build`` creates with ``add_weight``.
     """
 
     takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
@@ -156,9 +231,26 @@ class Layer(Module):
         self.built = False
 
     def add_weight(self, name, shape, initializer="glorot_uniform", trainable=True, dtype=None):
-        """A new weight of the layer (Keras 3's ``add_weight``): drawn by ``initializer`` (a name, an
-        Initializer or a function of the shape), named ``<layer>/<name>``, trained unless
-        ``trainable=False``.  Assign it to an attribute: ``self.kernel = self.add_weight(...)``."""
+        """A new weight of the layer (Keras 3's ``add_weight``), named ``<layer>/<name>``.
+
+        Assign it to an attribute, ``self.kernel = self.add_weight("kernel", (n, units))``, so that
+        ``parameters()`` and the optimizers find it.
+
+        Args:
+            name: the weight's name in the layer (``"kernel"``, ``"bias"``).
+            shape: its shape, a tuple of ints.
+            initializer: how it starts: an initializer's name (``"zeros"``, ``"he_normal"``), an
+                Initializer, or a function ``(shape, dtype=...) -> array``.
+            trainable: False for a statistic the layer updates itself (no gradient, optimizers skip it).
+            dtype: its dtype (None: the layer's, float32 by default).
+
+        Returns:
+            A ``Parameter`` of ``shape`` and ``dtype``.
+
+        Raises:
+            ValueError: while ``load_model`` builds a file's layers, the weight is larger than what the
+                file holds.
+        """
         shape = tuple(int(n) for n in shape)
         budget = _weight_budget.get()
         if budget is not None:          # loading a file: its configuration may not ask for more than it holds
@@ -173,11 +265,27 @@ class Layer(Module):
                              trainable=trainable)
 
     def build(self, input_shape):
-        """Create the weights for inputs of ``input_shape`` (batch axis excluded) with ``add_weight``."""
+        """Create the weights for inputs of ``input_shape`` with ``add_weight``; called once, before the first call.
+
+        Subclasses that have weights override it and call ``super().build(input_shape)``.
+
+        Args:
+            input_shape: the input's shape without the batch axis, a tuple (a list of them for a layer
+                of several inputs).
+        """
         self._input_shape = tuple(input_shape)
         self.built = True
 
     def compute_output_shape(self, input_shape):
+        """The output's shape for inputs of ``input_shape`` (the batch axis left out on both); the base keeps it.
+
+        Args:
+            input_shape: the input's shape without the batch axis (a list of them for a merge layer).
+
+        Returns:
+            The output's shape without the batch axis, a tuple (a list of them for a layer of several
+                outputs, as a recurrent layer with ``return_state``).
+        """
         return tuple(input_shape)
 
     def __call__(self, x, training=None):
@@ -246,11 +354,24 @@ class Layer(Module):
         return [p for p in self.parameters() if not p.trainable]
 
     def get_weights(self):
-        """Copies of the weights' values as NumPy arrays, in the order of ``weights``."""
+        """The weights' values, as Keras's ``get_weights``.
+
+        Returns:
+            A list of NumPy arrays (copies), in the order of ``weights``: trainable first (``kernel``,
+                ``bias``), then the rest (``moving_mean``, ...).
+        """
         return [p.numpy().copy() for p in self.weights]
 
     def set_weights(self, weights):
-        """Set every weight from arrays in the order of ``get_weights()``; all are checked before any is written."""
+        """Set every weight from arrays, as Keras's ``set_weights``; all are checked before any is written.
+
+        Args:
+            weights: a list of arrays in the order of ``get_weights()``, each of its weight's shape
+                (converted to the weight's dtype).
+
+        Raises:
+            ValueError: the count, a shape or a value does not fit; the layer is then left as it was.
+        """
         own, weights = self.weights, list(weights)
         if len(weights) != len(own):
             raise ValueError(f"set_weights: {self.name} has {len(own)} weight arrays, got {len(weights)}")
@@ -258,7 +379,12 @@ class Layer(Module):
                      "set_weights", "the given list")
 
     def get_config(self):
-        """The constructor's arguments, with the layer's name and (once built) its input shape."""
+        """The layer's configuration: what ``from_config`` (and ``model.save``/``load_model``) make it again from.
+
+        Returns:
+            A dict of the constructor's arguments as given (defaults filled in), with ``name`` and,
+                once built, ``input_shape`` (where the constructor takes one).
+        """
         config = dict(getattr(self, "_arguments", {}))
         config["name"] = self.name
         if "input_shape" in inspect.signature(type(self).__init__).parameters and self._input_shape is not None:
@@ -360,6 +486,14 @@ class Dense(_KernelLayer):
         return self.activation(ad.linear(x, self.kernel, self.bias))
 
     def check_features(self, x):
+        """Refuse inputs whose last axis is not the kernel's input size, with a message naming both.
+
+        Args:
+            x: the input Tensor.
+
+        Raises:
+            ValueError: ``x.shape[-1]`` differs from ``kernel.shape[0]``.
+        """
         features = self.kernel.shape[0]
         if x.ndim < 1 or x.shape[-1] != features:
             raise ValueError(f"{self.name}: expected inputs with {features} features on the last axis "
@@ -367,6 +501,18 @@ class Dense(_KernelLayer):
 
 
 class Activation(Layer):
+    """Apply an activation function elementwise (or along the last axis, for softmax), as Keras's Activation.
+
+    Args:
+        activation: an activation's name (``"relu"``, ``"tanh"``, ``"softmax"``, ...; nn.activations) or
+            a function of a Tensor; None: linear (the identity).
+        name: the layer's name (default: ``activation``, ``activation_1``, ...).
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+
+    Shapes:
+        input any shape (batch, ...); output the input's shape.  No weights.
+    """
+
     def __init__(self, activation, name=None, input_shape=None):
         super().__init__(name, input_shape)
         self.activation = activations.get(activation)
@@ -376,10 +522,15 @@ class Activation(Layer):
 
 
 class Flatten(Layer):
-    """Flatten every axis but the batch axis.
+    """Flatten every axis but the batch axis (as Keras's Flatten; a (batch,) input becomes (batch, 1)).
+
+    Args:
+        name: the layer's name (default: ``flatten``, ``flatten_1``, ...).
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
 
     Shapes:
-        input (batch, d1, d2, ...); output (batch, d1 * d2 * ...).
+        input (batch, d1, d2, ...); output (batch, d1 * d2 * ...).  No weights.
     """
 
     def compute_output_shape(self, input_shape):
@@ -436,13 +587,33 @@ class _Merge(Layer):
 
 
 class Concatenate(_Merge):
-    """Join inputs along ``axis`` (the last by default); the other axes must agree."""
+    """Join a list of inputs along ``axis`` (the last by default), as Keras's Concatenate.
+
+    Called on a list of two or more Tensors (or Symbols): ``Concatenate()([a, b])``.
+
+    Args:
+        axis: the axis to join along, counting the batch axis as 0 (as Keras): -1 (default) is the
+            last, 1 the first after the batch; the batch axis itself is refused.
+        name: the layer's name (default: ``concatenate``, ``concatenate_1``, ...).
+
+    Shapes:
+        inputs (batch, ..., d_i, ...) that agree on every axis but ``axis``; output the same with
+        ``sum(d_i)`` on ``axis``.  No weights.
+    """
 
     def __init__(self, axis=-1, name=None):
         super().__init__(name)
         self.axis = axis
 
     def check_shapes(self, shapes):
+        """Refuse input shapes that cannot be joined along ``axis`` (called by ``build``).
+
+        Args:
+            shapes: the inputs' shapes without the batch axis, a list of tuples.
+
+        Raises:
+            ValueError: the ranks differ, ``axis`` is out of range, or another axis differs.
+        """
         rank = len(shapes[0])
         axis = self.axis % (rank + 1) - 1 if self.axis < 0 else self.axis - 1     # without the batch axis
         if any(len(s) != rank for s in shapes) or not 0 <= axis < rank or any(
@@ -462,9 +633,26 @@ class Concatenate(_Merge):
 
 
 class Add(_Merge):
-    """The sum of inputs of one shape (a residual connection)."""
+    """The elementwise sum of a list of inputs of one shape (a residual connection), as Keras's Add.
+
+    Called on a list of two or more Tensors (or Symbols): ``Add()([x, shortcut])``.
+
+    Args:
+        name: the layer's name (default: ``add``, ``add_1``, ...).
+
+    Shapes:
+        inputs each (batch, ...), all of one shape (no broadcasting); output that shape.  No weights.
+    """
 
     def check_shapes(self, shapes):
+        """Refuse inputs of different shapes (called by ``build``).
+
+        Args:
+            shapes: the inputs' shapes without the batch axis, a list of tuples.
+
+        Raises:
+            ValueError: the shapes are not all the same.
+        """
         if any(s != shapes[0] for s in shapes):
             raise ValueError(f"{self.name}: inputs of shapes {[(None,) + s for s in shapes]} differ; Add needs one shape")
 
@@ -479,12 +667,27 @@ class Add(_Merge):
 
 
 def concatenate(inputs, axis=-1):
-    """Keras's functional shorthand: ``Concatenate(axis)(inputs)``."""
+    """Keras's functional shorthand: ``Concatenate(axis)(inputs)``, a new layer each call.
+
+    Args:
+        inputs: a list of two or more Tensors, arrays or Symbols, agreeing on every axis but ``axis``.
+        axis: the axis to join along, counting the batch axis (-1: the last).
+
+    Returns:
+        The joined Tensor (a Symbol when called on Symbols, in a functional model).
+    """
     return Concatenate(axis=axis)(inputs)
 
 
 def add(inputs):
-    """Keras's functional shorthand: ``Add()(inputs)``."""
+    """Keras's functional shorthand: ``Add()(inputs)``, a new layer each call.
+
+    Args:
+        inputs: a list of two or more Tensors, arrays or Symbols of one shape.
+
+    Returns:
+        Their elementwise sum, a Tensor of that shape (a Symbol when called on Symbols).
+    """
     return Add()(inputs)
 
 
@@ -643,16 +846,35 @@ class MaxPooling2D(_Pooling2D):
 
 
 class AveragePooling2D(_Pooling2D):
-    """The mean of each window ("same" padding counts only the cells inside).
+    """The mean of each window, as Keras's AveragePooling2D ("same" padding counts only the cells inside).
 
-    Arguments and shapes as MaxPooling2D's.
+    Args:
+        pool_size: the window's (height, width), or one int for both.
+        strides: the steps between windows (default: ``pool_size``, windows side by side).
+        padding: ``"valid"`` (windows inside the image; the rest is dropped) or ``"same"`` (the output has
+            ``ceil(size / stride)`` rows and columns).
+        data_format: None or ``"channels_last"``.
+        input_shape: (height, width, channels) without the batch axis.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, out_height, out_width, channels).  No weights.
     """
 
     pool = staticmethod(ad.avg_pool2d)
 
 
 class GlobalAveragePooling2D(Layer):
-    """The mean over height and width: (batch, channels)."""
+    """The mean over height and width of each channel, as Keras's GlobalAveragePooling2D.
+
+    Args:
+        name: the layer's name.
+        input_shape: (height, width, channels) without the batch axis.
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, channels).  No weights.
+    """
 
     def compute_output_shape(self, input_shape):
         return (input_shape[-1],)
@@ -663,7 +885,18 @@ class GlobalAveragePooling2D(Layer):
 
 
 class ZeroPadding2D(Layer):
-    """Zeros around each image: an int, (rows, cols) or ((top, bottom), (left, right))."""
+    """Zeros around each image, as Keras's ZeroPadding2D.
+
+    Args:
+        padding: an int (that many rows and columns on every side), ``(rows, cols)`` (symmetric), or
+            ``((top, bottom), (left, right))``; default ``(1, 1)``.
+        input_shape: (height, width, channels) without the batch axis.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, height, width, channels); output (batch, height + top + bottom, width + left +
+        right, channels).  No weights.
+    """
 
     def __init__(self, padding=(1, 1), input_shape=None, name=None):
         super().__init__(name, input_shape)
@@ -686,7 +919,18 @@ class ZeroPadding2D(Layer):
 
 
 class Reshape(Layer):
-    """Each sample reshaped to ``target_shape`` (one entry may be -1)."""
+    """Each sample reshaped to ``target_shape``, as Keras's Reshape (``Reshape((28, 28, 1))`` for grey images).
+
+    Args:
+        target_shape: the shape of one output sample, without the batch axis; one entry may be -1 (the
+            size that keeps the sample's number of values).
+        input_shape: the input's shape without the batch axis.
+        name: the layer's name.
+
+    Shapes:
+        input (batch, d1, d2, ...); output (batch, *target_shape), of the same number of values per
+        sample (else ValueError).  No weights.
+    """
 
     def __init__(self, target_shape, input_shape=None, name=None):
         super().__init__(name, input_shape)
@@ -731,9 +975,35 @@ def _check_sequence_shape(layer, input_shape, window, dilation=1):
 
 
 class Conv1D(_KernelLayer):
-    """Keras's Conv1D: ``activation(conv1d(x, kernel) + bias)`` over (batch, steps, channels); kernel
-    (kernel_size, in / groups, filters).  ``padding="causal"`` pads on the left only, so step t sees
-    steps up to t (WaveNet's convolution).  It runs as a 2-D convolution over a height of 1."""
+    """Keras's Conv1D: ``activation(conv1d(x, kernel) + bias)`` over sequences, channels last.
+
+    ``padding="causal"`` pads on the left only, so step t sees steps up to t (WaveNet's
+    convolution).  It runs as a 2-D convolution over a height of 1.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size: the window's length in steps (an int, or a 1-tuple).
+        strides: the step between windows.
+        padding: ``"valid"`` (windows inside the sequence), ``"same"`` (``ceil(steps / strides)``
+            outputs) or ``"causal"`` (``dilation_rate * (kernel_size - 1)`` zeros on the left only).
+        data_format: None or ``"channels_last"`` (``ad.conv1d`` takes channels first too).
+        dilation_rate: the spacing of the window's cells.
+        groups: split the channels into this many independent convolutions (both ``channels`` and
+            ``filters`` must divide by it).
+        activation: an activation's name or function; None: linear.
+        use_bias: whether to add ``bias``.
+        kernel_initializer: how ``kernel`` starts.
+        bias_initializer: how ``bias`` starts.
+        input_shape: (steps, channels) without the batch axis; steps may be None (any length).
+        name: the layer's name (default: ``conv1d``, ``conv1d_1``, ...).
+        dtype: the floating dtype of its weights and inputs (None: float32).
+
+    Shapes:
+        input (batch, steps, channels); output (batch, out_steps, filters), out_steps
+        ``(steps - dilation_rate * (kernel_size - 1) - 1) // strides + 1`` for "valid" and
+        ``ceil(steps / strides)`` for "same" and "causal"; kernel (kernel_size, channels / groups,
+        filters), bias (filters,).
+    """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1, groups=1,
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -779,6 +1049,8 @@ class Conv1D(_KernelLayer):
 
 
 class _Pooling1D(Layer):
+    """A pooling layer over windows of steps, channels last: MaxPooling1D and AveragePooling1D."""
+
     pool = None
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, input_shape=None, name=None,
@@ -809,18 +1081,50 @@ class _Pooling1D(Layer):
 
 
 class MaxPooling1D(_Pooling1D):
-    """The largest value of each window of steps (gradient to its first arg-max)."""
+    """The largest value of each window of steps, as Keras's MaxPooling1D (gradient to its first arg-max).
+
+    Args:
+        pool_size: the window's length in steps (an int, or a 1-tuple); default 2.
+        strides: the step between windows (default: ``pool_size``, windows side by side).
+        padding: ``"valid"`` (windows inside the sequence; the rest is dropped) or ``"same"``
+            (``ceil(steps / strides)`` outputs).
+        data_format: None or ``"channels_last"``.
+        input_shape: (steps, channels) without the batch axis; steps may be None (any length).
+        name: the layer's name.
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
+
+    Shapes:
+        input (batch, steps, channels); output (batch, out_steps, channels), out_steps
+        ``(steps - pool_size) // strides + 1`` for "valid", ``ceil(steps / strides)`` for "same".  No weights.
+    """
 
     pool = staticmethod(ad.max_pool2d)
 
 
 class AveragePooling1D(_Pooling1D):
-    """The mean of each window of steps ("same" padding counts only the steps inside)."""
+    """The mean of each window of steps, as Keras's AveragePooling1D ("same" padding counts only the steps inside).
+
+    Args:
+        pool_size: the window's length in steps (an int, or a 1-tuple); default 2.
+        strides: the step between windows (default: ``pool_size``, windows side by side).
+        padding: ``"valid"`` (windows inside the sequence; the rest is dropped) or ``"same"``
+            (``ceil(steps / strides)`` outputs).
+        data_format: None or ``"channels_last"``.
+        input_shape: (steps, channels) without the batch axis; steps may be None (any length).
+        name: the layer's name.
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
+
+    Shapes:
+        input (batch, steps, channels); output (batch, out_steps, channels), out_steps
+        ``(steps - pool_size) // strides + 1`` for "valid", ``ceil(steps / strides)`` for "same".  No weights.
+    """
 
     pool = staticmethod(ad.avg_pool2d)
 
 
 class _GlobalPooling1D(Layer):
+    """A pooling over every step of each channel: GlobalAveragePooling1D and GlobalMaxPooling1D."""
+
     def __init__(self, data_format=None, keepdims=False, input_shape=None, name=None, dtype=None):
         if data_format not in (None, "channels_last"):
             raise ValueError(f"{type(self).__name__}: nn's layers compute channels last (Keras's default)")
@@ -832,7 +1136,19 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """The mean over the steps: (batch, channels), or (batch, 1, channels) with ``keepdims``."""
+    """The mean over the steps of each channel, as Keras's GlobalAveragePooling1D.
+
+    Args:
+        data_format: None or ``"channels_last"``.
+        keepdims: keep the steps axis, of size 1.
+        input_shape: (steps, channels) without the batch axis; steps may be None (any length).
+        name: the layer's name.
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
+
+    Shapes:
+        input (batch, steps, channels); output (batch, channels), or (batch, 1, channels) with
+        ``keepdims``.  No weights.
+    """
 
     def forward(self, x):
         _check_sequences(self, x)
@@ -840,7 +1156,19 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
-    """The largest value over the steps: (batch, channels), or (batch, 1, channels) with ``keepdims``."""
+    """The largest value over the steps of each channel, as Keras's GlobalMaxPooling1D.
+
+    Args:
+        data_format: None or ``"channels_last"``.
+        keepdims: keep the steps axis, of size 1.
+        input_shape: (steps, channels) without the batch axis; steps may be None (any length).
+        name: the layer's name.
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
+
+    Shapes:
+        input (batch, steps, channels); output (batch, channels), or (batch, 1, channels) with
+        ``keepdims``.  No weights.
+    """
 
     def forward(self, x):
         _check_sequences(self, x)
@@ -870,6 +1198,20 @@ class BatchNormalization(_Affine):
     ``moving_mean``/``moving_variance`` towards them by ``1 - momentum``.
     Inference (``model.eval()``, evaluate, predict): normalise with the moving
     statistics.  gamma and beta are trained; the moving statistics are not.
+
+    Args:
+        axis: the features' axis; only -1 (channels last) is taken.
+        momentum: how much of the moving statistics each training batch keeps (Keras's 0.99).
+        epsilon: added to the variance before its square root (Keras's 1e-3).
+        center: whether to add the learned ``beta``.
+        scale: whether to multiply by the learned ``gamma``.
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+        name: the layer's name (default: ``batch_normalization``, ...).
+
+    Shapes:
+        input (batch, ..., features), statistics over every axis but the last; output the input's
+        shape; weights in Keras's order gamma (features,) (with ``scale``), beta (features,) (with
+        ``center``), moving_mean (features,), moving_variance (features,).
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None):
@@ -900,8 +1242,22 @@ class BatchNormalization(_Affine):
 
 class LayerNormalization(_Affine):
     """Keras's LayerNormalization: each sample normalised over its last axis (its mean and biased
-    variance, ``epsilon`` added), then scaled by ``gamma`` and shifted by ``beta`` (features,).
-    The same in training and inference: it keeps no statistics."""
+    variance, ``epsilon`` added), then scaled by ``gamma`` and shifted by ``beta``.
+    The same in training and inference: it keeps no statistics.
+
+    Args:
+        axis: the axis normalised; only -1 (the features) is taken.
+        epsilon: added to the variance before its square root (Keras's 1e-3).
+        center: whether to add the learned ``beta``.
+        scale: whether to multiply by the learned ``gamma``.
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+        name: the layer's name (default: ``layer_normalization``, ...).
+        dtype: the floating dtype of its weights and inputs (None: float32).
+
+    Shapes:
+        input (batch, ..., features); output the input's shape; gamma (features,) (with ``scale``),
+        beta (features,) (with ``center``).
+    """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None, dtype=None):
         if axis not in (-1, [-1], (-1,)):
@@ -932,6 +1288,42 @@ class MultiHeadAttention(Layer):
     outputs the bias alone (its weights are 0, as Keras's).  ``dropout`` drops attention weights
     in training.  In a functional model: ``mha(x, x, use_causal_mask=True)`` (self-attention) or
     ``mha(query, value)``; the layer table's form ``mha([query, value])`` is the same call.
+
+    Args:
+        num_heads: the number of attention heads.
+        key_dim: the size of each head's query and key projections.
+        value_dim: the size of each head's value projection (None: ``key_dim``).
+        dropout: the fraction of attention weights dropped in training, in [0, 1).
+        use_bias: whether the four projections add biases.
+        output_shape: the size of the output's last axis, an int or a 1-tuple (None: the query's features).
+        kernel_initializer: how the four kernels start.
+        bias_initializer: how the four biases start.
+        seed: Keras's argument; a seeded attention dropout is not supported (a ValueError when
+            ``dropout`` runs in training), so leave it None.
+        name: the layer's name (default: ``multi_head_attention``, ...).
+        dtype: the floating dtype of its weights and inputs (None: float32).
+
+    Call arguments:
+        - ``query``: (batch, T, query features).
+        - ``value``: (batch, S, value features).
+        - ``key``: (batch, S, key features); None uses ``value``.
+        - ``attention_mask``: booleans (batch, T, S), True where query step t may attend to key step s;
+          None lets every step attend to all.
+        - ``return_attention_scores``: also return the attention weights.
+        - ``use_causal_mask``: step t attends to steps up to t alone (with ``attention_mask``: both).
+        - ``training``: None follows the layer's mode; True or False sets it for this call.
+
+    Shapes:
+        query (batch, T, dq), value (batch, S, dv), key (batch, S, dk); output (batch, T, out), out
+        ``output_shape`` or dq; attention scores (batch, num_heads, T, S).  Weights in Keras's order:
+        query/kernel (dq, num_heads, key_dim), query/bias (num_heads, key_dim), key/kernel (dk,
+        num_heads, key_dim), key/bias (num_heads, key_dim), value/kernel (dv, num_heads, value_dim),
+        value/bias (num_heads, value_dim), attention_output/kernel (num_heads, value_dim, out),
+        attention_output/bias (out,).
+
+    Returns:
+        Called on Tensors or arrays, the output Tensor; ``(output, scores)`` with
+            ``return_attention_scores=True``.
     """
 
     takes_several = True
@@ -1046,6 +1438,14 @@ class Softmax(Layer):
     Over the last axis its output remembers its logits, as the softmax
     activation's does, so cross-entropy computes from them (``nn.Sequential([model,
     layers.Softmax()])`` trains as exactly as ``activation="softmax"``).
+
+    Args:
+        axis: the axis whose entries sum to 1 (-1: the last).
+        name: the layer's name (default: ``softmax``, ``softmax_1``, ...).
+        input_shape: the input's shape without the batch axis; given, the layer is built at once.
+
+    Shapes:
+        input any shape (batch, ...); output the input's shape.  No weights.
     """
 
     def __init__(self, axis=-1, name=None, input_shape=None):
@@ -1064,6 +1464,19 @@ class Embedding(Layer):
     ``mask_zero=True`` id 0 is padding: the output carries a mask (``get_mask``) that the recurrent
     layers read to carry their state over the padded steps, as Keras does; ``input_dim`` then still
     counts the 0.
+
+    Args:
+        input_dim: the vocabulary's size: ids run from 0 to ``input_dim - 1``.
+        output_dim: the size of each id's vector.
+        embeddings_initializer: how ``embeddings`` starts (default ``"uniform"``: U(-0.05, 0.05), as Keras).
+        mask_zero: treat id 0 as padding and attach a (batch, ...) mask, True where the id is not 0.
+        input_shape: the ids' shape without the batch axis (``(None,)``: sequences of any length).
+        name: the layer's name (default: ``embedding``, ``embedding_1``, ...).
+        dtype: the floating dtype of ``embeddings`` and the output (None: float32).
+
+    Shapes:
+        input (batch, ...) integer ids (float ids are cast to int64, as Keras); output (batch, ...,
+        output_dim); embeddings (input_dim, output_dim).  An id outside [0, input_dim) is a ValueError.
     """
 
     takes_integers = True
@@ -1095,8 +1508,20 @@ class Embedding(Layer):
 
 
 class Masking(Layer):
-    """Mark the time steps whose features all equal ``mask_value`` as padding (inputs (batch, time, features)):
-    the output is the input with those steps zeroed, carrying a mask the recurrent layers read."""
+    """Mark the time steps whose features all equal ``mask_value`` as padding, as Keras's Masking.
+
+    The output is the input with those steps zeroed, carrying a mask (``get_mask``) that the
+    recurrent layers read to skip them.
+
+    Args:
+        mask_value: the value that marks padding: a step is masked when every feature equals it.
+        input_shape: (time, features) without the batch axis.
+        name: the layer's name (default: ``masking``, ``masking_1``, ...).
+        dtype: the floating dtype it computes in: array and integer inputs are cast to it (None: float32).
+
+    Shapes:
+        input (batch, time, features); output the input's shape; its mask (batch, time).  No weights.
+    """
 
     def __init__(self, mask_value=0.0, input_shape=None, name=None, dtype=None):
         super().__init__(name, input_shape, dtype)
@@ -1292,7 +1717,43 @@ class _RNN(Layer):
 
 
 class SimpleRNN(_RNN):
-    """``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``; the output is h."""
+    """Keras's SimpleRNN: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``; the output is h.
+
+    Args:
+        units: the size of the state h and of the output at each step.
+        activation: the activation of the state (default ``"tanh"``; None: linear).
+        use_bias: whether to add ``bias``.
+        kernel_initializer: how ``kernel`` starts (default ``"glorot_uniform"``).
+        recurrent_initializer: how ``recurrent_kernel`` starts (default ``"orthogonal"``).
+        bias_initializer: how ``bias`` starts (default ``"zeros"``).
+        dropout: the fraction of the inputs' features dropped in training, in [0, 1) (one mask per
+            sequence, the same at every step).
+        recurrent_dropout: the fraction of h's units dropped from the recurrent product in training.
+        return_sequences: return the output of every step, not only the last.
+        return_state: return the final state(s) after the output.
+        go_backwards: run over the steps in reverse (the sequence output is then in reverse order too).
+        seed: the seed of the layer's own generator for its dropout masks (None: from
+            ``nn.utils.set_random_seed``).
+        input_shape: (time, features) without the batch axis; time may be None (any length).
+        name: the layer's name (default: ``simple_rnn``, ``simple_rnn_1``, ...).
+        dtype: the floating dtype of its weights and inputs (None: float32).
+
+    Call arguments:
+        - ``inputs``: (batch, time, features); or a list ``[inputs, *initial_state]``.
+        - ``initial_state``: ``[h]`` (or h alone), each (batch, units); None starts from zeros.
+        - ``training``: None follows the layer's mode; True or False sets it for this call (dropout).
+        - ``mask``: booleans (batch, time), True at the steps that hold data; None takes the mask the
+          input carries (``Embedding(mask_zero=True)``, ``Masking``).  A masked step keeps the state
+          and repeats the previous output (zeros before the first).
+
+    Shapes:
+        input (batch, time, features); output (batch, units), or (batch, time, units) with
+        ``return_sequences``; with ``return_state`` a list ``[output, h]``, each state (batch, units).
+        kernel (features, units), recurrent_kernel (units, units), bias (units,).
+
+    Returns:
+        Called on a Tensor or array, the output Tensor, or ``[output, h]`` with ``return_state``.
+    """
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
@@ -1303,6 +1764,16 @@ class SimpleRNN(_RNN):
                     bias_initializer, dropout, recurrent_dropout, return_sequences, return_state, go_backwards, seed)
 
     def step(self, xw, states, keep):
+        """One time step: the output and the new states from this step's input term and the previous states.
+
+        Args:
+            xw: this step's input term ``x_t @ kernel (+ bias)``, (batch, units).
+            states: the previous states, ``[h]``, each (batch, units).
+            keep: the recurrent dropout's scaled keep mask (batch, units), or None (no recurrent dropout).
+
+        Returns:
+            ``(output, new_states)``: the step's output (batch, units) and the new ``[h]``.
+        """
         h = self.activation(xw + self.recurrent(states[0], keep))
         return h, [h]
 
@@ -1315,6 +1786,44 @@ class LSTM(_RNN):
         c_t = f * c + i * g;  h_t = o * activation(c_t)
 
     ``unit_forget_bias`` starts the forget gate's bias at 1.  States [h, c]; the output is h.
+
+    Args:
+        units: the size of the state h and of the output at each step.
+        activation: the activation of the state (default ``"tanh"``; None: linear).
+        recurrent_activation: the gates' activation (default ``"sigmoid"``).
+        use_bias: whether to add ``bias``.
+        kernel_initializer: how ``kernel`` starts (default ``"glorot_uniform"``).
+        recurrent_initializer: how ``recurrent_kernel`` starts (default ``"orthogonal"``).
+        bias_initializer: how ``bias`` starts (default ``"zeros"``).
+        unit_forget_bias: start the forget gate's bias at 1 (the other gates' from ``bias_initializer``).
+        dropout: the fraction of the inputs' features dropped in training, in [0, 1) (one mask per
+            sequence, the same at every step).
+        recurrent_dropout: the fraction of h's units dropped from the recurrent product in training.
+        return_sequences: return the output of every step, not only the last.
+        return_state: return the final state(s) after the output.
+        go_backwards: run over the steps in reverse (the sequence output is then in reverse order too).
+        seed: the seed of the layer's own generator for its dropout masks (None: from
+            ``nn.utils.set_random_seed``).
+        input_shape: (time, features) without the batch axis; time may be None (any length).
+        name: the layer's name (default: ``lstm``, ``lstm_1``, ...).
+        dtype: the floating dtype of its weights and inputs (None: float32).
+
+    Call arguments:
+        - ``inputs``: (batch, time, features); or a list ``[inputs, *initial_state]``.
+        - ``initial_state``: ``[h, c]``, each (batch, units); None starts from zeros.
+        - ``training``: None follows the layer's mode; True or False sets it for this call (dropout).
+        - ``mask``: booleans (batch, time), True at the steps that hold data; None takes the mask the
+          input carries (``Embedding(mask_zero=True)``, ``Masking``).  A masked step keeps the state
+          and repeats the previous output (zeros before the first).
+
+    Shapes:
+        input (batch, time, features); output (batch, units), or (batch, time, units) with
+        ``return_sequences``; with ``return_state`` a list ``[output, h, c]``, each state (batch, units).
+        kernel (features, 4 * units), recurrent_kernel (units, 4 * units), bias (4 * units,); the
+        columns in gate order i, f, c, o.
+
+    Returns:
+        Called on a Tensor or array, the output Tensor, or ``[output, h, c]`` with ``return_state``.
     """
 
     gates, state_count = 4, 2
@@ -1348,6 +1857,17 @@ class LSTM(_RNN):
         return [states[0][0], states[0][1]] if len(states) == 1 else list(states)
 
     def step(self, xw, states, keep):
+        """One time step: the output and the new states from this step's input term and the previous states.
+
+        Args:
+            xw: this step's input term ``x_t @ kernel (+ bias)``, (batch, 4 * units).
+            states: the previous states: ``[h, c]``, each (batch, units), or ``[hc]``, h and c stacked
+                (2, batch, units), when ``pack_states`` chose the fused step (``ad.lstm_cell``).
+            keep: the recurrent dropout's scaled keep mask (batch, units), or None (no recurrent dropout).
+
+        Returns:
+            ``(output, new_states)``: the step's output (batch, units) and the new states, in the form given.
+        """
         if len(states) == 1:                    # the fused step (pack_states)
             out = ad.lstm_cell(xw, states[0], self.recurrent_kernel)
             return out[0], [out[:2]]
@@ -1368,6 +1888,45 @@ class GRU(_RNN):
         h_t = z * h + (1 - z) * g
 
     With ``reset_after`` the bias is (2, 3 * units): row 0 for the inputs, row 1 for the recurrent term.
+
+    Args:
+        units: the size of the state h and of the output at each step.
+        activation: the activation of the state (default ``"tanh"``; None: linear).
+        recurrent_activation: the gates' activation (default ``"sigmoid"``).
+        use_bias: whether to add ``bias``.
+        kernel_initializer: how ``kernel`` starts (default ``"glorot_uniform"``).
+        recurrent_initializer: how ``recurrent_kernel`` starts (default ``"orthogonal"``).
+        bias_initializer: how ``bias`` starts (default ``"zeros"``).
+        dropout: the fraction of the inputs' features dropped in training, in [0, 1) (one mask per
+            sequence, the same at every step).
+        recurrent_dropout: the fraction of h's units dropped from the recurrent product in training.
+        return_sequences: return the output of every step, not only the last.
+        return_state: return the final state(s) after the output.
+        go_backwards: run over the steps in reverse (the sequence output is then in reverse order too).
+        reset_after: apply the reset gate after the recurrent product (Keras 3's default, cuDNN's
+            form, with two bias rows), else before it.
+        seed: the seed of the layer's own generator for its dropout masks (None: from
+            ``nn.utils.set_random_seed``).
+        input_shape: (time, features) without the batch axis; time may be None (any length).
+        name: the layer's name (default: ``gru``, ``gru_1``, ...).
+        dtype: the floating dtype of its weights and inputs (None: float32).
+
+    Call arguments:
+        - ``inputs``: (batch, time, features); or a list ``[inputs, *initial_state]``.
+        - ``initial_state``: ``[h]`` (or h alone), each (batch, units); None starts from zeros.
+        - ``training``: None follows the layer's mode; True or False sets it for this call (dropout).
+        - ``mask``: booleans (batch, time), True at the steps that hold data; None takes the mask the
+          input carries (``Embedding(mask_zero=True)``, ``Masking``).  A masked step keeps the state
+          and repeats the previous output (zeros before the first).
+
+    Shapes:
+        input (batch, time, features); output (batch, units), or (batch, time, units) with
+        ``return_sequences``; with ``return_state`` a list ``[output, h]``, each state (batch, units).
+        kernel (features, 3 * units), recurrent_kernel (units, 3 * units), bias (2, 3 * units) with
+        ``reset_after``, else (3 * units,); the columns in gate order z, r, h.
+
+    Returns:
+        Called on a Tensor or array, the output Tensor, or ``[output, h]`` with ``return_state``.
     """
 
     gates = 3
@@ -1390,6 +1949,16 @@ class GRU(_RNN):
         return super().project_inputs(x)
 
     def step(self, xw, states, keep):
+        """One time step: the output and the new states from this step's input term and the previous states.
+
+        Args:
+            xw: this step's input term ``x_t @ kernel (+ bias)``, (batch, 3 * units).
+            states: the previous states, ``[h]``, each (batch, units).
+            keep: the recurrent dropout's scaled keep mask (batch, units), or None (no recurrent dropout).
+
+        Returns:
+            ``(output, new_states)``: the step's output (batch, units) and the new ``[h]``.
+        """
         h = states[0] if keep is None else states[0] * keep      # Keras 3 drops h for the update too
         u, gate = self.units, self.recurrent_activation
         x_z, x_r, x_h = ad.split(xw, 3, axis=-1)
@@ -1430,10 +1999,37 @@ def _wrapped_layer(entry):
 
 
 class Bidirectional(Layer):
-    """Run a recurrent layer forwards and a copy of it backwards over the sequence, and merge the two:
-    ``merge_mode`` "concat" (features side by side), "sum", "mul", "ave", or None (a list of both).
-    With ``return_sequences`` the backward outputs are put back in time order before merging.
-    With ``return_state`` the forward layer's states then the backward layer's follow the output."""
+    """Run a recurrent layer forwards and a copy of it backwards over the sequence, and merge the two outputs.
+
+    As Keras's Bidirectional: two fresh layers are made from ``layer``'s configuration,
+    ``forward_<name>`` and ``backward_<name>`` (``go_backwards=True``); none of ``layer``'s weights
+    carry over.  With ``return_sequences`` the backward outputs are put back in time order before
+    merging; at masked steps both outputs are zeros.
+
+    Args:
+        layer: a SimpleRNN, LSTM or GRU (or its configuration ``{"class": ..., "config": ...}``); its
+            ``return_sequences`` and ``return_state`` are the wrapper's.
+        merge_mode: how the two outputs combine: ``"concat"`` (default, features side by side),
+            ``"sum"``, ``"mul"``, ``"ave"``, or None (a list ``[forward, backward]``).
+        backward_layer: the recurrent layer to run backwards, used as given (as Keras, it should have
+            ``go_backwards=True``); None: a copy of ``layer``.
+        input_shape: (time, features) without the batch axis.
+        name: the layer's name (default: ``bidirectional``, ``bidirectional_1``, ...).
+
+    Call arguments:
+        - ``inputs``: (batch, time, features); or a list ``[inputs, *initial_state]``.
+        - ``initial_state``: the forward layer's states then the backward layer's (``[h_f, c_f, h_b,
+          c_b]`` for an LSTM), each (batch, units); None starts from zeros.
+        - ``training``: None follows the layer's mode; True or False sets it for this call.
+        - ``mask``: booleans (batch, time); None takes the mask the input carries.
+
+    Shapes:
+        input (batch, time, features); output (batch, 2 * units) for "concat", (batch, units) for
+        "sum", "mul" and "ave" (with ``return_sequences``, (batch, time, ...) alike); with
+        ``return_state`` the forward layer's states then the backward layer's follow the output(s)
+        in a list, each (batch, units).  Weights: the forward layer's kernel, recurrent_kernel and
+        bias, then the backward layer's.
+    """
 
     MERGES = ("concat", "sum", "mul", "ave", None)
 
@@ -1521,7 +2117,21 @@ class Bidirectional(Layer):
 
 
 class TimeDistributed(Layer):
-    """Apply ``layer`` to every time step alike: (batch, time, ...) -> (batch, time, layer's output ...)."""
+    """Apply ``layer`` to every time step alike, with one set of weights (Keras's TimeDistributed).
+
+    The steps are folded into the batch, ``layer`` runs once on (batch * time, ...), and its output
+    is unfolded; a mask the input carries passes to the output.
+
+    Args:
+        layer: the layer to apply (any Layer, or its configuration ``{"class": ..., "config": ...}``).
+        input_shape: (time, ...) without the batch axis; given, the layer is built at once.
+        name: the layer's name (default: ``time_distributed``, ...).
+
+    Shapes:
+        input (batch, time, ...); output (batch, time, *layer's output shape for (...)).  Weights:
+        ``layer``'s, built for one step's shape (``TimeDistributed(Dense(8))`` on (batch, time, 16):
+        kernel (16, 8), bias (8,)).
+    """
 
     def __init__(self, layer, input_shape=None, name=None):
         layer = _wrapped_layer(layer) if isinstance(layer, dict) else layer          # from a configuration

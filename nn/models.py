@@ -37,7 +37,25 @@ def _print_summary(model, rows, print_fn):
 
 class Model(Trainer, Layer):
     """A layer that trains (compile, fit, evaluate, predict): subclass it with a ``forward`` (PyTorch style),
-    or build it from symbols, ``Model(inputs, outputs)`` (a Functional, as keras.Model)."""
+    or build it from symbols, ``Model(inputs, outputs)`` (a Functional, as keras.Model).
+
+    ``Model(inputs, outputs, name=None)`` returns a ``Functional`` (see its arguments).  A subclass
+    makes its layers (or Parameters) in its own ``__init__`` and computes in ``forward(x)``;
+    ``model(x, training=None)`` calls it, ``training`` None following the model's mode and True or
+    False setting it for the call.  Only Sequential and Functional models can be written by
+    ``save``/``to_json``; a subclass saves its weights (``save_weights``).
+
+    Args:
+        name: the model's name, for a subclass's ``super().__init__(name=...)`` (default: the class's
+            name in snake case; ``"model"`` when ``__init__`` is not called).
+        input_shape: the shape of one input sample without the batch axis: given, fit checks its
+            inputs against it and ``export`` needs no ``input_signature``.
+        dtype: the floating dtype float inputs are cast to (None: float32).
+
+    Shapes:
+        input and output as ``forward`` takes and returns them (a Functional's: its Inputs' and
+        outputs' shapes).  Weights: every Parameter in its attributes and layers, in definition order.
+    """
 
     name = "model"
     built = True                   # a subclass makes its weights in its constructor
@@ -60,12 +78,24 @@ class Model(Trainer, Layer):
             return self.forward(self._as_input(x))
 
     def get_config(self):
+        """A subclass with its own ``forward`` has no configuration a file can hold: it raises ValueError."""
         raise ValueError(f"model.save: writes Sequential and functional models; {type(self).__name__} is a "
                          "subclass with its own forward, which a file cannot hold: save its weights with "
                          "save_weights (or state_dict) and build it in code again")
 
     def get_layer(self, name=None, index=None):
-        """A layer by its name or its position (Keras), in Sequential and functional models."""
+        """A layer of a Sequential or functional model, by its name or its position, as Keras's ``get_layer``.
+
+        Args:
+            name: the layer's name (``"dense_1"``).
+            index: its position in ``model.layers`` (negative counts from the end).
+
+        Returns:
+            The Layer.
+
+        Raises:
+            ValueError: neither or both are given, no layer has that name, or the index is out of range.
+        """
         if (name is None) == (index is None):
             raise ValueError("get_layer: give a name or an index")
         layers = getattr(self, "layers", [])
@@ -84,12 +114,37 @@ class Model(Trainer, Layer):
         return self.parameters()
 
     def to_json(self, **kwargs):
-        """The architecture as JSON (no weights); ``nn.models.model_from_json`` makes the model again."""
+        """The architecture as JSON, without weights or compile settings, as Keras's ``to_json``.
+
+        ``nn.models.model_from_json`` makes the model again, with new weights.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (``indent=2`` for a readable file).
+
+        Returns:
+            A JSON string ``{"class": "Sequential" | "Functional", "config": ...}``.
+
+        Raises:
+            ValueError: the model is a subclass with its own ``forward``, or a layer has an argument that
+                cannot be written (an activation given as a function of one's own).
+        """
         return json.dumps({"class": type(self).__name__, "config": self.get_config()}, **kwargs)
 
     def save(self, path):
-        """Write the model to one ``.keras`` file: its layers, weights, compile settings and optimizer state
-        (nn.models.load_model reads it back; training resumes where it stopped).  Written whole or not at all."""
+        """Write the model to one ``.keras`` file: its layers, weights, compile settings and optimizer state.
+
+        ``nn.models.load_model`` reads it back, and training resumes where it stopped.  The file is
+        written whole or not at all (a failed write leaves an old one intact).  The format is nn's
+        own zip archive (nn.saving), not Keras's.
+
+        Args:
+            path: the file's name, ending in ``.keras``.
+
+        Raises:
+            ValueError: the name does not end in ``.keras``, the model is not built, it is a subclass with
+                its own ``forward``, or a layer's or the optimizer's argument cannot be written by name
+                (an activation given as a function of one's own).
+        """
         config = {"model": {"class": type(self).__name__, "config": self.get_config()},
                   "compile": self._compile_config()}
         if not self.built:
@@ -101,9 +156,24 @@ class Model(Trainer, Layer):
         """Write the model for serving, as Keras 3's ``model.export(path, format="onnx")``: the inference
         graph (no dropout, moving statistics) as an ONNX model with a free batch axis, its weights named
         as in ``state_dict()``.  Needs the onnx extra (``pip install -e '.[onnx]'``); ONNX Runtime
-        serves the file.  ``input_signature``: the shape of one sample (a list of them for several
-        inputs), for models that do not know it (subclasses); ``opset``: ONNX's operator set (default
-        ``autodiff.onnx.OPSET``)."""
+        serves the file.  See "Interop: ONNX export".
+
+        Args:
+            filepath: the ``.onnx`` file to write.
+            format: only ``"onnx"``.
+            verbose: print where the file went, with its opset, inputs and outputs.
+            input_signature: the shape of one sample without the batch axis (a list of them for several
+                inputs), for models that do not know it (subclasses); None: the model's input shape.
+            opset: ONNX's operator set version (None: ``autodiff.onnx.OPSET``).
+            dynamic_batch: give every input and output a free batch axis; False fixes the batch at 2
+                (the traced example's).
+
+        Returns:
+            The ``onnx.ModelProto`` written.
+
+        Raises:
+            ValueError: another format, or the input shape is unknown.
+        """
         if format != "onnx":
             raise ValueError(f"export: format {format!r} is not available here; nn models export to ONNX "
                              "(format='onnx'), which ONNX Runtime, TensorRT and OpenVINO all read")
@@ -193,7 +263,17 @@ def model_from_config(entry):
 
 
 def model_from_json(json_string):
-    """The model ``model.to_json()`` describes, with new weights (Keras's ``model_from_json``)."""
+    """The model ``model.to_json()`` describes, with new weights (Keras's ``model_from_json``).
+
+    Args:
+        json_string: what ``to_json()`` returned.
+
+    Returns:
+        A new, uncompiled Sequential or Functional model, built when the JSON gives its input shape.
+
+    Raises:
+        ModelFileError: (a ValueError) the JSON does not describe an nn model.
+    """
     try:
         entry = json.loads(json_string)
         saving.check_layer_count(entry)
@@ -203,10 +283,26 @@ def model_from_json(json_string):
 
 
 def load_model(path, compile=True, custom_objects=None):
-    """The model ``model.save(path)`` wrote, with its weights; compiled with its optimizer's state
-    unless ``compile=False``.  ``custom_objects`` names custom losses and metrics it was compiled with.
+    """The model ``model.save(path)`` wrote, with its weights (Keras's ``load_model``).
 
-    Every failure to read the file is one ModelFileError naming the file and the problem."""
+    The file is checked before anything in it is trusted: its classes are nn's own (no pickle, no
+    code), and its weights' names and shapes are the model's before any is read.
+
+    Args:
+        path: the ``.keras`` file.
+        compile: compile the model with the file's optimizer (and its state: training resumes), loss
+            and metrics; False: leave it uncompiled.
+        custom_objects: ``{name: function}`` for the losses and metrics of one's own it was compiled
+            with (looked up by their ``__name__``).
+
+    Returns:
+        The Sequential or Functional model, built, with the saved weights.
+
+    Raises:
+        ModelFileError: (a ValueError) the file cannot be read as a model, or it was compiled with a
+            loss or metric of one's own that ``custom_objects`` lacks; one message names the file and
+            the problem.
+    """
     try:
         return _load_model(path, compile, dict(custom_objects or {}))
     except ModelFileError as exc:
@@ -256,7 +352,20 @@ def _check_weight_headers(model, headers):
 
 class Sequential(Model):
     """A stack of layers, each fed the output of the one before (Keras's Sequential; indexes like a list,
-    as PyTorch's).  ``Sequential([nn.Input(shape=(784,)), layers.Dense(10), ...])`` knows its input shape."""
+    as PyTorch's: ``model[0]``, ``model[1:]``, ``len(model)``).
+
+    ``Sequential([nn.Input(shape=(784,)), layers.Dense(10), ...])`` (or a first layer given
+    ``input_shape``) knows its input shape and builds every layer at once; otherwise it builds on
+    its first batch.
+
+    Args:
+        layers: the layers in order (an ``nn.Input(shape=...)`` may come first), or None to ``add``
+            them later.
+        name: the model's name (default ``"sequential"``).
+
+    Shapes:
+        input the first layer's (batch, ...); output the last layer's.  Weights: each layer's, in order.
+    """
 
     def __init__(self, layers=None, name=None):
         self.name = name or "sequential"
@@ -266,7 +375,16 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer):
-        """Append a layer and build it when the shape before it is known (one step: no rebuild of the rest)."""
+        """Append a layer and build it when the shape before it is known (one step: no rebuild of the rest).
+
+        Args:
+            layer: a Layer (a model too), or an ``nn.Input(shape=...)`` as the very first item.
+
+        Raises:
+            TypeError: ``layer`` is not a Layer.
+            ValueError: an Input after the first item, or a layer built for another shape than the
+                output of the one before.
+        """
         if isinstance(layer, Symbol):
             if self.layers or self._input is not None or layer.layer is not None:
                 raise ValueError(f"{self.name}: an Input(...) may only come first, as the model's input")
@@ -337,6 +455,8 @@ class Sequential(Model):
         return iter(self.layers)
 
     def get_config(self):
+        """The model's configuration: ``{"name", "layers": [each layer's serialized configuration],
+        "input_shape"}`` (the last when an Input came first); ``from_config`` makes the model again."""
         config = {"name": self.name, "layers": [saving.serialize(layer, "layer") for layer in self.layers]}
         if self._input is not None:
             config["input_shape"] = list(self._input)
@@ -344,6 +464,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config):
+        """The Sequential ``get_config()`` describes, with new weights (ModelFileError if it does not fit)."""
         made, name = _config_layers(config)
         shape = config.get("input_shape")
         if shape is not None:
@@ -357,7 +478,17 @@ class Sequential(Model):
             raise ModelFileError(f"its layers do not fit together: {exc}") from None
 
     def summary(self, print_fn=print):
-        """Print each layer with its output shape and parameter count, then the totals."""
+        """Print Keras's summary: each layer with its output shape and parameter count, then the totals.
+
+        Args:
+            print_fn: called once with the whole table, a string (default ``print``).
+
+        Returns:
+            The total number of parameters, an int.
+
+        Raises:
+            ValueError: the model is not built yet.
+        """
         if not self.built:
             raise ValueError("summary: the model is not built yet: start it with nn.Input(shape=...), give the "
                              "first layer input_shape=..., or call the model on data first")
@@ -379,6 +510,19 @@ class Functional(Model):
 
     A layer called twice shares its weights.  fit, evaluate and predict take one
     input array (a model of several inputs is called directly: ``model([x1, x2])``).
+
+    Args:
+        inputs: the ``nn.Input`` symbol, or a list of them (the model is then called on a list).
+        outputs: the symbol the layers made, or a list of them (the model then returns a list).
+        name: the model's name (default: ``functional``, ``functional_1``, ...).
+
+    Shapes:
+        input each Input's (batch, *shape); output each output symbol's shape.  Weights: each
+        layer's, layer by layer in the order they first run.
+
+    Raises:
+        TypeError: an input or output is not a Symbol.
+        ValueError: the outputs depend on an Input that is not among ``inputs``.
     """
 
     def __init__(self, inputs, outputs, name=None):
@@ -435,6 +579,8 @@ class Functional(Model):
         return self.output_shape[1:] if self.single_output else [s[1:] for s in self.output_shape]
 
     def get_config(self):
+        """The model's configuration: its layers, its inputs' names, shapes and dtypes, and the graph of
+        calls between them; ``from_config`` makes the model again."""
         index = {id(layer): i for i, layer in enumerate(self.layers)}
         refs = {id(s): ["input", i] for i, s in enumerate(self.inputs)}
         nodes = []
@@ -453,6 +599,7 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config):
+        """The functional model ``get_config()`` describes, with new weights (ModelFileError if it does not fit)."""
         made, name = _config_layers(config)
         try:
             inputs = [Input(tuple(i["shape"]), name=i["name"], dtype=i.get("dtype", "float32"))
@@ -520,7 +667,14 @@ class Functional(Model):
             return self.forward(*[self._as_input(t) for t in xs])
 
     def summary(self, print_fn=print):
-        """Keras's functional summary: each layer, its output shape, parameters and the layers it reads."""
+        """Print Keras's functional summary: each layer, its output shape, parameters and the layers it reads.
+
+        Args:
+            print_fn: called once with the whole table, a string (default ``print``).
+
+        Returns:
+            The total number of parameters, an int.
+        """
         names = {id(s): s.name for s in self.inputs}
         rows = [("Layer (type)", "Output Shape", "Param #", "Connected to")]
         for symbol in self.inputs:

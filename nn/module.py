@@ -97,7 +97,17 @@ def _check_names(own, names, path):
 
 class Parameter(ad.Tensor):
     """A named float tensor of a model's state: a weight an optimizer updates in place (trainable, it
-    requires grad), or a statistic a layer updates itself (``trainable=False``, as BatchNormalization's)."""
+    requires grad), or a statistic a layer updates itself (``trainable=False``, as BatchNormalization's).
+
+    Layers make theirs with ``Layer.add_weight``; a ``Module`` finds every Parameter held in its
+    attributes (``parameters()``).
+
+    Args:
+        data: the initial values: an array, a nested list or a Tensor (its values are copied).
+        name: a label for graphs and error messages (None: unnamed).
+        dtype: the floating dtype to store (default float32, ``autodiff.DEFAULT_FLOAT``).
+        trainable: whether optimizers update it; it then requires grad.
+    """
 
     __slots__ = ()
 
@@ -117,7 +127,12 @@ _call_modes = contextvars.ContextVar("nn_call_modes", default=None)
 
 
 class Module:
-    """Parameters are found from attributes: Parameters, Modules and lists of Modules."""
+    """The base of every model and layer, as PyTorch's ``nn.Module``: parameters, children, modes, weights' files.
+
+    A module holds its state in attributes: every ``Parameter``, ``Module`` and list or tuple of
+    Modules assigned to ``self`` is found by ``parameters()``, ``state_dict()`` and the optimizers.
+    Subclasses define ``forward``; calling the module calls it.
+    """
 
     _training = True
 
@@ -137,12 +152,30 @@ class Module:
         self._training = bool(mode)
 
     def forward(self, *args, **kwargs):
+        """The module's computation; subclasses define it (``module(...)`` calls it).
+
+        Args:
+            *args: the inputs, as the subclass takes them (usually one Tensor).
+            **kwargs: the subclass's keyword options.
+
+        Returns:
+            What the subclass computes, usually a Tensor.
+
+        Raises:
+            NotImplementedError: the subclass did not define it.
+        """
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
     def named_children(self):
+        """The modules held directly in this module's attributes, in definition order.
+
+        Yields:
+            ``(label, module)`` pairs: the attribute's name, or ``attr.i`` for the i-th Module of a list
+            or tuple attribute (``layers.0``).
+        """
         for attr, value in vars(self).items():
             if isinstance(value, Module):
                 yield attr, value
@@ -152,7 +185,15 @@ class Module:
                         yield f"{attr}.{i}", item
 
     def named_parameters(self, prefix=""):
-        """``(dotted attribute path, Parameter)`` pairs, each parameter once, in definition order."""
+        """Every parameter with its attribute path, each once (a shared one under its first path), in definition order.
+
+        Args:
+            prefix: prepended to each path (``"model."`` gives ``model.layers.0.kernel``).
+
+        Yields:
+            ``(dotted attribute path, Parameter)`` pairs, such as ``("layers.0.kernel", Parameter)``:
+                the keys of ``state_dict()``.
+        """
         seen = set()
         for path, p in self._walk_parameters(prefix):
             if id(p) not in seen:
@@ -167,9 +208,19 @@ class Module:
             yield from child._walk_parameters(f"{prefix}{path}.")
 
     def parameters(self):
+        """Every parameter of this module and the modules inside it, each once (trainable or not).
+
+        Returns:
+            A list of Parameters, in the order of ``named_parameters()`` (what optimizers are given).
+        """
         return [p for _, p in self.named_parameters()]
 
     def modules(self):
+        """This module and every module inside it, depth first (as PyTorch's ``modules()``).
+
+        Yields:
+            Modules, this one first.
+        """
         yield self
         for _, child in self.named_children():
             yield from child.modules()
@@ -180,20 +231,39 @@ class Module:
             p.grad = None
 
     def train(self, mode=True):
-        """Training mode (dropout active, batch statistics) for this module and all inside it, as PyTorch."""
+        """Set training mode (dropout active, batch statistics) for this module and all inside it, as PyTorch.
+
+        Args:
+            mode: True for training, False for inference (as ``eval()``).
+
+        Returns:
+            This module, so that ``model = Net().train()`` chains.
+        """
         for m in self.modules():
             m.training = bool(mode)
         return self
 
     def eval(self):
-        """Inference mode: no dropout, moving statistics (``model.train()`` goes back)."""
+        """Set inference mode: no dropout, moving statistics (``model.train()`` goes back).
+
+        Returns:
+            This module.
+        """
         return self.train(False)
 
     @contextlib.contextmanager
     def mode(self, training):
-        """Run a block in training (True) or inference (False) mode; ``None`` leaves the mode as it is.
+        """A ``with`` block in training or inference mode: ``with model.mode(False): out = model(x)``.
+
         The mode holds for this thread alone and for the block alone: ``train()``/``eval()`` are not
-        touched.  ``model(x, training=False)``, fit, evaluate and predict use it."""
+        touched.  ``model(x, training=False)``, fit, evaluate and predict use it.
+
+        Args:
+            training: True (training), False (inference), or None (the mode is left as it is).
+
+        Yields:
+            This module, for the block.
+        """
         if training is None:
             yield self
             return
@@ -206,15 +276,32 @@ class Module:
             _call_modes.reset(token)
 
     def state_dict(self):
-        """``{dotted name: NumPy array}`` of every parameter (copies), as PyTorch's ``state_dict``;
-        ``np.savez(path, **model.state_dict())`` saves it."""
+        """Every parameter's value by name, as PyTorch's ``state_dict``.
+
+        ``np.savez(path, **model.state_dict())`` saves it; ``load_state_dict`` reads it back.
+
+        Returns:
+            A dict ``{dotted name: NumPy array}`` (copies, each of its parameter's shape and dtype), in
+                the order of ``named_parameters()``.
+        """
         return {name: p.numpy().copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state_dict, strict=True):
         """Set parameters from ``state_dict``: every name, shape and value is checked before any is written.
 
-        ``strict=False`` loads the names both have and returns the missing and unexpected
-        names, as PyTorch's ``(missing_keys, unexpected_keys)``.
+        Args:
+            state_dict: ``{dotted name: array or Tensor}``, as ``state_dict()`` returns it; values are
+                converted to each parameter's dtype.
+            strict: True: the names must be exactly the model's; False: load the names both have.
+
+        Returns:
+            ``(missing, unexpected)``: sorted lists of the model's names the state lacks and of the
+                state's names the model lacks (both empty under ``strict``), as PyTorch's
+                ``(missing_keys, unexpected_keys)``.
+
+        Raises:
+            ValueError: names differ (under ``strict``), a shape differs, a value is not a real number
+                or overflows the parameter's dtype; the model is then left as it was.
         """
         own = dict(self.named_parameters())
         given = {name: value.numpy() if isinstance(value, ad.Tensor) else value for name, value in state_dict.items()}
@@ -242,10 +329,15 @@ class Module:
         return f"{type(self).__name__}()"
 
     def count_params(self):
+        """The number of values in all parameters, trainable or not (Keras's ``count_params``).
+
+        Returns:
+            An int.
+        """
         return int(sum(p.size for p in self.parameters()))
 
     def save_weights(self, path):
-        """Write every parameter to ``path``, in the format its name says:
+        """Write every parameter to ``path``, in the format its name says.
 
         - ``.npz`` (any other name): a NumPy archive keyed by attribute path (``state_dict()``'s keys);
         - ``.safetensors``: the safetensors format, the same keys (PyTorch's ``safetensors.torch.load_file``
@@ -255,6 +347,13 @@ class Module:
 
         Written whole or not at all: into a temporary file beside ``path``, then
         renamed over it, so a failed write (a full disk) leaves an old file intact.
+
+        Args:
+            path: the file's name (str or path-like; its ending chooses the format) or an open binary
+                file (written as ``.npz``).
+
+        Raises:
+            ValueError: the module has no parameters yet (not built).
         """
         kind = _weights_format(path)
         weights = {name: p.numpy() for name, p in self.named_parameters()}
@@ -278,6 +377,14 @@ class Module:
         (each format declares them first), and every value is
         converted before the first parameter is written: a file that does not
         fit leaves the model as it was.
+
+        Args:
+            path: the file's name (``.npz``, ``.safetensors``, ``.h5``/``.hdf5``; its ending chooses the
+                reader) or an open binary ``.npz`` file.
+
+        Raises:
+            ValueError: the file is not such a weights file, or its names, shapes or values do not fit
+                this model.
         """
         kind = _weights_format(path)
         if kind == "h5":

@@ -68,7 +68,19 @@ def _encode(value, where):
 
 
 def serialize(obj, what):
-    """``{"class": name, "config": JSON}`` of a layer, optimizer or loss, from its ``get_config()``."""
+    """A layer, optimizer or loss as JSON-ready data, from its ``get_config()`` (its attributes if it has none).
+
+    Args:
+        obj: the layer, optimizer or loss.
+        what: what it is, for error messages (``"layer"``, ``"the optimizer"``).
+
+    Returns:
+        A dict ``{"class": its class's name, "config": {argument: JSON value}}``: activations,
+            initializers and schedules by name.
+
+    Raises:
+        ValueError: an argument cannot be written to a file (a function of one's own), named in the message.
+    """
     config = obj.get_config() if hasattr(obj, "get_config") else dict(vars(obj))
     name = getattr(obj, "name", None)
     where = f"{what} {name!r}" if isinstance(name, str) else what
@@ -77,8 +89,20 @@ def serialize(obj, what):
 
 
 def deserialize(table, entry, what):
-    """An instance of ``table[entry["class"]]`` from ``entry["config"]``, every argument checked against
-    the constructor's signature (ModelFileError otherwise)."""
+    """The object ``serialize`` described, made again from nn's own classes only.
+
+    Args:
+        table: the classes allowed, ``{class name: class}`` (``LAYERS``, ``OPTIMIZERS``, ``LOSSES``).
+        entry: ``{"class": name, "config": {argument: value}}``, as ``serialize`` returns it.
+        what: what it is, for error messages (``"layer"``).
+
+    Returns:
+        An instance of ``table[entry["class"]]``, made by its ``from_config`` (or constructor).
+
+    Raises:
+        ModelFileError: the class is not in ``table``, the configuration names an argument the
+            constructor does not take, or the constructor refuses a value.
+    """
     if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) or entry["class"] not in table \
             or not isinstance(entry.get("config", {}), dict):
         raise ModelFileError(f"unknown {what} {entry.get('class') if isinstance(entry, dict) else entry!r:.80}")
@@ -105,7 +129,15 @@ def _decode(value):
 
 
 def check_layer_count(config):
-    """Refuse a model configuration of more than MAX_LAYERS layers (nested models counted) before any is made."""
+    """Refuse a model configuration of more than MAX_LAYERS layers (nested models counted) before any is made.
+
+    Args:
+        config: a model's ``{"class": ..., "config": {"layers": [...], ...}}`` (anything else counts
+            no layers).
+
+    Raises:
+        ModelFileError: it holds more than ``MAX_LAYERS`` (100,000) layers.
+    """
     count, todo = 0, [config]
     while todo:
         entry = todo.pop()
@@ -126,7 +158,20 @@ def _npz_bytes(arrays):
 
 
 def write_archive(path, config, weights, optimizer_state):
-    """Write ``config`` (JSON) and two dicts of arrays to a ``.keras`` file, whole or not at all."""
+    """Write a model's ``.keras`` file, whole or not at all (a failed write leaves an old file intact).
+
+    Args:
+        path: the file's name, ending in ``.keras``.
+        config: the JSON-ready configuration (``{"model": ..., "compile": ...}``); the format's name
+            and version are added.
+        weights: ``{name: array}`` of the model's weights (``state_dict()``), written as
+            ``model.weights.npz``.
+        optimizer_state: ``{name: array}`` of the optimizer's state (``optimizer.state_dict()``; empty
+            when not compiled), written as ``optimizer.npz``.
+
+    Raises:
+        ValueError: the name does not end in ``.keras``.
+    """
     if not str(path).endswith(".keras"):
         raise ValueError(f"model.save: the file name must end in '.keras' (a whole model), got {str(path)!r}; "
                          "save_weights writes the weights alone (.weights.npz)")
@@ -154,7 +199,15 @@ def _read(archive, name, limit):
 
 class Archive:
     """An open ``.keras`` file (``with open_archive(path) as archive``): its ``config`` is read and checked
-    (format, version, layer count) on opening, its arrays only when asked for, header first."""
+    (format, version, layer count) on opening, its arrays only when asked for, header first.
+
+    Args:
+        path: the file's name, or an open binary file.
+
+    Raises:
+        ModelFileError: it is not a zip archive of the three members, its config.json is not JSON or
+            not of this format and version, or it describes too many layers.
+    """
 
     def __init__(self, path):
         try:
@@ -185,9 +238,22 @@ class Archive:
         return config
 
     def arrays(self, name, check):
-        """``{key: array}`` of the .npz member ``name``, header first: ``check(headers)`` sees every array's
-        declared name, shape and dtype (nn.npyfile's Header) and raises to refuse the file before any
-        data is read.  The member may declare no more than ARRAYS_LIMIT bytes, nor inflate past them."""
+        """The arrays of one ``.npz`` member, read header first.
+
+        The member may declare no more than ARRAYS_LIMIT bytes, nor inflate past them.
+
+        Args:
+            name: the member, ``"model.weights.npz"`` or ``"optimizer.npz"``.
+            check: a function of ``{key: Header}`` (each array's declared name, shape and dtype, as
+                nn.npyfile reads them) that raises to refuse the file before any data is read.
+
+        Returns:
+            A dict ``{key: NumPy array}``.
+
+        Raises:
+            ModelFileError: the member is too large or not a NumPy archive without pickles (and what
+                ``check`` raises).
+        """
         info = self._zip.getinfo(name)
         if info.file_size > ARRAYS_LIMIT:
             raise ModelFileError(f"{name} declares {info.file_size} bytes, more than the {ARRAYS_LIMIT} a model "
@@ -211,6 +277,7 @@ class Archive:
             raise ModelFileError(f"{name} is not a NumPy archive without pickles: {exc}") from None
 
     def close(self):
+        """Close the file (``with open_archive(path)`` closes it on leaving the block)."""
         self._zip.close()
 
     def __enter__(self):
@@ -221,5 +288,15 @@ class Archive:
 
 
 def open_archive(path):
-    """The Archive of a ``.keras`` file, its configuration read and checked.  Raises ModelFileError."""
+    """Open a ``.keras`` file written by ``model.save``.
+
+    Args:
+        path: the file's name, or an open binary file.
+
+    Returns:
+        An ``Archive``, its configuration read and checked; use it in a ``with`` block.
+
+    Raises:
+        ModelFileError: the file is not such an archive.
+    """
     return Archive(path)

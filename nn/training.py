@@ -66,9 +66,28 @@ class Trainer(Module):
     metrics = ()
 
     def build_for(self, x):
-        """Create the parameters for inputs like ``x`` (a host array with a batch axis)."""
+        """Create the parameters for inputs like ``x``, before fit, evaluate or predict runs (here: nothing).
+
+        Sequential builds its layers for ``x``'s sample shape; a Functional model is built already.
+
+        Args:
+            x: the input data, a NumPy array with a batch axis.
+        """
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Set what ``fit`` trains with and what ``fit``/``evaluate`` report, as Keras's ``compile``.
+
+        Args:
+            optimizer: an optimizer's name (``"rmsprop"``, ``"adam"``, ``"sgd"``, ...; Keras's defaults)
+                or an ``nn.optimizers`` Optimizer.
+            loss: a loss's name (``"categorical_crossentropy"``, ``"mse"``, ...), a Loss object, or a
+                function ``(y_true, y_pred) -> scalar Tensor``; required.
+            metrics: a list of metric names (``"accuracy"``, ``"mae"``, ...) or functions ``(y_true,
+                y_pred) -> float``, reported under their names; None: the loss alone.
+
+        Raises:
+            ValueError: no loss, or an unknown name.
+        """
         if loss is None:
             raise ValueError("compile: give a loss, e.g. loss='categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
@@ -132,11 +151,41 @@ class Trainer(Module):
 
     def fit(self, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0):
-        """Train for ``epochs`` passes over (x, y) in batches; returns a History (also ``model.history``).
+        """Train for ``epochs`` passes over (x, y) in batches, as Keras's ``fit``.
 
-        Keras's arguments: ``callbacks`` (nn.callbacks), ``sample_weight`` (one weight per sample)
-        or ``class_weight`` ({class: weight}) to weight each sample's loss, ``initial_epoch`` to
-        resume the epoch count.  The model's mode (train/eval) is the same after as before.
+        Each batch is one ``train_step`` in training mode; the model's own mode (train/eval) is the
+        same after as before.  A progress line per epoch, as Keras prints it.
+
+        Args:
+            x: the inputs, a NumPy array or Tensor (samples, ...): floats are cast to float32, integer
+                ids stay integers.
+            y: the targets, as many as ``x`` (one-hot rows, class indices or values, as the loss takes).
+            batch_size: samples per batch (None: 32); the last batch may be smaller.
+            epochs: the epoch to stop before (with ``initial_epoch`` 0: the number of epochs).
+            verbose: 0 silent, 1 a live progress bar (on a terminal), 2 one line per epoch; ``"auto"``:
+                1 on a terminal, else 2.
+            callbacks: a list of ``nn.callbacks`` Callbacks (EarlyStopping, ModelCheckpoint, ...).
+            validation_split: the fraction of the data, taken from its end before shuffling, held out
+                to validate on after each epoch, in (0, 1); ignored when ``validation_data`` is given.
+            validation_data: a pair ``(x_val, y_val)`` to evaluate after each epoch.
+            shuffle: draw the batches in a new random order each epoch (``nn.utils.set_random_seed``
+                makes it repeatable).
+            class_weight: ``{class index: weight}`` scaling each sample's loss by its class's weight
+                (every class present in ``y`` needs one).
+            sample_weight: one weight per sample, shape (samples,), scaling its loss; not with
+                ``class_weight``.
+            initial_epoch: the epoch to start at (to resume training; epochs are counted from 0).
+
+        Returns:
+            A ``History`` (also kept as ``model.history``): ``history.history`` maps ``"loss"``, each
+                metric's name and, with validation, their ``"val_"`` forms to lists of one float per
+                epoch run (the mean of the epoch's batch values, weighted by batch size);
+                ``history.epoch`` lists the epochs' indices.
+
+        Raises:
+            RuntimeError: the model is not compiled.
+            ValueError: x and y differ in length, hold NaN or infinity, or do not fit the model; a bad
+                ``batch_size``, ``validation_split``, ``validation_data``, ``class_weight`` or ``sample_weight``.
         """
         self._check_compiled("fit")
         batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
@@ -243,7 +292,16 @@ class Trainer(Module):
         return table[classes]
 
     def train_step(self, x, y, sample_weight=None):
-        """One optimizer step on a batch; returns [loss, *metrics] for it."""
+        """One optimizer step on a batch: forward, loss, backward, ``optimizer.step()``; override it to train otherwise.
+
+        Args:
+            x: the batch's inputs, a NumPy array (batch, ...).
+            y: the batch's targets.
+            sample_weight: one weight per sample of the batch, (batch,), or None.
+
+        Returns:
+            A list of floats ``[loss, *metrics]`` for this batch, in the order of ``metrics_names``.
+        """
         ad.keep_heap_slack()            # before the first step's forward (the optimizer's step asks too)
         self.optimizer.zero_grad()
         out = self(x)
@@ -269,8 +327,27 @@ class Trainer(Module):
         return totals / max(len(x), 1)
 
     def evaluate(self, x, y, batch_size=None, verbose="auto", return_dict=False):
-        """``[loss, *metrics]`` over (x, y) (a float when there are no metrics; a dict with
-        ``return_dict=True``), printing a progress line as Keras does unless ``verbose=0``."""
+        """The loss and metrics over (x, y) in inference mode, as Keras's ``evaluate``.
+
+        Each value is the mean of the batches' values, weighted by batch size.  A progress line is
+        printed as Keras does unless ``verbose=0``.
+
+        Args:
+            x: the inputs, (samples, ...).
+            y: the targets, as many as ``x``.
+            batch_size: samples per batch (None: 32).
+            verbose: 0 silent, 1 a live progress bar (on a terminal), 2 one line; ``"auto"``: 1 on a terminal, else 2.
+            return_dict: return ``{name: value}`` instead of a list.
+
+        Returns:
+            The loss, a float, when the model has no metrics; else the list ``[loss, *metrics]`` of
+                floats in the order of ``metrics_names``; with ``return_dict=True`` a dict
+                ``{"loss": ..., metric name: ...}``.
+
+        Raises:
+            RuntimeError: the model is not compiled.
+            ValueError: x and y differ in length, are empty, hold NaN or infinity, or do not fit the model.
+        """
         self._check_compiled("evaluate")
         batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         x, y = self._prepare(x, y, "evaluate", batch_size)
@@ -287,7 +364,19 @@ class Trainer(Module):
 
     @ad.no_grad()
     def predict(self, x, batch_size=None, verbose="auto"):
-        """The model's outputs for ``x`` as a NumPy array (inference mode: no dropout, moving statistics)."""
+        """The model's outputs for ``x``, as Keras's ``predict``.
+
+        Batch by batch in inference mode (no dropout, moving statistics); needs no ``compile``.
+
+        Args:
+            x: the inputs, (samples, ...).
+            batch_size: samples per batch (None: 32).
+            verbose: 0 silent, 1 a live progress bar (on a terminal), 2 one line; ``"auto"``: 1 on a terminal, else 2.
+
+        Returns:
+            A NumPy array (samples, *output shape) in the model's output dtype (float32 unless its
+                layers use another): the batches' outputs joined; an empty ``x`` gives (0, *output shape).
+        """
         batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         x, _ = self._prepare(x, what="predict", batch_size=batch_size)
         steps = max(-(-len(x) // batch_size), 1)

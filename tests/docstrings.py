@@ -58,6 +58,10 @@ def documented_arguments(body):
 
 
 def parameters(obj):
+    if inspect.isclass(obj) and inspect.isfunction(obj.__init__):
+        # a class's Args describe the __init__ the API reference shows (merge_init_into_class): not a
+        # __new__ that only dispatches, as Model's (Model(inputs, outputs) makes a Functional)
+        obj = obj.__init__
     try:
         signature = inspect.signature(obj)
     except (TypeError, ValueError):
