@@ -1785,7 +1785,10 @@ class LSTM(_RNN):
         i, f, o = recurrent_activation(z_i, z_f, z_o);  g = activation(z_c)
         c_t = f * c + i * g;  h_t = o * activation(c_t)
 
-    ``unit_forget_bias`` starts the forget gate's bias at 1.  States [h, c]; the output is h.
+    ``unit_forget_bias`` starts the forget gate's bias at 1.  States [h, c]; the output is h.  With
+    Keras's activations (tanh and sigmoid) and no recurrent dropout each step is one op,
+    ``ad.lstm_cell``, as Keras takes its fused kernel under the same conditions; otherwise the same
+    equations run as separate ops.
 
     Args:
         units: the size of the state h and of the output at each step.
