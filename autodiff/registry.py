@@ -34,7 +34,7 @@ OPS = {}     # name (``Tensor.name`` for methods alone) -> Declaration, in the o
 
 
 def register(name, methods=None, reflected=(), export=True, prop=False, replace=False):
-    """Declare the op ``name``.
+    """Declare the op ``name``: a decorator of a Function subclass or of a function.
 
     - a Function subclass: its inputs are the parameters of ``forward`` (a
       ``*arrays`` parameter takes a list, as ``concatenate`` does; trailing
@@ -43,11 +43,27 @@ def register(name, methods=None, reflected=(), export=True, prop=False, replace=
     - a plain function (a composite of other ops, or an op without gradient):
       used as it is.
 
-    ``methods``: Tensor attributes that call it (default: ``name``; ``()`` for
-    none); ``reflected``: operators that take the Tensor second (``__radd__``);
-    ``prop``: the methods are properties (``.T``); ``export``: add it to
-    ``autodiff.functional`` and to ``ad``.  A name or Tensor attribute that
-    exists already is refused unless ``replace=True``.
+    The op's function takes its docstring from the class (or is the function), with the
+    entries of ``GLOSSARY`` (NumPy's ``axis``, ``keepdims``, ``dtype``, ``out``) added to its
+    ``Args:`` for the parameters it takes and does not describe itself.
+
+    Args:
+        name: the op's name: ``ad.name``, ``autodiff.functional.name`` and NumPy's function of that
+            name on Tensors.
+        methods: the Tensor attributes that call it (default: ``(name,)``; ``()`` for none), operators
+            included (``"__add__"``).
+        reflected: operators that take the Tensor second (``"__radd__"``); default none.
+        export: add it to ``autodiff.functional`` and to ``ad`` (default True; False: a Tensor method only).
+        prop: the methods are properties (``.T``); default False.
+        replace: replace an op or Tensor attribute that exists already (refused by default, since it
+            would silently change every use of that name, NumPy's functions on Tensors included).
+
+    Returns:
+        The decorator; it returns the class or function it is given (a function's docstring gains the
+            glossary's entries).
+
+    Raises:
+        ValueError: when the name or an attribute is taken and ``replace`` is not True.
     """
     methods = (name,) if methods is None else tuple(methods)
     reflected = tuple(reflected)

@@ -65,6 +65,48 @@ def test_extend_gathers_what_an_op_author_needs():
     assert extend.Function is ad.Function and extend.unbroadcast(np.ones((3, 2)), (2,), np.float32).tolist() == [3, 3]
 
 
+def test_an_op_gets_the_glossarys_entries_for_numpys_shared_parameters_and_keeps_its_own():
+    import inspect
+    from autodiff.registry import GLOSSARY
+
+    @extend.register("glossary_test_op")
+    class GlossaryTestOp(extend.Function):
+        """The sum, doubled.
+
+        Args:
+            a: the values.
+            keepdims: a meaning of its own, which wins.
+
+        Returns:
+            A Tensor.
+        """
+
+        def __init__(self, axis=None, keepdims=False, out=None):
+            super().__init__(axis=axis, keepdims=keepdims)
+
+        def forward(self, a):
+            return 2 * a.sum(axis=self.axis, keepdims=self.keepdims)
+
+    try:
+        doc = inspect.getdoc(ad.glossary_test_op)
+        args = doc[doc.index("Args:"):doc.index("Returns:")]
+        entries = [line.split(":")[0].strip() for line in args.splitlines()[1:] if line.startswith("    ") and
+                   not line.startswith("        ")]
+        assert entries == ["a", "axis", "keepdims", "out"]               # in the signature's order
+        assert "keepdims: a meaning of its own, which wins." in args
+        assert " ".join(GLOSSARY["axis"].split()) in " ".join(args.split())
+        assert " ".join(GLOSSARY["out"].split()) in " ".join(args.split())
+        assert doc.startswith("The sum, doubled.") and doc.rstrip().endswith("A Tensor.")
+        assert ad.glossary_test_op(ad.tensor([[1.0, 2.0]]), axis=1).tolist() == [6.0]
+    finally:
+        del OPS["glossary_test_op"], ad.glossary_test_op, ad.Tensor.glossary_test_op, ad.functional.glossary_test_op
+        ad.functional.__all__.remove("glossary_test_op")
+    # the ops of autodiff: an op's own meaning of axis (softmax's, cumsum's) is never the reduction's
+    assert "the axis of classes" in inspect.getdoc(ad.softmax) and GLOSSARY["axis"][:20] not in inspect.getdoc(ad.softmax)
+    assert GLOSSARY["keepdims"][:20] in inspect.getdoc(ad.sum) and GLOSSARY["dtype"][:20] in inspect.getdoc(ad.cumsum)
+    assert str(inspect.signature(ad.reshape)) == "(a, *shape)"          # help() shows the shape, as the stubs do
+
+
 def _autodiff_names_used(path):
     """(what, line) for each use of autodiff in a module: ``ad.name`` and ``from autodiff... import``."""
     tree = ast.parse(path.read_text())

@@ -245,7 +245,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=
 
     Returns:
         A Tensor of shape (N, Ho, Wo, filters) channels-last, (N, filters, Ho, Wo) channels-first, where
-        ``Ho = (H + pads - dilation * (kh - 1) - 1) // sh + 1`` (likewise Wo).
+            ``Ho = (H + pads - dilation * (kh - 1) - 1) // sh + 1`` (likewise Wo).
 
     Raises:
         ValueError: when the shapes, groups, padding or arguments do not fit, or the window does not fit

@@ -146,8 +146,8 @@ def dot(a, b):
         b: a Tensor, an array or a number.
 
     Returns:
-        A Tensor: for N-D ``a`` and ``b`` (with ``b`` at least 2-D), of shape ``a.shape[:-1] + b.shape[:-2]
-        + b.shape[-1:]``; up to 2-D, as ``matmul``; with a scalar, ``a * b``.
+        A Tensor: with a scalar, ``a * b``; up to 2-D, ``a @ b``; else of shape
+            ``a.shape[:-1] + b.shape[:-2] + b.shape[-1:]``.
 
     Raises:
         ValueError: when the summed axes differ in size.

@@ -192,7 +192,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=Fa
 
     Returns:
         A Tensor of shape (..., L, Ev); with ``return_weights``, the tuple (output, weights), the weights
-        of shape (..., L, S).
+            of shape (..., L, S).
 
     Raises:
         ValueError: when the shapes do not fit, both ``attn_mask`` and ``is_causal`` are given, or

@@ -237,7 +237,7 @@ def append(arr, values, axis=None):
 
     Returns:
         A Tensor: 1-D of ``arr.size + values.size`` values when ``axis`` is None, else ``arr``'s shape
-        grown along ``axis``.
+            grown along ``axis``.
     """
     arr, values = _operands([arr, values])
     if axis is None:
@@ -263,7 +263,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
 
     Returns:
         A Tensor of ``a``'s shape (with ``prepend`` and ``append``) shortened by ``n`` along ``axis``;
-        booleans give ``!=`` of neighbours, as NumPy.
+            booleans give ``!=`` of neighbours, as NumPy.
     """
     n = operator.index(n)
     if n < 0:
@@ -431,7 +431,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
     Returns:
         A Tensor of the broadcast shape of the other axes, with 3-vectors along ``axisc``; for two
-        2-vectors, the z components only (no vector axis).
+            2-vectors, the z components only (no vector axis).
     """
     if axis is not None:
         axisa = axisb = axisc = axis
@@ -838,7 +838,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
     Returns:
         A Tensor of ``num`` values along ``axis`` (the broadcast shape of ``start`` and ``stop`` on the
-        other axes); with ``retstep``, the tuple (values, step).
+            other axes); with ``retstep``, the tuple (values, step).
     """
     num = operator.index(num)
     if num < 0:

@@ -240,7 +240,7 @@ def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=N
 
     Returns:
         A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``); a
-        floating input keeps its dtype.
+            floating input keeps its dtype.
 
     Raises:
         ValueError: when ``n - ddof <= 0``.
@@ -269,7 +269,7 @@ class Std(Reduction):
 
     Returns:
         A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``); a
-        floating input keeps its dtype.
+            floating input keeps its dtype.
 
     Raises:
         ValueError: when ``n - ddof <= 0``.
@@ -439,7 +439,7 @@ class Cumsum(Function):
 
     Returns:
         A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
-        count as int64).
+            count as int64).
     """
 
     def __init__(self, axis=None, dtype=None, out=None):
@@ -502,7 +502,7 @@ class Cumprod(Function):
 
     Returns:
         A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
-        count as int64).
+            count as int64).
     """
 
     retain_inputs = (0,)

@@ -478,7 +478,7 @@ def take(x, indices, axis=None, out=None, mode="raise"):
 
     Returns:
         A Tensor of ``x``'s shape with ``axis`` replaced by ``indices``' shape (``indices``' shape when
-        ``axis`` is None).
+            ``axis`` is None).
     """
     if out is not None:
         raise TypeError("take: out= is not supported (tensors are not written in place); use the returned tensor")
@@ -615,7 +615,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 
     Returns:
         A Tensor of ``x``'s shape grown by ``before + after`` on each axis; copied values (edge, reflect)
-        accumulate their gradients.
+            accumulate their gradients.
     """
     widths = _pad_widths(pad_width, x.ndim)
     if mode == "constant":
@@ -797,7 +797,7 @@ def diag(x, k=0):
 
     Returns:
         For 1-D ``x`` of length n, an (n + abs(k), n + abs(k)) Tensor, zero off that diagonal; for 2-D ``x``,
-        the 1-D diagonal.
+            the 1-D diagonal.
 
     Raises:
         ValueError: for other numbers of dimensions.
