@@ -102,7 +102,8 @@ def test_an_op_gets_the_glossarys_entries_for_numpys_shared_parameters_and_keeps
         del OPS["glossary_test_op"], ad.glossary_test_op, ad.Tensor.glossary_test_op, ad.functional.glossary_test_op
         ad.functional.__all__.remove("glossary_test_op")
     # the ops of autodiff: an op's own meaning of axis (softmax's, cumsum's) is never the reduction's
-    assert "the axis of classes" in inspect.getdoc(ad.softmax) and GLOSSARY["axis"][:20] not in inspect.getdoc(ad.softmax)
+    softmax_doc = inspect.getdoc(ad.softmax)
+    assert "the axis of classes" in softmax_doc and GLOSSARY["axis"][:20] not in softmax_doc
     assert GLOSSARY["keepdims"][:20] in inspect.getdoc(ad.sum) and GLOSSARY["dtype"][:20] in inspect.getdoc(ad.cumsum)
     assert str(inspect.signature(ad.reshape)) == "(a, *shape)"          # help() shows the shape, as the stubs do
 

@@ -56,7 +56,8 @@ class Sum(Reduction):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for every axis); in ``a``'s dtype (booleans count as int64, as NumPy).
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); in ``a``'s dtype (booleans count as int64, as NumPy).
     """
 
     def forward(self, a):
@@ -74,7 +75,8 @@ class Mean(Reduction):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for every axis); a floating input keeps its dtype, integers give float64.
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); a floating input keeps its dtype, integers give float64.
     """
 
     def forward(self, a):
@@ -121,7 +123,8 @@ class Max(Extremum):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for every axis), in ``a``'s dtype.
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis), in ``a``'s dtype.
 
     Raises:
         ValueError: when a reduced axis has size 0 (a maximum of nothing).
@@ -138,7 +141,8 @@ class Min(Extremum):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for every axis), in ``a``'s dtype.
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis), in ``a``'s dtype.
 
     Raises:
         ValueError: when a reduced axis has size 0 (a minimum of nothing).
@@ -158,7 +162,8 @@ class LogSumExp(Reduction):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for every axis); a floating input keeps its dtype.
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); a floating input keeps its dtype.
     """
 
     retain_inputs = (0,)
@@ -361,7 +366,8 @@ class Prod(Reduction):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for every axis); in ``a``'s dtype (booleans count as int64).
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); in ``a``'s dtype (booleans count as int64).
     """
 
     retain_inputs = (0,)

@@ -789,7 +789,7 @@ def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @register("diag")
 def diag(x, k=0):
-    """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or a matrix's ``k``-th diagonal (NumPy's diag).
+    """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or a matrix's ``k``-th diagonal (np.diag).
 
     Args:
         x: a 1-D or 2-D Tensor.
