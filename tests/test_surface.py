@@ -3,6 +3,7 @@ autodiff's public names only, and the explicit heap setting."""
 import ast
 import builtins
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -66,7 +67,6 @@ def test_extend_gathers_what_an_op_author_needs():
 
 
 def test_an_op_gets_the_glossarys_entries_for_numpys_shared_parameters_and_keeps_its_own():
-    import inspect
     from autodiff.registry import GLOSSARY
 
     @extend.register("glossary_test_op")
@@ -153,9 +153,14 @@ def test_the_committed_type_stubs_are_what_the_registry_makes():
             assert f"\ndef {declaration.name}(" in stubs["autodiff/__init__.pyi"]
         for method in declaration.methods + declaration.reflected:
             assert f"def {method}(self" in tensor_stub
-    assert "    def leaky_relu(self, negative_slope=0.01) -> Tensor: ...\n" in tensor_stub
-    assert "def concatenate(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor: ...\n" in stubs["autodiff/__init__.pyi"]
-    assert "def split(x, indices_or_sections, axis=0) -> list[Tensor]: ...\n" in stubs["autodiff/__init__.pyi"]
+    assert "    def leaky_relu(self, negative_slope=0.01) -> Tensor:\n        \"\"\"``a`` where" in tensor_stub
+    assert "def concatenate(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor:\n" in stubs["autodiff/__init__.pyi"]
+    assert "def split(x, indices_or_sections, axis=0) -> list[Tensor]:\n" in stubs["autodiff/__init__.pyi"]
+    # an op is attached at import, so its stub is where an editor reads its docstring
+    functions = {node.name: node for node in ast.parse(stubs["autodiff/__init__.pyi"]).body
+                 if isinstance(node, ast.FunctionDef)}
+    assert ast.get_docstring(functions["sum"]) == inspect.getdoc(ad.sum)
+    assert "keepdims: keep each reduced axis" in ast.get_docstring(functions["sum"])
 
 
 def test_a_new_op_makes_the_stubs_stale():
