@@ -189,7 +189,8 @@ def tensor_backward(self, grad=None, retain_graph=None, create_graph=False):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is left alone), as
+    """The gradients of ``outputs`` with respect to ``inputs``, returned: ``.grad`` is left alone.
+
     PyTorch's ``torch.autograd.grad``.
 
     Args:

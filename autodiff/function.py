@@ -74,8 +74,10 @@ class Function:
         raise NotImplementedError
 
     def backward(self, grad, *retained):
-        """The gradient rule: override it, written with operators and ``autodiff.functional`` so that it
-        runs on arrays (a plain backward) and on Tensors (under ``create_graph``, so any order works).
+        """The gradient rule: override it.
+
+        Write it with operators and ``autodiff.functional``, so that it runs on arrays (a plain
+        backward) and on Tensors (under ``create_graph``, so that any order of derivative works).
 
         Args:
             grad: the upstream gradient, of the output's shape.
@@ -139,7 +141,8 @@ def unbroadcast(grad, shape, dtype):
     """Reduce ``grad`` (an array or a Tensor) to ``shape`` and ``dtype``: the gradient of a broadcast.
 
     Broadcasting added leading axes and stretched size-1 axes; the gradient of a broadcast is the sum over
-    exactly those axes.  A float32 input mixed with float64 gets its gradient back in float32.
+    exactly those axes (one sum with keepdims plus a reshape covers every case).  A float32 input mixed
+    with float64 gets its gradient back in float32.
 
     Args:
         grad: the gradient of the broadcast result: an array or a Tensor.

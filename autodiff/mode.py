@@ -104,8 +104,8 @@ class name_scope:
     """Tag every tensor and op created inside with ``name`` (nested scopes join with '/').
 
     Graph drawings group the nodes of one scope into a cluster, so a layer that runs its ops inside
-    ``name_scope(layer.name)`` shows up as one box.  ``with name_scope("dense") as scope:`` gives the
-    full scope name (``"model/dense"``).
+    ``name_scope(layer.name)`` shows up as one box.  ``with name_scope("dense") as scope:`` binds the
+    full name (``"model/dense"`` inside ``name_scope("model")``).
 
     Args:
         name: the scope's name, a non-empty str without '/'.

@@ -460,7 +460,7 @@ def apply(fn, *inputs):
 
     Args:
         fn: a new instance of a Function subclass, its settings given to its constructor; an instance
-            runs once (make a new one for each call).
+            records one call (make a new one for each call).
         *inputs: the inputs of ``fn.forward``, in order.
 
     Returns:

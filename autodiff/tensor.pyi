@@ -245,8 +245,9 @@ class Tensor:
     def __matmul__(self, b) -> Tensor: ...
     def __rmatmul__(self, other) -> Tensor: ...
     def linear(self, weight, bias=None, activation=None) -> Tensor:
-        """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward): one output buffer, the bias
-        added in place.
+        """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward).
+
+        One output buffer, with the bias added in place.
 
         Args:
             x: a Tensor of shape (..., in_features), any number of leading axes.
@@ -263,8 +264,9 @@ class Tensor:
         """
 
     def dot(self, b) -> Tensor:
-        """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over the last axis of ``a``
-        and the second-to-last of ``b``.
+        """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over one axis of each.
+
+        The sum runs over the last axis of ``a`` and the second-to-last of ``b``.
 
         Args:
             a: a Tensor, an array or a number.

@@ -76,8 +76,9 @@ def relu_mask(fn, out):
 
 @register("linear")
 class Linear(Function):
-    """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward): one output buffer, the bias
-    added in place.
+    """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward).
+
+    One output buffer, with the bias added in place.
 
     Args:
         x: a Tensor of shape (..., in_features), any number of leading axes.
@@ -138,8 +139,9 @@ def _numbers_as_arrays(a, b):
 
 @register("dot")
 def dot(a, b):
-    """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over the last axis of ``a``
-    and the second-to-last of ``b``.
+    """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over one axis of each.
+
+    The sum runs over the last axis of ``a`` and the second-to-last of ``b``.
 
     Args:
         a: a Tensor, an array or a number.
