@@ -12,6 +12,15 @@ share a name with a Python builtin (``sum max min abs round all any pow``), so
 ``from autodiff import *`` never shadows them: write ``ad.sum``, ``ad.max``.
 What an op author needs (``Function``, ``register``, ``unbroadcast``, the
 array backend) is gathered in ``autodiff.extend``.
+
+Every op is a function here and a method of Tensor (``ad.exp(t)``, ``t.exp()``),
+and NumPy's function of the same name runs it on Tensors (``np.exp(t)``).  Its
+inputs may be Tensors, arrays or numbers: a number takes the Tensor's dtype (a
+Python float never promotes float32), inputs broadcast as in NumPy, and the
+result is a Tensor, recorded for backward when an input requires grad.  Floating
+inputs keep their dtype; element-wise math on integers follows NumPy (``exp``
+of int64 gives float64).  Given no Tensor at all, an op with a gradient rule
+computes on the arrays and returns an array: gradient rules run on them so.
 """
 import builtins as _builtins
 

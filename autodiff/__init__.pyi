@@ -45,156 +45,2029 @@ from .tensor import zeros_like as zeros_like
 
 DEFAULT_FLOAT: Any
 
-def abs(a) -> Tensor: ...
-def add(a, b) -> Tensor: ...
-def all(x, axis=None, keepdims=False) -> Tensor: ...
-def any(x, axis=None, keepdims=False) -> Tensor: ...
-def append(arr, values, axis=None) -> Tensor: ...
-def arccos(a) -> Tensor: ...
-def arccosh(a) -> Tensor: ...
-def arcsin(a) -> Tensor: ...
-def arcsinh(a) -> Tensor: ...
-def arctan(a) -> Tensor: ...
-def arctan2(a, b) -> Tensor: ...
-def arctanh(a) -> Tensor: ...
-def argmax(x, axis=None, out=None, keepdims=False) -> Tensor: ...
-def argmin(x, axis=None, out=None, keepdims=False) -> Tensor: ...
-def array_split(x, indices_or_sections, axis=0) -> list[Tensor]: ...
-def astype(x, dtype) -> Tensor: ...
-def atleast_1d(*arys) -> Tensor: ...
-def atleast_2d(*arys) -> Tensor: ...
-def atleast_3d(*arys) -> Tensor: ...
-def avg_pool2d(x, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor: ...
-def broadcast_to(a, *shape) -> Tensor: ...
-def ceil(a) -> Tensor: ...
-def clip(a, min=None, max=None, a_min=None, a_max=None) -> Tensor: ...
-def column_stack(tup) -> Tensor: ...
-def concatenate(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor: ...
-def conv1d(x, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last') -> Tensor: ...
-def conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last', activation=None) -> Tensor: ...
-def cos(a) -> Tensor: ...
-def cosh(a) -> Tensor: ...
-def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Tensor: ...
-def cumprod(a, axis=None, dtype=None, out=None) -> Tensor: ...
-def cumsum(a, axis=None, dtype=None, out=None) -> Tensor: ...
-def deg2rad(x) -> Tensor: ...
-def degrees(x) -> Tensor: ...
-def diag(x, k=0) -> Tensor: ...
-def diagonal(x, offset=0, axis1=0, axis2=1) -> Tensor: ...
-def diff(a, n=1, axis=-1, prepend=..., append=...) -> Tensor: ...
-def divide(a, b) -> Tensor: ...
-def dot(a, b) -> Tensor: ...
-def dsplit(ary, indices_or_sections) -> Tensor: ...
-def dstack(tup) -> Tensor: ...
-def einsum(subscripts, *operands) -> Tensor: ...
-def elu(a, alpha=1.0) -> Tensor: ...
-def erf(a) -> Tensor: ...
-def exp(a) -> Tensor: ...
-def exp2(a) -> Tensor: ...
-def expand_dims(x, axis) -> Tensor: ...
-def expm1(a) -> Tensor: ...
-def fabs(x) -> Tensor: ...
-def flatten(x, start_dim=0, end_dim=-1) -> Tensor: ...
-def flip(x, axis=None) -> Tensor: ...
-def fliplr(m) -> Tensor: ...
-def flipud(m) -> Tensor: ...
-def floor(a) -> Tensor: ...
-def floor_divide(a, b) -> Tensor: ...
-def fmax(a, b) -> Tensor: ...
-def fmin(a, b) -> Tensor: ...
-def gelu(x, approximate='none') -> Tensor: ...
-def gradient(f, *varargs, axis=None, edge_order=1) -> Tensor: ...
-def hard_sigmoid(x) -> Tensor: ...
-def hard_swish(x) -> Tensor: ...
-def hsplit(ary, indices_or_sections) -> Tensor: ...
-def hstack(tup, *, dtype=None, casting='same_kind') -> Tensor: ...
-def hypot(a, b) -> Tensor: ...
-def inner(a, b) -> Tensor: ...
-def kron(a, b) -> Tensor: ...
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05) -> Tensor: ...
-def leaky_relu(a, negative_slope=0.01) -> Tensor: ...
-def linear(x, weight, bias=None, activation=None) -> Tensor: ...
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, requires_grad=False) -> Tensor: ...
-def log(a) -> Tensor: ...
-def log10(a) -> Tensor: ...
-def log1p(a) -> Tensor: ...
-def log2(a) -> Tensor: ...
-def log_sigmoid(x) -> Tensor: ...
-def log_softmax(a, axis=-1) -> Tensor: ...
-def logaddexp(a, b) -> Tensor: ...
-def logaddexp2(a, b) -> Tensor: ...
-def logsumexp(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def lstm_cell(x, state, recurrent_kernel) -> Tensor: ...
-def matmul(a, b) -> Tensor: ...
-def max(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def max_pool2d(x, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor: ...
-def maximum(a, b) -> Tensor: ...
-def mean(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def min(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def minimum(a, b) -> Tensor: ...
-def mish(x) -> Tensor: ...
-def mod(a, b) -> Tensor: ...
-def moveaxis(x, source, destination) -> Tensor: ...
-def multiply(a, b) -> Tensor: ...
-def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None) -> Tensor: ...
-def negative(a) -> Tensor: ...
-def norm(x, ord=None, axis=None, keepdims=False) -> Tensor: ...
-def outer(a, b) -> Tensor: ...
-def pad(x, pad_width, mode='constant', constant_values=0) -> Tensor: ...
-def partition(a, kth, axis=-1, kind='introselect', order=None) -> Tensor: ...
-def pow(x, exponent) -> Tensor: ...
-def power(a, b) -> Tensor: ...
-def prod(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def put_along_axis(x, indices, values, axis) -> Tensor: ...
-def rad2deg(x) -> Tensor: ...
-def radians(x) -> Tensor: ...
-def ravel(x) -> Tensor: ...
-def reciprocal(a) -> Tensor: ...
-def relu(a) -> Tensor: ...
-def relu6(a) -> Tensor: ...
-def repeat(x, repeats, axis=None) -> Tensor: ...
-def reshape(a, *shape) -> Tensor: ...
-def roll(x, shift, axis=None) -> Tensor: ...
-def rollaxis(a, axis, start=0) -> Tensor: ...
-def rot90(m, k=1, axes=(0, 1)) -> Tensor: ...
-def round(a, decimals=0) -> Tensor: ...
-def row_stack(tup, *, dtype=None, casting='same_kind') -> Tensor: ...
-def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False, dropout_p=0.0, scale=None, *, return_weights=False) -> Tensor: ...
-def select(condlist, choicelist, default=0) -> Tensor: ...
-def selu(x) -> Tensor: ...
-def sigmoid(a) -> Tensor: ...
-def sign(a) -> Tensor: ...
-def silu(x) -> Tensor: ...
-def sin(a) -> Tensor: ...
-def sinh(a) -> Tensor: ...
-def softmax(a, axis=-1) -> Tensor: ...
-def softmax_cross_entropy(logits, targets, axis=-1, reduction='mean') -> Tensor: ...
-def softplus(a) -> Tensor: ...
-def sort(x, axis=-1, kind=None, order=None, stable=None) -> Tensor: ...
-def split(x, indices_or_sections, axis=0) -> list[Tensor]: ...
-def sqrt(a) -> Tensor: ...
-def sqrt_of_sum_of_squares(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def square(a) -> Tensor: ...
-def squeeze(x, axis=None) -> Tensor: ...
-def stack(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor: ...
-def std(a, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor: ...
-def subtract(a, b) -> Tensor: ...
-def sum(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-def swapaxes(x, axis1, axis2) -> Tensor: ...
-def swish(x) -> Tensor: ...
-def take(x, indices, axis=None, out=None, mode='raise') -> Tensor: ...
-def take_along_axis(x, indices, axis=-1) -> Tensor: ...
-def tan(a) -> Tensor: ...
-def tanh(a) -> Tensor: ...
-def tensordot(a, b, axes=2) -> Tensor: ...
-def tile(x, reps) -> Tensor: ...
-def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None) -> Tensor: ...
-def transpose(a, *args, axes=None) -> Tensor: ...
-def tril(x, k=0) -> Tensor: ...
-def triu(x, k=0) -> Tensor: ...
-def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor: ...
-def vsplit(ary, indices_or_sections) -> Tensor: ...
-def vstack(tup, *, dtype=None, casting='same_kind') -> Tensor: ...
-def where(condition, a, b) -> Tensor: ...
+def abs(a) -> Tensor:
+    """``|a|``, element-wise (also the builtin ``abs(t)``); the gradient at 0 is 0, as in PyTorch.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def add(a, b) -> Tensor:
+    """``a + b``, element-wise (also the ``+`` operator).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def all(x, axis=None, keepdims=False) -> Tensor:
+    """Whether every value is true (non-zero) over ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes to test over (an int or a tuple of ints); None (the default): every axis.
+        keepdims: keep each tested axis with size 1 (default False).
+
+    Returns:
+        A boolean Tensor of ``x``'s shape with the tested axes removed (0-d for every axis), outside the graph.
+    """
+
+def any(x, axis=None, keepdims=False) -> Tensor:
+    """Whether some value is true (non-zero) over ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes to test over (an int or a tuple of ints); None (the default): every axis.
+        keepdims: keep each tested axis with size 1 (default False).
+
+    Returns:
+        A boolean Tensor of ``x``'s shape with the tested axes removed (0-d for every axis), outside the graph.
+    """
+
+def append(arr, values, axis=None) -> Tensor:
+    """``values`` joined after ``arr`` along ``axis`` (NumPy's append; a new Tensor, nothing is written in place).
+
+    Args:
+        arr: a Tensor, an array or a number.
+        values: a Tensor, an array or a number; with an ``axis``, of ``arr``'s shape off that axis.
+        axis: the axis to join along; None (the default): both are flattened first.
+
+    Returns:
+        A Tensor: 1-D of ``arr.size + values.size`` values when ``axis`` is None, else ``arr``'s shape
+            grown along ``axis``.
+    """
+
+def arccos(a) -> Tensor:
+    """The inverse cosine, element-wise, in radians in [0, pi].
+
+    Args:
+        a: a Tensor, an array or a number in [-1, 1] (outside: NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def arccosh(a) -> Tensor:
+    """The inverse hyperbolic cosine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number, at least 1 (below: NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def arcsin(a) -> Tensor:
+    """The inverse sine, element-wise, in radians in [-pi/2, pi/2].
+
+    Args:
+        a: a Tensor, an array or a number in [-1, 1] (outside: NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def arcsinh(a) -> Tensor:
+    """The inverse hyperbolic sine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def arctan(a) -> Tensor:
+    """The inverse tangent, element-wise, in radians in (-pi/2, pi/2).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def arctan2(a, b) -> Tensor:
+    """The angle of the point (b, a) from the x axis, ``arctan(a / b)`` aware of the quadrant, element-wise.
+
+    Args:
+        a: the y coordinates: a Tensor, an array or a number.
+        b: the x coordinates, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape, in radians in [-pi, pi].
+    """
+
+def arctanh(a) -> Tensor:
+    """The inverse hyperbolic tangent, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number in (-1, 1) (±1 give ±inf, outside NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def argmax(x, axis=None, out=None, keepdims=False) -> Tensor:
+    """The index of the largest value (the first one at ties), along ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis to search along (an int); None (the default): the index into the flattened values.
+        out: NumPy's keyword, only None (tensors are not written in place).
+        keepdims: keep the searched axis with size 1 (default False).
+
+    Returns:
+        An int64 Tensor of ``x``'s shape without ``axis`` (0-d when ``axis`` is None), outside the graph.
+    """
+
+def argmin(x, axis=None, out=None, keepdims=False) -> Tensor:
+    """The index of the smallest value (the first one at ties), along ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis to search along (an int); None (the default): the index into the flattened values.
+        out: NumPy's keyword, only None (tensors are not written in place).
+        keepdims: keep the searched axis with size 1 (default False).
+
+    Returns:
+        An int64 Tensor of ``x``'s shape without ``axis`` (0-d when ``axis`` is None), outside the graph.
+    """
+
+def array_split(x, indices_or_sections, axis=0) -> list[Tensor]:
+    """``x`` cut into slices along ``axis``; sections may differ in size by one (NumPy's array_split).
+
+    Args:
+        x: a Tensor.
+        indices_or_sections: a number of sections n (the first ``size % n`` get one value more), or a
+            list of the indices to cut at.
+        axis: the axis to cut along (default 0).
+
+    Returns:
+        A list of Tensors, slices of ``x`` along ``axis``.
+    """
+
+def astype(x, dtype) -> Tensor:
+    """``x`` converted to ``dtype``; gradients come back in ``x``'s own dtype.
+
+    Args:
+        x: a Tensor.
+        dtype: the dtype wanted: a NumPy dtype or its name (``np.float64``, ``"float32"``, ``bool``).
+
+    Returns:
+        ``x`` itself when it already has ``dtype``, else a new Tensor of ``x``'s shape in ``dtype``.
+    """
+
+def atleast_1d(*arys) -> Tensor:
+    """Each input with at least one axis: a 0-d one becomes shape (1,) (NumPy's atleast_1d).
+
+    Args:
+        *arys: Tensors, arrays or numbers.
+
+    Returns:
+        One Tensor for one input, else a tuple of them; inputs with enough axes come back as they are.
+    """
+
+def atleast_2d(*arys) -> Tensor:
+    """Each input with at least two axes: 0-d becomes (1, 1), (N,) becomes (1, N) (NumPy's atleast_2d).
+
+    Args:
+        *arys: Tensors, arrays or numbers.
+
+    Returns:
+        One Tensor for one input, else a tuple of them; inputs with enough axes come back as they are.
+    """
+
+def atleast_3d(*arys) -> Tensor:
+    """Each input with at least three axes: (N,) becomes (1, N, 1), (M, N) becomes (M, N, 1) (NumPy's atleast_3d).
+
+    Args:
+        *arys: Tensors, arrays or numbers.
+
+    Returns:
+        One Tensor for one input, else a tuple of them; inputs with enough axes come back as they are.
+    """
+
+def avg_pool2d(x, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor:
+    """The mean of each window; with padding, the padded cells are not counted (as Keras).
+
+    Args:
+        x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+        pool_size: the window: an int or (h, w) (default 2).
+        strides: the step between windows: an int or a pair; None (the default): ``pool_size``.
+        padding: ``"valid"`` (the default) or ``"same"``, or numbers as ``conv2d``'s.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, Ho, Wo, C) channels-last, (N, C, Ho, Wo) channels-first.
+    """
+
+def broadcast_to(a, *shape) -> Tensor:
+    """``a`` broadcast to ``shape`` by NumPy's rules; the gradient sums over the broadcast axes.
+
+    Args:
+        a: a Tensor, an array or a number.
+        *shape: the target shape, as integers or one tuple.
+
+    Returns:
+        A Tensor of ``shape``, in ``a``'s dtype.
+
+    Raises:
+        ValueError: when ``a``'s shape does not broadcast to ``shape``.
+    """
+
+def ceil(a) -> Tensor:
+    """The smallest integer not less than each value (as floats for a floating input).
+
+    Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def clip(a, min=None, max=None, a_min=None, a_max=None) -> Tensor:
+    """``a`` limited to [min, max], element-wise; the gradient passes where ``min <= a <= max``, else 0.
+
+    Args:
+        a: a Tensor, an array or a number.
+        min: the lower bound, a number (a constant: it gets no gradient); None: no lower bound.
+        max: the upper bound, likewise; one of ``min`` and ``max`` must be given.
+        a_min: NumPy's name of ``min`` (``np.clip(t, a_min=0)``); it wins when both are given.
+        a_max: NumPy's name of ``max``.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype (the bounds are taken in ``a``'s dtype).
+
+    Raises:
+        ValueError: when neither bound is given.
+    """
+
+def column_stack(tup) -> Tensor:
+    """1-D inputs as the columns of a matrix, 2-D inputs as they are, joined along axis 1 (NumPy's column_stack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers of equal length.
+
+    Returns:
+        A 2-D Tensor (N, total columns) for inputs of length N.
+    """
+
+def concatenate(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor:
+    """The tensors joined along an existing axis (NumPy's concatenate).
+
+    Args:
+        tensors: a list or tuple of Tensors, arrays or numbers, all with the same number of dimensions
+            (at least 1) and the same sizes except along ``axis``.
+        axis: the axis to join along (default 0; negative counts from the end).
+        out: NumPy's keyword, taken so that ``np.concatenate`` works on Tensors; only None is accepted.
+        dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+        casting: NumPy's keyword, accepted and unused (no cast is made).
+
+    Returns:
+        A Tensor whose size along ``axis`` is the sum of the inputs' sizes, the other axes as theirs.
+
+    Raises:
+        ValueError: for no tensors or 0-d ones (use ``stack``), or sizes that differ off ``axis``.
+    """
+
+def conv1d(x, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last') -> Tensor:
+    """A 1-D convolution: ``conv2d`` over a height of 1.
+
+    Args:
+        x: a Tensor of sequences: (N, L, C) channels-last, (N, C, L) channels-first.
+        kernel: a Tensor: (k, C / groups, filters) channels-last, (filters, C / groups, k) channels-first.
+        bias: a Tensor of shape (filters,), or None (the default).
+        strides: the step between windows, an int (default 1).
+        padding: ``"valid"`` (the default), ``"same"``, an int, or (before, after).
+        dilation: the spacing of kernel cells, an int (default 1).
+        groups: split the channels into this many groups (default 1).
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, Lo, filters) channels-last, (N, filters, Lo) channels-first.
+    """
+
+def conv2d(x, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last', activation=None) -> Tensor:
+    """A 2-D convolution (a cross-correlation, as in every framework), in Keras's layout by default.
+
+    Args:
+        x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+        kernel: a Tensor: (kh, kw, C / groups, filters) channels-last (Keras's layout), (filters,
+            C / groups, kh, kw) channels-first (PyTorch's).
+        bias: a Tensor of shape (filters,), or None (the default): no bias.
+        strides: the step between windows: an int or (sh, sw) (default 1).
+        padding: ``"valid"`` (the default: no padding), ``"same"`` (output size ceil(H / sh), the extra
+            cell after, as TensorFlow), an int, (h, w), or ((top, bottom), (left, right)); zeros.
+        dilation: the spacing of kernel cells: an int or (dh, dw) (default 1).
+        groups: split the channels into this many groups, each with its own filters (default 1);
+            ``groups == C`` with ``filters == C * m`` is a depthwise convolution.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+        activation: None (the default) or ``"relu"``: the ReLU applied in the same op and buffer (as ``linear``).
+
+    Returns:
+        A Tensor of shape (N, Ho, Wo, filters) channels-last, (N, filters, Ho, Wo) channels-first, where
+            ``Ho = (H + pads - dilation * (kh - 1) - 1) // sh + 1`` (likewise Wo).
+
+    Raises:
+        ValueError: when the shapes, groups, padding or arguments do not fit, or the window does not fit
+            the padded input.
+    """
+
+def cos(a) -> Tensor:
+    """The cosine, element-wise.
+
+    Args:
+        a: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def cosh(a) -> Tensor:
+    """The hyperbolic cosine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None) -> Tensor:
+    """The cross product of 3-vectors (or 2-vectors, as NumPy) along the vector axes, broadcasting the rest.
+
+    Args:
+        a: a Tensor, an array or a number with vectors of 2 or 3 values along ``axisa``.
+        b: likewise along ``axisb``.
+        axisa: the axis of ``a`` holding the vectors (default -1).
+        axisb: the axis of ``b`` holding the vectors (default -1).
+        axisc: the axis of the result holding the vectors (default -1).
+        axis: one axis for all three; it overrides the others when given.
+
+    Returns:
+        A Tensor of the broadcast shape of the other axes, with 3-vectors along ``axisc``; for two
+            2-vectors, the z components only (no vector axis).
+    """
+
+def cumprod(a, axis=None, dtype=None, out=None) -> Tensor:
+    """The running product along ``axis``: value i is the product of values 0..i.
+
+    The gradient uses the products of the other values, never a division, so it is exact with zeros.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis to run along (an int, negative from the end); None (the default): along the
+            flattened values, as NumPy.
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
+            count as int64).
+    """
+
+def cumsum(a, axis=None, dtype=None, out=None) -> Tensor:
+    """The running sum along ``axis``: value i is the sum of values 0..i.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis to run along (an int, negative from the end); None (the default): along the
+            flattened values, as NumPy.
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
+            count as int64).
+    """
+
+def deg2rad(x) -> Tensor:
+    """Degrees to radians: ``x * pi / 180``, element-wise.
+
+    Args:
+        x: angles in degrees: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def degrees(x) -> Tensor:
+    """NumPy's other name of ``rad2deg``: radians to degrees.
+
+    Args:
+        x: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def diag(x, k=0) -> Tensor:
+    """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or a matrix's ``k``-th diagonal (np.diag).
+
+    Args:
+        x: a 1-D or 2-D Tensor.
+        k: which diagonal: 0 (the default) the main one, positive above it, negative below.
+
+    Returns:
+        For 1-D ``x`` of length n, an (n + abs(k), n + abs(k)) Tensor, zero off that diagonal; for 2-D ``x``,
+            the 1-D diagonal.
+
+    Raises:
+        ValueError: for other numbers of dimensions.
+    """
+
+def diagonal(x, offset=0, axis1=0, axis2=1) -> Tensor:
+    """The diagonal of the (``axis1``, ``axis2``) planes, as the last axis (NumPy's diagonal).
+
+    Args:
+        x: a Tensor with at least 2 dimensions.
+        offset: which diagonal: 0 (the default) the main one, positive above it, negative below.
+        axis1: the rows' axis (default 0).
+        axis2: the columns' axis (default 1).
+
+    Returns:
+        A Tensor of ``x``'s other axes followed by the diagonal's length.
+    """
+
+def diff(a, n=1, axis=-1, prepend=..., append=...) -> Tensor:
+    """The ``n``-th discrete difference along ``axis``: ``a[1:] - a[:-1]``, ``n`` times (NumPy's diff).
+
+    Args:
+        a: a Tensor, an array or a number with at least 1 dimension.
+        n: how many times to take the difference (default 1; 0 returns ``a``).
+        axis: the axis to run along (default -1).
+        prepend: values put before ``a`` along ``axis`` first (a number or a Tensor/array of ``a``'s
+            shape off ``axis``); left out by default.
+        append: values put after ``a`` along ``axis`` first, likewise.
+
+    Returns:
+        A Tensor of ``a``'s shape (with ``prepend`` and ``append``) shortened by ``n`` along ``axis``;
+            booleans give ``!=`` of neighbours, as NumPy.
+    """
+
+def divide(a, b) -> Tensor:
+    """``a / b``, true division, element-wise (also the ``/`` operator).
+
+    Integers divide to floats, as in NumPy (float64 for two integer tensors).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def dot(a, b) -> Tensor:
+    """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over one axis of each.
+
+    The sum runs over the last axis of ``a`` and the second-to-last of ``b``.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor: with a scalar, ``a * b``; up to 2-D, ``a @ b``; else of shape
+            ``a.shape[:-1] + b.shape[:-2] + b.shape[-1:]``.
+
+    Raises:
+        ValueError: when the summed axes differ in size.
+    """
+
+def dsplit(ary, indices_or_sections) -> Tensor:
+    """``ary`` split along axis 2 (NumPy's dsplit).
+
+    Args:
+        ary: a Tensor with at least 3 dimensions.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+
+    Returns:
+        A list of Tensors, slices of ``ary`` along axis 2.
+    """
+
+def dstack(tup) -> Tensor:
+    """The inputs stacked depth-wise, along axis 2, each made at least 3-D first (NumPy's dstack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers.
+
+    Returns:
+        A Tensor with at least 3 dimensions, its axis 2 the inputs' added up.
+    """
+
+def einsum(subscripts, *operands) -> Tensor:
+    """Einstein summation with NumPy's subscripts (``"ij,jk->ik"``).
+
+    Implicit or explicit output, ``...`` for broadcast axes, repeated letters in one operand (diagonals,
+    traces), and NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.  Built from diagonal,
+    transpose, broadcasting products and sums, so its gradient is theirs.
+
+    Args:
+        subscripts: the subscripts, one term per operand: letters name axes; ``->`` gives the output's
+            letters (without it, the letters used once, in alphabetical order).
+        *operands: the Tensors or arrays, one per term.
+
+    Returns:
+        A Tensor with one axis per output letter, in that order.
+
+    Raises:
+        ValueError: when the terms do not fit the operands.
+    """
+
+def elu(a, alpha=1.0) -> Tensor:
+    """``a`` where ``a > 0``, else ``alpha * (exp(a) - 1)``, element-wise.
+
+    The gradient at 0 is ``alpha``, PyTorch's value.
+
+    Args:
+        a: a Tensor, an array or a number.
+        alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+    """
+
+def erf(a) -> Tensor:
+    """The error function ``2 / sqrt(pi) * integral of exp(-t**2) from 0 to a``, element-wise.
+
+    Exact; on NumPy, which has no erf, computed value by value.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape with values in [-1, 1]; a floating input keeps its dtype.
+    """
+
+def exp(a) -> Tensor:
+    """``e ** a``, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def exp2(a) -> Tensor:
+    """``2 ** a``, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def expand_dims(x, axis) -> Tensor:
+    """``x`` with a new axis of size 1 at position ``axis`` (NumPy's expand_dims).
+
+    Args:
+        x: a Tensor.
+        axis: where the new axis stands in the result, -ndim - 1 <= axis <= ndim (negative counts from the end).
+
+    Returns:
+        A Tensor of ``x``'s shape with a 1 inserted, one dimension more.
+    """
+
+def expm1(a) -> Tensor:
+    """``exp(a) - 1``, element-wise, exact for tiny ``a``.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def fabs(x) -> Tensor:
+    """The absolute value (NumPy's fabs): the same op and gradient as ``abs``.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype.
+    """
+
+def flatten(x, start_dim=0, end_dim=-1) -> Tensor:
+    """Axes ``start_dim`` to ``end_dim`` joined into one (PyTorch's flatten; by default NumPy's, all of them).
+
+    Args:
+        x: a Tensor.
+        start_dim: the first axis joined (default 0; negative counts from the end).
+        end_dim: the last axis joined (default -1, the last).
+
+    Returns:
+        A Tensor with those axes' sizes multiplied into one: 1-D by default (shape (1,) for a 0-d ``x``).
+    """
+
+def flip(x, axis=None) -> Tensor:
+    """The order of the values reversed along ``axis`` (NumPy's flip).
+
+    Args:
+        x: a Tensor.
+        axis: the axis (an int) or axes (a tuple) to reverse; None (the default): every axis.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
+
+def fliplr(m) -> Tensor:
+    """The order reversed along axis 1: a matrix's columns left to right (NumPy's fliplr).
+
+    Args:
+        m: a Tensor with at least 2 dimensions.
+
+    Returns:
+        A Tensor of ``m``'s shape.
+    """
+
+def flipud(m) -> Tensor:
+    """The order reversed along axis 0: a matrix's rows upside down (NumPy's flipud).
+
+    Args:
+        m: a Tensor with at least 1 dimension.
+
+    Returns:
+        A Tensor of ``m``'s shape.
+    """
+
+def floor(a) -> Tensor:
+    """The largest integer not greater than each value (as floats for a floating input).
+
+    Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def floor_divide(a, b) -> Tensor:
+    """``floor(a / b)``, element-wise (also the ``//`` operator); piecewise constant, so zero gradients.
+
+    Args:
+        a: the dividend: a Tensor, an array or a number.
+        b: the divisor, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def fmax(a, b) -> Tensor:
+    """The larger of ``a`` and ``b``, element-wise, ignoring NaN: where one side is NaN the other wins.
+
+    Ties share the gradient as in ``maximum``; where both are NaN the result is NaN and the two share
+    its gradient too.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def fmin(a, b) -> Tensor:
+    """The smaller of ``a`` and ``b``, element-wise, ignoring NaN (the mirror image of ``fmax``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def gelu(x, approximate='none') -> Tensor:
+    """``x * Phi(x)``, element-wise, Phi the standard normal CDF (the Gaussian error linear unit).
+
+    Args:
+        x: a Tensor, an array or a number.
+        approximate: ``"none"`` (the default): the exact formula, through ``erf``; ``"tanh"``: the tanh
+            approximation ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3)))``, as PyTorch's and
+            Keras's ``approximate=True``, recorded as one op.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+
+    Raises:
+        ValueError: for any other ``approximate``.
+    """
+
+def gradient(f, *varargs, axis=None, edge_order=1) -> Tensor:
+    """NumPy's numerical gradient: central differences inside, one-sided differences at the ends.
+
+    Differentiable in ``f`` and in spacings given as Tensors.
+
+    Args:
+        f: a Tensor, an array or a number with at least ``edge_order + 1`` values along each axis used.
+            Integers are taken as float64, as NumPy.
+        *varargs: the spacing: none (1 everywhere), one scalar for every axis, or one per axis, each a
+            scalar or the 1-D coordinates of the values along that axis.
+        axis: the axis or axes to differentiate along (an int or a tuple); None (the default): every axis.
+        edge_order: the accuracy at the ends: 1 (the default) or 2.
+
+    Returns:
+        A Tensor of ``f``'s shape for one axis, else a tuple of them, one per axis.
+    """
+
+def hard_sigmoid(x) -> Tensor:
+    """``relu6(x + 3) / 6``, element-wise: a piecewise linear sigmoid (PyTorch's hardsigmoid, Keras 3's hard_sigmoid).
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in [0, 1]; a floating input keeps its dtype.
+    """
+
+def hard_swish(x) -> Tensor:
+    """``x * hard_sigmoid(x)``, element-wise (PyTorch's hardswish).
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def hsplit(ary, indices_or_sections) -> Tensor:
+    """``ary`` split along axis 1, or axis 0 of a 1-D tensor (NumPy's hsplit).
+
+    Args:
+        ary: a Tensor with at least 1 dimension.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+
+    Returns:
+        A list of Tensors, slices of ``ary``.
+    """
+
+def hstack(tup, *, dtype=None, casting='same_kind') -> Tensor:
+    """The inputs stacked column-wise: along axis 1, or axis 0 when they are 1-D (NumPy's hstack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers (numbers become 1-D).
+        dtype: cast each input to this dtype first (default None: no cast).
+        casting: NumPy's rule for that cast: ``"same_kind"`` (the default), ``"safe"``, ``"unsafe"``, ...
+
+    Returns:
+        A Tensor whose axis 1 (axis 0 for 1-D inputs) is the inputs' added up.
+    """
+
+def hypot(a, b) -> Tensor:
+    """``sqrt(a**2 + b**2)``, element-wise, without overflow.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def inner(a, b) -> Tensor:
+    """The sum of products over the last axes of ``a`` and ``b`` (NumPy's inner); a product when either is 0-d.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, with ``a``'s last size.
+
+    Returns:
+        A Tensor of shape ``a.shape[:-1] + b.shape[:-1]``.
+    """
+
+def kron(a, b) -> Tensor:
+    """The Kronecker product: blocks of ``b``, each scaled by one value of ``a`` (NumPy's kron).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor whose shape is the product of the shapes, axis by axis (the shorter padded with 1s in front).
+    """
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05) -> Tensor:
+    """PyTorch's ``layer_norm``: each sample normalised over its last axes, then scaled and shifted.
+
+    Args:
+        input: a Tensor (or array) whose trailing axes have ``normalized_shape``.
+        normalized_shape: the shape of the trailing axes to normalise over (an int for one axis).
+        weight: multiplies the normalized values, shape ``normalized_shape`` (None: 1).
+        bias: added after, shape ``normalized_shape`` (None: 0).
+        eps: added to the variance (the biased one, dividing by n) before its square root.
+
+    Returns:
+        A Tensor of ``input``'s shape and dtype: ``(x - mean) / sqrt(var + eps) * weight + bias``.
+    """
+
+def leaky_relu(a, negative_slope=0.01) -> Tensor:
+    """``a`` where ``a > 0``, else ``negative_slope * a``, element-wise (PyTorch's leaky_relu).
+
+    The gradient at 0 is the slope, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+        negative_slope: the slope left of 0 (PyTorch's default 0.01; Keras's LeakyReLU uses 0.3).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+    """
+
+def linear(x, weight, bias=None, activation=None) -> Tensor:
+    """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward).
+
+    One output buffer, with the bias added in place.
+
+    Args:
+        x: a Tensor of shape (..., in_features), any number of leading axes.
+        weight: a Tensor of shape (in_features, out_features) (Keras's kernel layout).
+        bias: a Tensor of shape (out_features,), or None (the default): no bias.
+        activation: None (the default) or ``"relu"``: the ReLU applied in the same buffer, one node and
+            no extra array, as fused dense kernels do (its gradient at 0 is 0, as ``relu``'s).
+
+    Returns:
+        A Tensor of shape (..., out_features).
+
+    Raises:
+        ValueError: when the shapes do not fit, or for another ``activation``.
+    """
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, requires_grad=False) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's linspace), as a Tensor.
+
+    Differentiable in ``start`` and ``stop`` when they are Tensors.
+
+    Args:
+        start: the first value: a number, an array or a Tensor.
+        stop: the last value (or the end, excluded, without ``endpoint``), broadcasting against ``start``.
+        num: how many values (default 50).
+        endpoint: whether ``stop`` is the last value (default True).
+        retstep: also return the step between values.
+        dtype: the result's dtype (default: float32 for Python numbers, else the inputs' float dtype);
+            integers are rounded down, as NumPy.
+        axis: where the values run in the result when ``start`` and ``stop`` are arrays (default 0).
+        requires_grad: make the result a leaf that requires grad, as PyTorch's.
+
+    Returns:
+        A Tensor of ``num`` values along ``axis`` (the broadcast shape of ``start`` and ``stop`` on the
+            other axes); with ``retstep``, the tuple (values, step).
+    """
+
+def log(a) -> Tensor:
+    """The natural logarithm, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number; 0 gives -inf and negative values NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def log10(a) -> Tensor:
+    """The base-10 logarithm, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number; 0 gives -inf, negative values NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def log1p(a) -> Tensor:
+    """``log(1 + a)``, element-wise, exact for tiny ``a``.
+
+    Args:
+        a: a Tensor, an array or a number, greater than -1.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def log2(a) -> Tensor:
+    """The base-2 logarithm, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number; 0 gives -inf, negative values NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def log_sigmoid(x) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, element-wise, exact in both tails.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape with values <= 0; a floating input keeps its dtype.
+    """
+
+def log_softmax(a, axis=-1) -> Tensor:
+    """``log(softmax(a))`` along ``axis``, through the log-sum-exp shift (never the log of an underflowed 0).
+
+    Args:
+        a: a Tensor or an array with at least 1 dimension (logits).
+        axis: the axis of classes (default -1, the last).
+
+    Returns:
+        A Tensor of ``a``'s shape with values <= 0; a floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``axis`` is out of range.
+    """
+
+def logaddexp(a, b) -> Tensor:
+    """``log(exp(a) + exp(b))``, element-wise, without overflow; the gradient of ``a`` is ``exp(a - out)``.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def logaddexp2(a, b) -> Tensor:
+    """``log2(2**a + 2**b)``, element-wise, without overflow; the gradient of ``a`` is ``2**(a - out)``.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def logsumexp(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """``log(sum(exp(a)))`` over ``axis``, without overflow (shifted by the maximum).
+
+    Its gradient is the softmax of ``a`` along those axes.  A row of -inf gives -inf (not NaN), and so does
+    an empty axis.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); a floating input keeps its dtype.
+    """
+
+def lstm_cell(x, state, recurrent_kernel) -> Tensor:
+    """One LSTM step with Keras's gates i, f, c, o along the kernel's columns (tanh and sigmoid)::
+
+        z = x + h @ recurrent_kernel          # x: the step's input term, x_t @ kernel + bias
+        i, f, o = sigmoid(z_i, z_f, z_o);  g = tanh(z_c)
+        c' = f * c + i * g;  h' = o * tanh(c')
+
+    Args:
+        x: the step's input term, shape (batch, 4 * units).
+        state: h and c stacked, shape (2, batch, units).
+        recurrent_kernel: shape (units, 4 * units).
+
+    The sigmoids are computed as (1 + tanh(z / 2)) / 2, a third of the time of
+    the exp-based formula of ``ad.sigmoid`` and as exact in absolute terms.
+
+    Returns:
+        A Tensor of shape (6, batch, units): h', c', then the gates i, f, g, o.
+            ``out[:2]`` is the next step's state and ``out[0]`` its output; the
+            gates are what the gradient rule reads (as PyTorch's fused cell keeps
+            its workspace), and they are differentiable like the rest.
+    """
+
+def matmul(a, b) -> Tensor:
+    """The matrix product ``a @ b`` with NumPy's matmul rules (also the ``@`` operator).
+
+    2-D operands multiply as matrices; a 1-D ``a`` is a row and a 1-D ``b`` a column (that axis dropped
+    from the result); leading axes are batches that broadcast.
+
+    Args:
+        a: a Tensor or an array of shape (..., n, k) or (k,).
+        b: a Tensor or an array of shape (..., k, m) or (k,).
+
+    Returns:
+        A Tensor of shape (..., n, m), the batch axes broadcast (without n or m for a 1-D operand).
+
+    Raises:
+        ValueError: for a 0-d operand (use ``*``) or sizes k that differ.
+    """
+
+def max(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """The largest value over ``axis`` (also ``Tensor.max``, ``np.max(t)``; NumPy's amax, PyTorch's amax).
+
+    At ties the gradient is shared equally among the tied values (PyTorch's amax and JAX's rule);
+    NaN wins, as in NumPy.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis), in ``a``'s dtype.
+
+    Raises:
+        ValueError: when a reduced axis has size 0 (a maximum of nothing).
+    """
+
+def max_pool2d(x, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor:
+    """The largest value of each window; its gradient goes to the window's first arg-max (as PyTorch).
+
+    Args:
+        x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+        pool_size: the window: an int or (h, w) (default 2).
+        strides: the step between windows: an int or a pair; None (the default): ``pool_size``.
+        padding: ``"valid"`` (the default) or ``"same"`` (padded cells never win), or numbers as ``conv2d``'s.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, Ho, Wo, C) channels-last, (N, C, Ho, Wo) channels-first.
+    """
+
+def maximum(a, b) -> Tensor:
+    """The larger of ``a`` and ``b``, element-wise (NaN wins, as in NumPy; ``fmax`` ignores it).
+
+    At ties each side gets half the gradient, as PyTorch splits them; the side that lost gets exactly 0.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def mean(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """The mean of the values over ``axis`` (of nothing: NaN, as NumPy).
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); a floating input keeps its dtype, integers give float64.
+    """
+
+def min(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """The smallest value over ``axis`` (also ``Tensor.min``): the mirror image of ``max`` (ties share the gradient).
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis), in ``a``'s dtype.
+
+    Raises:
+        ValueError: when a reduced axis has size 0 (a minimum of nothing).
+    """
+
+def minimum(a, b) -> Tensor:
+    """The smaller of ``a`` and ``b``, element-wise: the mirror image of ``maximum`` (ties share the gradient).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def mish(x) -> Tensor:
+    """``x * tanh(softplus(x))``, element-wise.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def mod(a, b) -> Tensor:
+    """The remainder ``a - floor(a / b) * b``, element-wise, with the sign of ``b`` (also the ``%`` operator).
+
+    NumPy's and PyTorch's remainder; gradients as PyTorch's: 1 for ``a``, ``-floor(a / b)`` for ``b``.
+
+    Args:
+        a: the dividend: a Tensor, an array or a number.
+        b: the divisor, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def moveaxis(x, source, destination) -> Tensor:
+    """Axes moved to new positions, the others keeping their order (NumPy's moveaxis).
+
+    Args:
+        x: a Tensor.
+        source: the axis to move (an int) or a list of them; negative counts from the end.
+        destination: its position in the result (an int), or a list of them, one per source.
+
+    Returns:
+        A Tensor with ``x``'s axes reordered.
+
+    Raises:
+        ValueError: when the lists differ in length or an axis is out of range.
+    """
+
+def multiply(a, b) -> Tensor:
+    """``a * b``, element-wise (also the ``*`` operator).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN and infinities replaced by finite numbers (NumPy's nan_to_num).
+
+    The gradient is 1 where ``x`` was finite and 0 where a value was replaced.
+
+    Args:
+        x: a Tensor or an array.
+        copy: NumPy's keyword, accepted: a new Tensor is returned whatever it says.
+        nan: what NaN becomes (default 0.0).
+        posinf: what +inf becomes (default None: the dtype's largest value).
+        neginf: what -inf becomes (default None: the dtype's most negative value).
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype (``x`` itself when it is not floating).
+    """
+
+def negative(a) -> Tensor:
+    """``-a``, element-wise (also the unary ``-`` operator).
+
+    Args:
+        a: a Tensor, an array or a number (not boolean).
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def norm(x, ord=None, axis=None, keepdims=False) -> Tensor:
+    """A vector norm over one axis, or the Frobenius (2-) norm of all values over several.
+
+    The 2-norm has gradient 0 at 0, as PyTorch's.
+
+    Args:
+        x: a Tensor.
+        ord: None or 2 (the default: the Euclidean norm), ``"fro"`` (the same over any number of axes),
+            1 (the sum of absolute values) or ``inf`` (the largest absolute value); 1, 2 and inf take
+            one axis.  Matrix norms other than Frobenius are not defined here.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+
+    Returns:
+        A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``).
+
+    Raises:
+        ValueError: for another ``ord``, or ``ord`` 1, 2 or inf over several axes.
+    """
+
+def outer(a, b) -> Tensor:
+    """Every product of a value of ``a`` with a value of ``b``, both flattened (NumPy's outer).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of shape (a.size, b.size).
+    """
+
+def pad(x, pad_width, mode='constant', constant_values=0) -> Tensor:
+    """``x`` padded on each side of each axis (NumPy's pad, modes "constant", "edge" and "reflect").
+
+    Args:
+        x: a Tensor.
+        pad_width: the widths as NumPy takes them: n for every side, (before, after) for every axis,
+            or one (before, after) pair per axis.
+        mode: ``"constant"`` (the default: fill with ``constant_values``), ``"edge"`` (repeat the edge
+            value) or ``"reflect"`` (mirror the values, the edge not repeated).
+        constant_values: the fill value of ``"constant"`` (default 0), a number.
+
+    Returns:
+        A Tensor of ``x``'s shape grown by ``before + after`` on each axis; copied values (edge, reflect)
+            accumulate their gradients.
+    """
+
+def partition(a, kth, axis=-1, kind='introselect', order=None) -> Tensor:
+    """Values rearranged along ``axis`` so that the ``kth`` is where sorting would put it (NumPy's partition).
+
+    Smaller values come before it and larger after, in no particular order; the gradient follows the
+    permutation.
+
+    Args:
+        a: a Tensor.
+        kth: the position (an int, or a list of them) to put in sorted place.
+        axis: the axis to partition along (default -1); None: the flattened values.
+        kind: NumPy's selection algorithm (default ``"introselect"``, its only one).
+        order: NumPy's field names for structured arrays; only None is accepted.
+
+    Returns:
+        A Tensor of ``a``'s shape (1-D when ``axis`` is None).
+    """
+
+def pow(x, exponent) -> Tensor:
+    """``x ** exponent`` (PyTorch's ``Tensor.pow``, NumPy 2's ``np.pow``): the op ``power``.
+
+    Args:
+        x: the base: a Tensor, an array or a number.
+        exponent: a Tensor, an array or a number, broadcasting against ``x``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def power(a, b) -> Tensor:
+    """``a ** b``, element-wise (also the ``**`` operator; ``Tensor.pow``).
+
+    The gradient in ``a`` is 0 where ``b`` is 0, and the gradient in ``b`` is 0 where ``a`` is 0 and
+    ``b >= 0`` (PyTorch's values), never NaN there.
+
+    Args:
+        a: the base: a Tensor, an array or a number.
+        b: the exponent: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def prod(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """The product of the values over ``axis``.
+
+    The gradient of each value is the product of the others, computed as such (never as product / value),
+    so it is exact with one zero or several.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); in ``a``'s dtype (booleans count as int64).
+    """
+
+def put_along_axis(x, indices, values, axis) -> Tensor:
+    """A new Tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis, not in place).
+
+    Where an index repeats, the last write wins, as in NumPy.  Gradients: ``x`` gets zero where values were
+    put; of the values only those written get theirs.
+
+    Args:
+        x: a Tensor.
+        indices: an integer array or Tensor with as many dimensions as ``x``, broadcasting against it off ``axis``.
+        values: a Tensor, array or number, broadcasting against ``indices``.
+        axis: the axis to put along; None: the flattened values.
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype.
+    """
+
+def rad2deg(x) -> Tensor:
+    """Radians to degrees: ``x * 180 / pi``, element-wise.
+
+    Args:
+        x: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def radians(x) -> Tensor:
+    """NumPy's other name of ``deg2rad``: degrees to radians.
+
+    Args:
+        x: angles in degrees: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def ravel(x) -> Tensor:
+    """All values of ``x`` in one axis, in C order (NumPy's ravel).
+
+    Args:
+        x: a Tensor.
+
+    Returns:
+        A 1-D Tensor of ``x.size`` values.
+    """
+
+def reciprocal(a) -> Tensor:
+    """``1 / a``, element-wise (0 gives inf).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
+    """
+
+def relu(a) -> Tensor:
+    """``max(a, 0)``, element-wise; the gradient at 0 is 0 (the unit is off), as in PyTorch and Keras.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def relu6(a) -> Tensor:
+    """``min(max(a, 0), 6)``, element-wise; the gradient is 1 strictly between 0 and 6, else 0.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def repeat(x, repeats, axis=None) -> Tensor:
+    """Each value repeated ``repeats`` times along ``axis``, next to itself (NumPy's repeat).
+
+    Args:
+        x: a Tensor.
+        repeats: an int, or one int per value along ``axis``.
+        axis: the axis to repeat along; None (the default): the flattened values.
+
+    Returns:
+        A Tensor of ``x``'s shape with ``axis`` grown to the sum of the repeats (1-D when ``axis`` is None).
+    """
+
+def reshape(a, *shape) -> Tensor:
+    """The values of ``a`` in a new shape (C order, as NumPy's reshape; also ``Tensor.reshape``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        *shape: the new shape, as integers or one tuple (``reshape(t, 2, 3)`` or ``reshape(t, (2, 3))``);
+            one entry may be -1, worked out from the size.
+
+    Returns:
+        A Tensor of ``shape`` holding ``a``'s values, in ``a``'s dtype.
+
+    Raises:
+        ValueError: when the sizes differ.
+    """
+
+def roll(x, shift, axis=None) -> Tensor:
+    """The values shifted cyclically along ``axis``: those pushed past the end come in at the start (NumPy's roll).
+
+    Args:
+        x: a Tensor.
+        shift: how many places to shift (negative: backwards), or one per axis.
+        axis: the axis (an int) or axes to shift along; None (the default): the flattened values, then
+            reshaped back.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
+
+def rollaxis(a, axis, start=0) -> Tensor:
+    """``axis`` moved to stand before position ``start``, the others keeping their order (NumPy's rollaxis).
+
+    Args:
+        a: a Tensor.
+        axis: the axis to move.
+        start: the position it moves before (default 0: to the front), -ndim <= start <= ndim.
+
+    Returns:
+        A Tensor with ``a``'s axes reordered.
+    """
+
+def rot90(m, k=1, axes=(0, 1)) -> Tensor:
+    """``m`` rotated by 90 degrees ``k`` times in the plane of ``axes``, from the first axis towards the second.
+
+    Args:
+        m: a Tensor with at least 2 dimensions.
+        k: the number of quarter turns (default 1; negative turns the other way).
+        axes: the two axes of the plane (default (0, 1)).
+
+    Returns:
+        A Tensor of ``m``'s shape, with the two axes' sizes exchanged for an odd ``k``.
+    """
+
+def round(a, decimals=0) -> Tensor:
+    """Each value rounded to ``decimals`` places, half to even (as NumPy's round; also ``round(t)``).
+
+    Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+        decimals: how many decimal places to keep (default 0; negative: round to tens, hundreds, ...).
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def row_stack(tup, *, dtype=None, casting='same_kind') -> Tensor:
+    """NumPy's former name of ``vstack``: the inputs stacked row-wise along axis 0.
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers.
+        dtype: cast each input to this dtype first (default None: no cast).
+        casting: NumPy's rule for that cast (default ``"same_kind"``).
+
+    Returns:
+        A Tensor with at least 2 dimensions, as ``vstack`` gives.
+    """
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False, dropout_p=0.0, scale=None, *, return_weights=False) -> Tensor:
+    """Attention: ``softmax(query @ key^T * scale + mask) @ value`` (PyTorch's scaled_dot_product_attention).
+
+    A query whose every key is masked gets weights of 0, so an output of 0 and a gradient of 0, never
+    NaN.  A composite of matmul, where and softmax, so every order of gradient follows.
+
+    Args:
+        query: a Tensor of shape (..., L, E): L queries of E features.
+        key: a Tensor of shape (..., S, E): S keys.
+        value: a Tensor of shape (..., S, Ev).
+        attn_mask: None (the default), or a mask broadcastable to (..., L, S): boolean, True where a
+            query may attend to a key (as PyTorch), or floats added to the scores.
+        is_causal: mask so that query i attends to keys 0..i (not together with ``attn_mask``).
+        dropout_p: the probability of dropping each weight, applied whenever it is above 0 (as
+            PyTorch's function; pass 0.0 at inference).  Default 0.0.
+        scale: the scores' factor; None (the default): ``1 / sqrt(E)``.
+        return_weights: also return the attention weights.
+
+    Returns:
+        A Tensor of shape (..., L, Ev); with ``return_weights``, the tuple (output, weights), the weights
+            of shape (..., L, S).
+
+    Raises:
+        ValueError: when the shapes do not fit, both ``attn_mask`` and ``is_causal`` are given, or
+            ``dropout_p`` is not in [0, 1).
+    """
+
+def select(condlist, choicelist, default=0) -> Tensor:
+    """The value of the first choice whose condition holds, else ``default`` (NumPy's select).
+
+    Built of ``where``: a choice not taken gets no gradient, even where it is NaN.
+
+    Args:
+        condlist: a list of boolean Tensors or arrays.
+        choicelist: a list of as many Tensors, arrays or numbers: the values where their conditions hold.
+        default: the value where no condition holds (default 0).
+
+    Returns:
+        A Tensor of the broadcast shape of every condition, choice and ``default``.
+    """
+
+def selu(x) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al.
+
+    ``alpha`` = 1.6732632423543772, ``scale`` = 1.0507009873554805, as PyTorch's and Keras's selu.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def sigmoid(a) -> Tensor:
+    """The logistic function ``1 / (1 + exp(-a))``, element-wise, exact in both tails (never overflows).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape with values in [0, 1]; a floating input keeps its dtype.
+    """
+
+def sign(a) -> Tensor:
+    """The sign of each value: -1, 0 or 1; piecewise constant, so its gradient is zero.
+
+    Args:
+        a: a Tensor, an array or a number (not boolean).
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def silu(x) -> Tensor:
+    """``x * sigmoid(x)``, element-wise (also called swish).
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def sin(a) -> Tensor:
+    """The sine, element-wise.
+
+    Args:
+        a: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def sinh(a) -> Tensor:
+    """The hyperbolic sine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def softmax(a, axis=-1) -> Tensor:
+    """``exp(a) / sum(exp(a))`` along ``axis``, computed stably (shifted by the maximum).
+
+    Args:
+        a: a Tensor or an array with at least 1 dimension (logits).
+        axis: the axis of classes, along which the values sum to 1 (default -1, the last).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``axis`` is out of range.
+    """
+
+def softmax_cross_entropy(logits, targets, axis=-1, reduction='mean') -> Tensor:
+    """The cross-entropy of ``softmax(logits)`` against probability ``targets``, as one op.
+
+    ``-sum(targets * log_softmax(logits))`` along ``axis`` for each row, as PyTorch's ``cross_entropy``
+    with probability targets: no probability is ever logged after it underflowed, and the gradient
+    reaching the logits is ``softmax * sum(targets) - targets`` (divided by the rows for the mean).
+
+    Args:
+        logits: a Tensor of shape (..., classes) (``axis`` holding the classes).
+        targets: a Tensor, an array or a list of the same shape: probabilities (one-hot labels, or
+            smoothed); cast to the logits' dtype.
+        axis: the axis of classes (default -1).
+        reduction: ``"mean"`` (the default: the mean over rows), ``"sum"`` or ``"none"`` (each row's loss).
+
+    Returns:
+        A 0-d Tensor for ``"mean"`` and ``"sum"``; for ``"none"``, a Tensor of the logits' shape without ``axis``.
+
+    Raises:
+        ValueError: when the shapes differ, or for another ``reduction``.
+    """
+
+def softplus(a) -> Tensor:
+    """``log(1 + exp(a))``, element-wise, exact in both tails (NumPy's ``logaddexp(0, a)``).
+
+    A smooth relu; its gradient is ``sigmoid(a)``.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+    """
+
+def sort(x, axis=-1, kind=None, order=None, stable=None) -> Tensor:
+    """The values sorted along ``axis``, ascending; the gradient follows the permutation (NumPy's sort).
+
+    Args:
+        x: a Tensor.
+        axis: the axis to sort along (default -1); None: the flattened values.
+        kind: NumPy's choice of algorithm, accepted and ignored: the sort is always stable (the values are the same).
+        order: NumPy's field names for structured arrays; only None is accepted.
+        stable: NumPy 2's keyword, accepted (the sort is stable anyway).
+
+    Returns:
+        A Tensor of ``x``'s shape (1-D when ``axis`` is None).
+    """
+
+def split(x, indices_or_sections, axis=0) -> list[Tensor]:
+    """``x`` cut into equal slices along ``axis``, or at the given indices (NumPy's split).
+
+    Args:
+        x: a Tensor.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+        axis: the axis to cut along (default 0).
+
+    Returns:
+        A list of Tensors, slices of ``x`` along ``axis``.
+
+    Raises:
+        ValueError: when the axis does not divide into that many equal sections (use ``array_split``).
+    """
+
+def sqrt(a) -> Tensor:
+    """The square root, element-wise; its gradient at 0 is +inf, as in PyTorch and JAX.
+
+    Args:
+        a: a Tensor, an array or a number; negative values give NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def sqrt_of_sum_of_squares(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """sqrt(sum(x**2)) over axes: the Euclidean norm, with gradient 0 where it is 0 (as PyTorch).
+
+    Args:
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+    """
+
+def square(a) -> Tensor:
+    """``a * a``, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
+def squeeze(x, axis=None) -> Tensor:
+    """``x`` without axes of size 1 (NumPy's squeeze).
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes (an int or a tuple) to remove, each of size 1; None (the default): every
+            axis of size 1.
+
+    Returns:
+        A Tensor of ``x``'s shape without those axes.
+
+    Raises:
+        ValueError: when a given axis does not have size 1.
+    """
+
+def stack(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor:
+    """The tensors joined along a new axis (NumPy's stack): each becomes one slice of the result.
+
+    One node, not a reshape per tensor and a concatenation: a sequence's T steps stacked are one op.
+
+    Args:
+        tensors: a sequence of Tensors, arrays or numbers, all of the same shape.
+        axis: where the new axis stands in the result (default 0; negative counts from the end).
+        out: NumPy's keyword, taken so that ``np.stack`` works on Tensors; only None is accepted.
+        dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+        casting: NumPy's keyword, accepted and unused (no cast is made).
+
+    Returns:
+        A Tensor of the common shape with ``len(tensors)`` inserted at ``axis``.
+
+    Raises:
+        ValueError: for no tensors or tensors of different shapes.
+    """
+
+def std(a, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor:
+    """The standard deviation over ``axis``: the square root of ``var`` (dividing by ``n - ddof``).
+
+    Where every value is equal (std 0) the gradient is 0, as PyTorch and HIPS autograd give.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        ddof: "delta degrees of freedom": 0 (NumPy's default) divides by n; 1 by n - 1 (PyTorch's default).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+        correction: NumPy 2's and PyTorch's name of ``ddof``; it wins when given.
+        mean: NumPy 2's precomputed mean; only None is accepted.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``); a
+            floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``n - ddof <= 0``.
+    """
+
+def subtract(a, b) -> Tensor:
+    """``a - b``, element-wise (also the ``-`` operator; NumPy's name ``subtract``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
+def sum(a, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+    """The sum of the values over ``axis`` (also ``Tensor.sum``, ``np.sum(t)``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); in ``a``'s dtype (booleans count as int64, as NumPy).
+    """
+
+def swapaxes(x, axis1, axis2) -> Tensor:
+    """``x`` with axes ``axis1`` and ``axis2`` exchanged (NumPy's swapaxes).
+
+    Args:
+        x: a Tensor.
+        axis1: an axis (negative counts from the end).
+        axis2: the other axis.
+
+    Returns:
+        A Tensor of ``x``'s shape with those two sizes exchanged.
+
+    Raises:
+        ValueError: when an axis is out of range.
+    """
+
+def swish(x) -> Tensor:
+    """``x * sigmoid(x)``, element-wise: the same function as ``silu``.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
+
+def take(x, indices, axis=None, out=None, mode='raise') -> Tensor:
+    """The values at integer ``indices`` along ``axis`` (NumPy's take); repeated indices accumulate gradients.
+
+    Args:
+        x: a Tensor.
+        indices: integers: an int, a list, an array or a Tensor (no gradient).
+        axis: the axis to pick along; None (the default): the flattened values.
+        out: NumPy's keyword, only None (tensors are not written in place).
+        mode: out-of-range indices: ``"raise"`` (the default: an IndexError), ``"wrap"`` (counted
+            around) or ``"clip"`` (to the nearest end).
+
+    Returns:
+        A Tensor of ``x``'s shape with ``axis`` replaced by ``indices``' shape (``indices``' shape when
+            ``axis`` is None).
+    """
+
+def take_along_axis(x, indices, axis=-1) -> Tensor:
+    """Values picked along ``axis`` at ``indices`` that line up with ``x`` (NumPy's take_along_axis).
+
+    Args:
+        x: a Tensor.
+        indices: an integer array or Tensor with as many dimensions as ``x`` (the result of argsort or
+            argmax with keepdims); off ``axis`` its axes broadcast against ``x``'s.
+        axis: the axis to pick along (default -1); None: the flattened values.
+
+    Returns:
+        A Tensor of ``indices``' shape (broadcast against ``x`` off ``axis``).
+    """
+
+def tan(a) -> Tensor:
+    """The tangent, element-wise.
+
+    Args:
+        a: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
+def tanh(a) -> Tensor:
+    """The hyperbolic tangent, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape with values in [-1, 1]; a floating input keeps its dtype.
+    """
+
+def tensordot(a, b, axes=2) -> Tensor:
+    """The sum of products over ``axes`` of ``a`` and ``b`` (NumPy's tensordot), as one matrix product.
+
+    Args:
+        a: a Tensor or an array.
+        b: a Tensor or an array.
+        axes: an int n (the default 2): the last n axes of ``a`` with the first n of ``b``; or two lists,
+            the axes of ``a`` and the axes of ``b`` to sum over, in pairs.
+
+    Returns:
+        A Tensor of ``a``'s remaining axes followed by ``b``'s.
+
+    Raises:
+        ValueError: when paired axes differ in size.
+    """
+
+def tile(x, reps) -> Tensor:
+    """The whole of ``x`` repeated ``reps`` times along each axis (NumPy's tile).
+
+    Args:
+        x: a Tensor.
+        reps: an int, or one int per axis (counted from the last; missing axes of either are 1s in front).
+
+    Returns:
+        A Tensor of shape ``x.shape * reps``, axis by axis, with ``max(x.ndim, len(reps))`` dimensions.
+    """
+
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None) -> Tensor:
+    """The sum of a diagonal of the (``axis1``, ``axis2``) planes (NumPy's trace).
+
+    Args:
+        x: a Tensor with at least 2 dimensions.
+        offset: which diagonal: 0 (the default) the main one, positive above it, negative below.
+        axis1: the rows' axis (default 0).
+        axis2: the columns' axis (default 1).
+        dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword; only None is accepted.
+
+    Returns:
+        A Tensor of ``x``'s shape without ``axis1`` and ``axis2`` (0-d for a matrix).
+    """
+
+def transpose(a, *args, axes=None) -> Tensor:
+    """``a`` with its axes permuted (reversed when no order is given; also ``Tensor.transpose`` and ``.T``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        *args: the new order of the axes, as integers or one tuple (``transpose(t, 1, 0)`` or
+            ``transpose(t, (1, 0))``); position i of the result is axis ``args[i]`` of ``a``.
+        axes: the same order by keyword, NumPy's name; None (the default): reversed.
+
+    Returns:
+        A Tensor of ``a``'s shape permuted, in ``a``'s dtype.
+
+    Raises:
+        ValueError: when the order is not a permutation of ``a``'s axes.
+    """
+
+def tril(x, k=0) -> Tensor:
+    """The values on and below the ``k``-th diagonal of the last two axes; zero above (NumPy's tril).
+
+    Args:
+        x: a Tensor with at least 2 dimensions (a batch of matrices in the leading axes).
+        k: the diagonal: 0 (the default) the main one, positive above it, negative below.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
+
+def triu(x, k=0) -> Tensor:
+    """The values on and above the ``k``-th diagonal of the last two axes; zero below (NumPy's triu).
+
+    Args:
+        x: a Tensor with at least 2 dimensions (a batch of matrices in the leading axes).
+        k: the diagonal: 0 (the default) the main one, positive above it, negative below.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
+
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor:
+    """The variance over ``axis``: the mean squared distance from the mean, divided by ``n - ddof``.
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+            end), or None (the default) for every axis.
+        keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+            (default False: the reduced axes are removed).
+        ddof: "delta degrees of freedom": 0 (NumPy's default) divides by n; 1 gives the unbiased estimate
+            (PyTorch's default ``unbiased=True``).
+        dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+            is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+            accepted (tensors are not written in place: use the returned Tensor).
+        correction: NumPy 2's and PyTorch's name of ``ddof``; it wins when given.
+        mean: NumPy 2's precomputed mean; only None is accepted.
+
+    Returns:
+        A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``); a
+            floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``n - ddof <= 0``.
+    """
+
+def vsplit(ary, indices_or_sections) -> Tensor:
+    """``ary`` split along axis 0 (NumPy's vsplit).
+
+    Args:
+        ary: a Tensor with at least 2 dimensions.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+
+    Returns:
+        A list of Tensors, slices of ``ary`` along axis 0.
+    """
+
+def vstack(tup, *, dtype=None, casting='same_kind') -> Tensor:
+    """The inputs stacked row-wise: 1-D ones become rows, then all join along axis 0 (NumPy's vstack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers.
+        dtype: cast each input to this dtype first (default None: no cast).
+        casting: NumPy's rule for that cast: ``"same_kind"`` (the default), ``"safe"``, ``"unsafe"``, ...
+
+    Returns:
+        A Tensor with at least 2 dimensions, its first axis the inputs' first axes (or 1s) added up.
+
+    Raises:
+        TypeError: when ``tup`` is not a sequence, or the cast breaks ``casting``.
+    """
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (NumPy's three-argument where).
+
+    The rule selects (never multiplies by a mask), so a NaN or inf in the branch not taken cannot
+    leak into the gradient of the branch taken.
+
+    Args:
+        condition: a boolean Tensor or array (compare first: ``x > 0``); it gets no gradient.
+        a: the values where ``condition`` is true: a Tensor, an array or a number.
+        b: the values elsewhere; ``condition``, ``a`` and ``b`` broadcast together.
+
+    Returns:
+        A Tensor of the three inputs' broadcast shape.
+
+    Raises:
+        TypeError: when ``condition`` is not boolean.
+    """
+
 
 __all__ = ['AnomalyError', 'DEFAULT_FLOAT', 'Function', 'GradcheckError', 'Tensor', 'arange', 'as_tensor', 'detect_anomaly', 'draw_graph', 'enable_grad', 'full', 'grad', 'gradcheck', 'gradgradcheck', 'is_anomaly_enabled', 'is_grad_enabled', 'keep_heap_slack', 'keep_values', 'name_scope', 'no_grad', 'ones', 'ones_like', 'rand', 'randn', 'seed', 'set_detect_anomaly', 'set_grad_enabled', 'tensor', 'zeros', 'zeros_like', 'softplus', 'log_sigmoid', 'leaky_relu', 'elu', 'selu', 'relu6', 'hard_sigmoid', 'hard_swish', 'silu', 'swish', 'mish', 'erf', 'gelu', 'matmul', 'linear', 'dot', 'outer', 'tensordot', 'inner', 'einsum', 'conv2d', 'conv1d', 'max_pool2d', 'avg_pool2d', 'add', 'subtract', 'multiply', 'divide', 'power', 'negative', 'sign', 'sqrt', 'exp', 'log', 'relu', 'sigmoid', 'tanh', 'maximum', 'minimum', 'clip', 'where', 'astype', 'softmax', 'log_softmax', 'softmax_cross_entropy', 'scaled_dot_product_attention', 'layer_norm', 'lstm_cell', 'mean', 'logsumexp', 'argmax', 'argmin', 'var', 'std', 'norm', 'prod', 'cumsum', 'cumprod', 'reshape', 'transpose', 'swapaxes', 'broadcast_to', 'flatten', 'expand_dims', 'squeeze', 'concatenate', 'stack', 'ravel', 'moveaxis', 'flip', 'roll', 'take', 'repeat', 'tile', 'array_split', 'split', 'pad', 'take_along_axis', 'put_along_axis', 'sort', 'diagonal', 'trace', 'diag', 'triu', 'tril', 'sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'arctanh', 'log1p', 'expm1', 'log2', 'log10', 'exp2', 'square', 'reciprocal', 'floor', 'ceil', 'arctan2', 'hypot', 'mod', 'floor_divide', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'vstack', 'row_stack', 'hstack', 'dstack', 'column_stack', 'vsplit', 'hsplit', 'dsplit', 'append', 'diff', 'gradient', 'kron', 'cross', 'logaddexp', 'logaddexp2', 'fmax', 'fmin', 'fabs', 'arcsinh', 'arccosh', 'deg2rad', 'radians', 'rad2deg', 'degrees', 'nan_to_num', 'rot90', 'fliplr', 'flipud', 'rollaxis', 'select', 'partition', 'linspace']

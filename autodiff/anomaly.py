@@ -22,7 +22,15 @@ class AnomalyError(RuntimeError):
 
 
 class detect_anomaly(_Switch):
-    """Inside, ops remember where they were made and the first NaN or inf raises AnomalyError."""
+    """Anomaly mode inside a ``with`` block or a decorated function (this thread only), as PyTorch's.
+
+    Ops recorded inside remember the line that created them, and the first forward result or gradient
+    that is NaN or inf from finite inputs raises an AnomalyError naming the op, its input shapes and
+    dtypes, and that line.  It slows every op: use it to find a NaN, not to train.
+
+    Args:
+        mode: True (the default) to turn it on inside, False to turn it off inside.
+    """
 
     flag = "anomaly"
 
@@ -31,11 +39,20 @@ class detect_anomaly(_Switch):
 
 
 def set_detect_anomaly(mode):
-    """Turn anomaly mode on or off for this thread from now on."""
+    """Turn anomaly mode on or off for this thread from now on (see ``detect_anomaly``).
+
+    Args:
+        mode: True to check every op for NaN and inf, False to stop.
+    """
     _state.anomaly = bool(mode)
 
 
 def is_anomaly_enabled():
+    """Whether anomaly mode is on in this thread.
+
+    Returns:
+        A bool.
+    """
     return _state.anomaly
 
 

@@ -52,7 +52,17 @@ def keep_heap_slack(pad=None):
     an ``nn`` optimizer's ``step`` (and so ``fit`` and PyTorch-style loops)
     calls it, once; code that trains without one may call it too.  ``ROSENBLATT_NO_HEAP_TUNING=1`` (or
     ``ROSENBLATT_MALLOC_TOP_PAD=0``) leaves malloc as it was; other C libraries
-    are left alone.  Returns the slack in bytes now asked for (0: none).
+    are left alone.
+
+    Args:
+        pad: the slack in bytes; None (the default): ``ROSENBLATT_MALLOC_TOP_PAD`` or 64 MiB the
+            first time, and what was set before on later calls.
+
+    Returns:
+        The slack in bytes now asked for, an int (0: none, on another C library or when turned off).
+
+    Raises:
+        ValueError: when ``ROSENBLATT_MALLOC_TOP_PAD`` is not a number of bytes.
     """
     global heap_slack
     if heap_slack is not None and pad is None:

@@ -187,11 +187,24 @@ def _deposit(t, g, owned, create_graph):
 
 @register("backward", export=False)
 def tensor_backward(self, grad=None, retain_graph=None, create_graph=False):
-    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch semantics).
+    """Accumulate the gradient of this tensor into every leaf's ``.grad`` (PyTorch's semantics).
 
-    ``grad`` is the upstream gradient; it may be left out only for a
-    one-element tensor.  The graph is freed afterwards unless
-    ``retain_graph`` (which defaults to ``create_graph``).
+    Leaves that require grad (and tensors that called ``retain_grad``) get ``.grad`` added to (not
+    replaced: zero them between steps).  The graph's saved values are freed afterwards unless
+    ``retain_graph``.
+
+    Args:
+        grad: the upstream gradient, of this tensor's shape (a Tensor, an array or a number; cast to
+            its dtype); it may be left out (None) only for a one-element tensor, where it is 1.
+        retain_graph: keep the graph's saved values for another backward; None (the default): as
+            ``create_graph``.
+        create_graph: record the backward pass itself, so that the gradients are differentiable
+            (higher-order derivatives); default False.
+
+    Raises:
+        RuntimeError: when this tensor does not require grad, ``grad`` is missing for a larger tensor,
+            or the graph was freed by an earlier backward or changed in place since.
+        ValueError: when ``grad``'s shape differs.
     """
     if not self.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no graph: create the "
@@ -201,10 +214,29 @@ def tensor_backward(self, grad=None, retain_graph=None, create_graph=False):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
-    """Gradients of ``outputs`` with respect to ``inputs``, as a tuple; ``.grad`` is left alone.
+    """The gradients of ``outputs`` with respect to ``inputs``, returned: ``.grad`` is left alone.
 
-    ``retain_graph`` defaults to ``create_graph``.  An input that the outputs
-    do not depend on is an error unless ``allow_unused``, which gives None.
+    PyTorch's ``torch.autograd.grad``.
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors to differentiate.
+        inputs: a Tensor or a sequence of Tensors that require grad.
+        grad_outputs: the upstream gradient of each output (a Tensor or array of its shape, or None for a
+            one-element output, where it is 1); a single value for a single output.  Default None.
+        retain_graph: keep the graph's saved values for another backward; None (the default): as
+            ``create_graph``.
+        create_graph: record the gradient computation, so that the gradients can be differentiated again
+            (default False).
+        allow_unused: give None for an input the outputs do not depend on, instead of an error.
+
+    Returns:
+        A tuple with one Tensor per input, of that input's shape and dtype (None for an unused input with
+            ``allow_unused``).
+
+    Raises:
+        RuntimeError: when an input does not require grad, no output requires grad, or an input is
+            unused without ``allow_unused``.
+        ValueError: when ``grad_outputs`` does not give one gradient per output.
     """
     single_output = isinstance(outputs, Tensor)
     outputs = [outputs] if single_output else list(outputs)

@@ -23,13 +23,19 @@ from . import backend
 
 
 class Function:
-    """Subclasses define ``forward(self, *arrays) -> array`` and ``backward(self, grad, *retained)``.
+    """One op: a forward on arrays beside its one gradient rule (subclass it, then ``register`` it).
 
-    ``backward`` returns one gradient per input (None where
-    ``self.needs_input_grad`` says nobody asked).  ``self.shapes`` and
-    ``self.dtypes`` describe every input; ``self.saved`` holds constant arrays
-    the forward kept (masks, tie shares); ``self.unbroadcast(grad, i)`` gives a
-    gradient input i's shape and dtype.
+    Subclasses define ``forward(self, *arrays) -> array`` and ``backward(self, grad, *retained)``, and
+    declare what backward reads: ``retain_inputs`` (indices of inputs) and ``retain_output``.  ``backward``
+    returns one gradient per input (None where ``self.needs_input_grad`` says nobody asked).
+    ``self.shapes`` and ``self.dtypes`` describe every input; ``self.saved`` holds constant arrays the
+    forward kept (masks, tie shares); ``self.unbroadcast(grad, i)`` gives a gradient input i's shape and
+    dtype.  An instance is made for each call, its settings given to the constructor.
+
+    Args:
+        **settings: the op's settings by name (``axis=1``), set as attributes and kept in ``self.settings``,
+            which graph labels show (``sum(axis=1)``).  A subclass's ``__init__`` names them with their
+            defaults and passes them on here.
     """
 
     retain_inputs = ()       # indices of the inputs backward reads, in order
@@ -56,13 +62,42 @@ class Function:
             self.__dict__.update(settings)
 
     def forward(self, *arrays):
+        """Compute the op on arrays (NumPy's, or the backend's): override it.
+
+        Args:
+            *arrays: the op's inputs as arrays, one parameter each in a subclass (``forward(self, a, b)``; a
+                ``*arrays`` parameter takes a list, as ``concatenate``).
+
+        Returns:
+            The output array.
+        """
         raise NotImplementedError
 
     def backward(self, grad, *retained):
+        """The gradient rule: override it.
+
+        Write it with operators and ``autodiff.functional``, so that it runs on arrays (a plain
+        backward) and on Tensors (under ``create_graph``, so that any order of derivative works).
+
+        Args:
+            grad: the upstream gradient, of the output's shape.
+            *retained: the inputs named by ``retain_inputs``, in order, then the output if ``retain_output``.
+
+        Returns:
+            A tuple with one gradient per input, each of that input's shape and dtype (None where not needed).
+        """
         raise NotImplementedError(f"{type(self).__name__} has no gradient rule")
 
     def unbroadcast(self, grad, i):
-        """``grad`` summed over the axes broadcasting added to input ``i``, in that input's dtype."""
+        """``grad`` summed over the axes broadcasting added to input ``i``, in that input's dtype.
+
+        Args:
+            grad: a gradient of the output's (broadcast) shape, an array or a Tensor.
+            i: the index of the input.
+
+        Returns:
+            ``grad`` reduced to ``self.shapes[i]`` and cast to ``self.dtypes[i]`` (the same type: array or Tensor).
+        """
         return unbroadcast(grad, self.shapes[i], self.dtypes[i])
 
     @property
@@ -81,7 +116,13 @@ class Function:
         return type(self).__name__.lower()
 
     def label(self):
-        """Op name with its settings, as shown in graph drawings: ``sum(axis=1)``."""
+        """The op's name with its settings, as graph drawings show it: ``sum(axis=1)``.
+
+        Settings that are None, False or start with ``_`` are left out; override it for a custom label.
+
+        Returns:
+            A str.
+        """
         shown = []
         for key, value in self.settings.items():
             if value is None or value is False or key.startswith("_"):
@@ -97,12 +138,19 @@ class Function:
 
 
 def unbroadcast(grad, shape, dtype):
-    """Reduce ``grad`` (an array or a Tensor) to ``shape`` and ``dtype``.
+    """Reduce ``grad`` (an array or a Tensor) to ``shape`` and ``dtype``: the gradient of a broadcast.
 
-    Broadcasting added leading axes and stretched size-1 axes; the gradient of a
-    broadcast is the sum over exactly those axes.  One sum with keepdims plus a
-    reshape covers every case.  A float32 input mixed with float64 gets its
-    gradient back in float32.
+    Broadcasting added leading axes and stretched size-1 axes; the gradient of a broadcast is the sum over
+    exactly those axes (one sum with keepdims plus a reshape covers every case).  A float32 input mixed
+    with float64 gets its gradient back in float32.
+
+    Args:
+        grad: the gradient of the broadcast result: an array or a Tensor.
+        shape: the input's shape (a tuple), which ``grad``'s shape broadcasts from.
+        dtype: the input's dtype.
+
+    Returns:
+        ``grad`` summed to ``shape`` and cast to ``dtype``: an array for an array, a Tensor for a Tensor.
     """
     if grad.shape != shape:
         extra = grad.ndim - len(shape)

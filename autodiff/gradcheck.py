@@ -44,11 +44,27 @@ def _objective(outs, upstream):
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    """Check the gradient of ``fn(*inputs)`` for every floating input; return True or raise.
+    """Check the gradient of ``fn(*inputs)`` for every floating input against central differences.
 
-    ``fn`` returns a Tensor or a tuple of Tensors.  Inputs are copied to float64;
-    integer and boolean inputs are passed through and not checked.  The error
-    names the input, the worst element, both values and the tolerance.
+    The gradient checked is the vector-Jacobian product with a random upstream gradient (not ``sum()``'s
+    ones, with which a rule that mixes up axes can pass), in float64.
+
+    Args:
+        fn: a function of Tensors, called as ``fn(*inputs)``, returning a Tensor or a tuple of Tensors.
+        inputs: its inputs: Tensors, arrays or numbers.  Floating ones are copied to float64 and checked;
+            integer and boolean ones are passed through, not checked.
+        eps: the step of the central differences (default 1e-6).
+        atol: the absolute tolerance (default 1e-5).
+        rtol: the tolerance relative to the numerical derivative (default 1e-3): each element must satisfy
+            ``|analytic - numeric| <= atol + rtol * |numeric|``.
+        seed: the seed of the random upstream gradient (default 0).
+
+    Returns:
+        True when every gradient agrees.
+
+    Raises:
+        GradcheckError: naming the input, the worst element, both values and the tolerance, when one
+            disagrees or has the wrong shape or dtype.
     """
     xs = _float64_inputs(inputs)
     rng = np.random.default_rng(seed)
@@ -107,7 +123,24 @@ def _compare(what, analytic, numeric, atol, rtol, eps):
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    """Check second derivatives: gradcheck of the (create_graph) gradient of ``fn``."""
+    """Check the second derivatives of ``fn``: ``gradcheck`` of its ``create_graph`` gradient.
+
+    Args:
+        fn: a function of Tensors, called as ``fn(*inputs)``, returning a Tensor or a tuple of Tensors.
+        inputs: its inputs: Tensors, arrays or numbers.  Floating ones are copied to float64 and checked;
+            integer and boolean ones are passed through, not checked.
+        eps: the step of the central differences (default 1e-6).
+        atol: the absolute tolerance (default 1e-5).
+        rtol: the tolerance relative to the numerical derivative (default 1e-3): each element must satisfy
+            ``|analytic - numeric| <= atol + rtol * |numeric|``.
+        seed: the seed of the random upstream gradient (default 0).
+
+    Returns:
+        True when every second derivative agrees.
+
+    Raises:
+        GradcheckError: as ``gradcheck``'s, when one disagrees.
+    """
     xs = _float64_inputs(inputs)
     rng = np.random.default_rng(seed + 1)
     upstream = [rng.standard_normal(o.shape) for o in _outputs(fn, xs)]

@@ -23,6 +23,11 @@ _state = _State()
 
 
 def is_grad_enabled():
+    """Whether ops record a graph now, in this thread (off inside ``no_grad``).
+
+    Returns:
+        A bool.
+    """
     return _state.grad_enabled
 
 
@@ -51,19 +56,30 @@ class _Switch(contextlib.ContextDecorator):
 
 
 class set_grad_enabled(_Switch):
-    """Turn graph recording on or off inside a ``with`` block or a decorated function."""
+    """Turn graph recording on or off inside a ``with`` block or a decorated function (this thread only).
+
+    Re-entrant: leaving restores what was set before.
+
+    Args:
+        mode: True to record, False not to.
+    """
 
     flag = "grad_enabled"
 
 
 class no_grad(set_grad_enabled):
-    """``with ad.no_grad():`` (or ``@ad.no_grad()``) records nothing: for inference and updates."""
+    """Record nothing inside: ``with ad.no_grad():`` or ``@ad.no_grad()``, for inference and weight updates.
+
+    Ops inside return Tensors that do not require grad, and weights may be written in place.
+    """
 
     def __init__(self):
         super().__init__(False)
 
 
 class enable_grad(set_grad_enabled):
+    """Record again inside, within a ``no_grad`` block: ``with ad.enable_grad():`` or ``@ad.enable_grad()``."""
+
     def __init__(self):
         super().__init__(True)
 
@@ -87,8 +103,15 @@ class keep_values(_Switch):
 class name_scope:
     """Tag every tensor and op created inside with ``name`` (nested scopes join with '/').
 
-    Graph drawings group the nodes of one scope into a cluster, so a layer that
-    runs its ops inside ``name_scope(layer.name)`` shows up as one box.
+    Graph drawings group the nodes of one scope into a cluster, so a layer that runs its ops inside
+    ``name_scope(layer.name)`` shows up as one box.  ``with name_scope("dense") as scope:`` binds the
+    full name (``"model/dense"`` inside ``name_scope("model")``).
+
+    Args:
+        name: the scope's name, a non-empty str without '/'.
+
+    Raises:
+        ValueError: for an empty name or one with '/'.
     """
 
     def __init__(self, name):

@@ -7,7 +7,9 @@ the method ``Tensor.exp`` and any operators named (``+`` is ``Tensor.__add__``).
 replacing an op (and with it ``np.exp(t)``) is meant.
 """
 import inspect
+import re
 import sys
+import textwrap
 
 import numpy as np
 
@@ -32,7 +34,7 @@ OPS = {}     # name (``Tensor.name`` for methods alone) -> Declaration, in the o
 
 
 def register(name, methods=None, reflected=(), export=True, prop=False, replace=False):
-    """Declare the op ``name``.
+    """Declare the op ``name``: a decorator of a Function subclass or of a function.
 
     - a Function subclass: its inputs are the parameters of ``forward`` (a
       ``*arrays`` parameter takes a list, as ``concatenate`` does; trailing
@@ -41,11 +43,27 @@ def register(name, methods=None, reflected=(), export=True, prop=False, replace=
     - a plain function (a composite of other ops, or an op without gradient):
       used as it is.
 
-    ``methods``: Tensor attributes that call it (default: ``name``; ``()`` for
-    none); ``reflected``: operators that take the Tensor second (``__radd__``);
-    ``prop``: the methods are properties (``.T``); ``export``: add it to
-    ``autodiff.functional`` and to ``ad``.  A name or Tensor attribute that
-    exists already is refused unless ``replace=True``.
+    The op's function takes its docstring from the class (or is the function), with the
+    entries of ``GLOSSARY`` (NumPy's ``axis``, ``keepdims``, ``dtype``, ``out``) added to its
+    ``Args:`` for the parameters it takes and does not describe itself.
+
+    Args:
+        name: the op's name: ``ad.name``, ``autodiff.functional.name`` and NumPy's function of that
+            name on Tensors.
+        methods: the Tensor attributes that call it (default: ``(name,)``; ``()`` for none), operators
+            included (``"__add__"``).
+        reflected: operators that take the Tensor second (``"__radd__"``); default none.
+        export: add it to ``autodiff.functional`` and to ``ad`` (default True; False: a Tensor method only).
+        prop: the methods are properties (``.T``); default False.
+        replace: replace an op or Tensor attribute that exists already (refused by default, since it
+            would silently change every use of that name, NumPy's functions on Tensors included).
+
+    Returns:
+        The decorator; it returns the class or function it is given (a function's docstring gains the
+            glossary's entries).
+
+    Raises:
+        ValueError: when the name or an attribute is taken and ``replace`` is not True.
     """
     methods = (name,) if methods is None else tuple(methods)
     reflected = tuple(reflected)
@@ -53,7 +71,11 @@ def register(name, methods=None, reflected=(), export=True, prop=False, replace=
     def declare(op):
         if not replace:
             _check_free(name, methods + reflected, export)
-        function = _function_of(op) if isinstance(op, type) else op
+        if isinstance(op, type):
+            function = _function_of(op)
+        else:
+            function = op
+            function.__doc__ = with_glossary(op.__doc__, inspect.signature(op))
         if export:
             setattr(functional, name, function)
             setattr(_package, name, function)
@@ -100,21 +122,74 @@ def _function_of(cls):
                 inputs = inputs[:-1]
             return apply(cls(*args[arity:], **kwargs), *inputs)
     function.__name__ = function.__qualname__ = cls.__name__.lower()
-    function.__doc__ = cls.__doc__ or _default_doc(cls.__name__.lower())
     function.__signature__ = _signature_of(cls)     # help() and the API reference show the op's own arguments
+    function.__doc__ = with_glossary(cls.__doc__ or _default_doc(cls.__name__.lower()), function.__signature__)
     return function
 
 
 def _signature_of(cls):
-    """The inputs of ``forward`` (a list for ``*arrays``), then the settings of ``__init__``."""
+    """The inputs of ``forward`` (a list for ``*arrays``), then the settings of ``__init__`` (``*shape`` too)."""
     inputs = list(inspect.signature(cls.forward).parameters.values())[1:]
     if any(p.kind == p.VAR_POSITIONAL for p in inputs):
         inputs = [inspect.Parameter("tensors", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     settings = []
     if any("__init__" in vars(base) for base in cls.__mro__[:-1] if base.__name__ != "Function"):
         settings = [p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
-                    if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+                    if p.kind != p.VAR_KEYWORD]
     return inspect.Signature(inputs + settings)
+
+
+# Parameters that many ops share with one meaning, NumPy's: written once here and filled into the
+# ``Args:`` of each op that takes them and does not describe them itself.  An op whose parameter of
+# one of these names means something else (``softmax``'s axis, ``linspace``'s dtype) says so in its
+# own docstring, and its own entry is kept.
+GLOSSARY = {
+    "axis": "the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the end), "
+            "or None (the default) for every axis.",
+    "keepdims": "keep each reduced axis with size 1, so that the result broadcasts against the input "
+                "(default False: the reduced axes are removed).",
+    "dtype": "NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is "
+             "accepted (cast first, with ``.astype(dtype)``).",
+    "out": "NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is "
+           "accepted (tensors are not written in place: use the returned Tensor).",
+}
+
+
+def with_glossary(doc, signature):
+    """``doc`` with a GLOSSARY entry in its ``Args:`` for each parameter of ``signature`` it leaves out."""
+    missing = [p.name for p in signature.parameters.values() if p.name in GLOSSARY]
+    if doc is None or not missing:
+        return doc
+    lines = inspect.cleandoc(doc).splitlines()
+    start = next((i for i, line in enumerate(lines) if line == "Args:"), None)
+    if start is None:                       # a new section, before Returns (or at the end)
+        start = next((i for i, line in enumerate(lines) if line == "Returns:"), len(lines))
+        lines[start:start] = ["Args:", ""] if start < len(lines) else ["", "Args:"]
+        start = lines.index("Args:")
+    end = start + 1
+    while end < len(lines) and (not lines[end] or lines[end].startswith(" ")):
+        end += 1
+    while end > start + 1 and not lines[end - 1]:
+        end -= 1
+    entries = []                            # (name, its lines), as written
+    for line in lines[start + 1:end]:
+        match = re.match(r"    (\**\w+)(?:\s*\([^)]*\))?:", line)
+        if match:
+            entries.append((match.group(1), [line]))
+        elif entries:
+            entries[-1][1].append(line)
+    described = {name for name, _ in entries}
+    order = [("*" if p.kind == p.VAR_POSITIONAL else "**" if p.kind == p.VAR_KEYWORD else "") + p.name
+             for p in signature.parameters.values()]
+    for name in order:
+        if name in GLOSSARY and name not in described:
+            before = order[:order.index(name)]
+            place = max((i + 1 for i, (n, _) in enumerate(entries) if n in before), default=0)
+            text = textwrap.wrap(f"{name}: {GLOSSARY[name]}", 100, initial_indent="    ",
+                                 subsequent_indent="        ")
+            entries.insert(place, (name, text))
+    lines[start + 1:end] = [line for _, entry in entries for line in entry]
+    return "\n".join(lines)
 
 
 def _default_doc(name):

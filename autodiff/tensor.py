@@ -58,9 +58,26 @@ def _check_can_require_grad(array, requires_grad):
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
-    ``data`` is the array; ``grad`` the accumulated gradient (a Tensor of the
-    same shape and dtype) after ``backward``; ``requires_grad`` marks the
-    leaves to differentiate with respect to.
+    ``data`` is the array; ``grad`` the accumulated gradient (a Tensor of the same shape and dtype)
+    after ``backward``; ``requires_grad`` marks the leaves to differentiate with respect to.  Every op
+    is also a method (``t.exp()``, ``t.sum(axis=0)``, ``t @ w``), and NumPy's functions run on
+    Tensors through autodiff's ops (``np.exp(t)``).  ``ad.tensor(data)`` is the usual way to make one.
+
+    Args:
+        data: the values: a number, a nested list of numbers, an array or a Tensor (its values).
+            Python floats become float32 (the default float dtype, as in PyTorch and Keras); Python
+            integers and booleans stay integers and booleans; arrays and NumPy scalars keep their dtype.
+        requires_grad: whether gradients are computed for this tensor (default False); only floating
+            tensors can.
+        dtype: the dtype to convert the values to (a NumPy dtype or its name); None (the default): as above.
+        name: a name shown in graph drawings (default None).
+        copy: copy an array given as ``data`` (the default); False shares its memory when no conversion
+            is needed.
+
+    Raises:
+        TypeError: for values that are not real numbers (objects, complex numbers, strings), a list
+            holding tensors that require grad (use ``ad.stack`` to keep the graph), or
+            ``requires_grad=True`` on a tensor that is not floating.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "scope", "_node", "_retains_grad",
@@ -100,7 +117,15 @@ class Tensor:
         return t
 
     def apply(self, fn, *others):
-        """Run the Function ``fn`` on ``(self, *others)``: see ``apply``."""
+        """Run the Function instance ``fn`` on ``(self, *others)``: ``autodiff.extend.apply(fn, self, *others)``.
+
+        Args:
+            fn: a new instance of a Function subclass (one per call).
+            *others: its other inputs: Tensors, arrays or numbers.
+
+        Returns:
+            A Tensor: ``fn``'s output, recorded in the graph when grad mode is on and an input requires grad.
+        """
         return apply(fn, self, *others)
 
     def _operand(self, other):
@@ -126,7 +151,14 @@ class Tensor:
         raise UnsupportedOperand(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
     def retain_grad(self):
-        """Keep ``.grad`` on this intermediate tensor after backward."""
+        """Keep ``.grad`` on this intermediate tensor after backward (leaves keep theirs anyway).
+
+        Returns:
+            This tensor.
+
+        Raises:
+            RuntimeError: when it does not require grad.
+        """
         if not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
         self._retains_grad = True
@@ -142,7 +174,14 @@ class Tensor:
         return self._node
 
     def detach(self):
-        """The same data, cut off from the graph (writes through it are seen by backward, as in PyTorch)."""
+        """The same data, cut off from the graph (as PyTorch's detach).
+
+        Writes through the result are seen by backward: the two share their version counter, so a graph
+        that kept these values refuses to use them once changed.
+
+        Returns:
+            A Tensor sharing this tensor's data (no copy), with ``requires_grad`` False.
+        """
         t = Tensor._wrap(self.data)
         t._versions = self._version_counter()
         return t
@@ -159,6 +198,18 @@ class Tensor:
         return self._versions[0] if self._versions is not None else 0
 
     def requires_grad_(self, requires_grad=True):
+        """Turn gradients for this leaf on or off, in place (PyTorch's ``requires_grad_``).
+
+        Args:
+            requires_grad: True (the default) to compute gradients for this tensor, False to stop.
+
+        Returns:
+            This tensor.
+
+        Raises:
+            TypeError: when turning it on for a tensor that is not floating.
+            RuntimeError: when turning it off for a tensor made by an op (use ``detach()``).
+        """
         _check_can_require_grad(self.data, requires_grad)
         if self._node is not None and not requires_grad:
             raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; use detach()")
@@ -188,14 +239,32 @@ class Tensor:
     size = property(lambda self: self.data.size)
 
     def numpy(self):
+        """The values as a NumPy array (the tensor's own array, not a copy; on a GPU backend, a copy on the host).
+
+        Returns:
+            A NumPy array of the tensor's shape and dtype.
+        """
         return backend.to_host(self.data)
 
     def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Returns:
+            A Python float, int or bool.
+
+        Raises:
+            ValueError: when the tensor has more than one element (or none).
+        """
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python number, this one has shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
+        """The values as nested Python lists of numbers, as NumPy's ``tolist``.
+
+        Returns:
+            Nested lists, one level per dimension (a Python number for a 0-d tensor).
+        """
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -286,8 +355,16 @@ class Tensor:
         return self
 
     def zero_(self):
-        """Fill with zeros in place, as PyTorch's ``t.grad.zero_()``: ``copy_(0)``, except that a read-only
-        buffer (a broadcast gradient, which nothing else can see change) is replaced by zeros."""
+        """Fill with zeros in place, as PyTorch's ``t.grad.zero_()``: ``copy_(0)``.
+
+        A read-only buffer (a broadcast gradient, which nothing else can see change) is replaced by zeros instead.
+
+        Returns:
+            This tensor.
+
+        Raises:
+            RuntimeError: when it requires grad and grad mode is on (write inside ``ad.no_grad()``).
+        """
         if self.data.flags.writeable:
             return self.copy_(0, op="zero_")
         self._refuse_write_while_recording("zero_")
@@ -295,11 +372,23 @@ class Tensor:
         return self.increment_version()
 
     def copy_(self, value, op="copy_"):
-        """Write ``value`` (an array, a number or a Tensor, broadcast to this shape) into this tensor's own
-        memory, as PyTorch's ``copy_``: the one writer of a weight's values (moving statistics,
-        ``set_weights``, loading).  The version counter moves on, so a graph that kept the old values
-        refuses a later backward instead of giving a wrong gradient.  A tensor that requires grad is
-        written only with grad mode off (``with ad.no_grad():``), as in PyTorch."""
+        """Write ``value`` into this tensor's own memory, as PyTorch's ``copy_``.
+
+        The one writer of a weight's values (moving statistics, ``set_weights``, loading).  The version counter
+        moves on, so a graph that kept the old values refuses a later backward instead of giving a wrong
+        gradient.  A tensor that requires grad is written only with grad mode off (``with ad.no_grad():``).
+
+        Args:
+            value: an array, a number or a Tensor, broadcast to this tensor's shape and cast to its dtype.
+            op: the name error messages give for the write (``zero_`` passes its own; default ``"copy_"``).
+
+        Returns:
+            This tensor.
+
+        Raises:
+            RuntimeError: when it requires grad and grad mode is on.
+            ValueError: when its data is read-only.
+        """
         self._refuse_write_while_recording(op)
         if not self.data.flags.writeable:
             raise ValueError(f"{op}: this tensor's data (shape {self.shape}) is read-only; give it a writeable "
@@ -314,9 +403,14 @@ class Tensor:
                                "new tensor")
 
     def increment_version(self):
-        """Say that this tensor's data was written in place by code that writes the array itself (an
-        optimizer's fused kernel), as PyTorch's ``torch.autograd.graph.increment_version``: a graph
-        that kept the old values then refuses backward, as after ``copy_``."""
+        """Say that this tensor's data was written in place by code that writes the array itself.
+
+        For an optimizer's fused kernel, as PyTorch's ``torch.autograd.graph.increment_version``: a graph that
+        kept the old values then refuses backward, as after ``copy_``.
+
+        Returns:
+            This tensor.
+        """
         self._version_counter()[0] += 1
         return self
 
@@ -356,15 +450,25 @@ class Tensor:
 
 
 def apply(fn, *inputs):
-    """Run the Function ``fn`` on ``inputs``: Tensors, arrays or numbers.
+    """Run the Function instance ``fn`` on ``inputs``: Tensors, arrays or numbers.
 
-    With a Tensor among them, numbers and arrays become Tensors (numbers in the
-    first floating Tensor's dtype, so a Python or NumPy scalar never promotes
-    float32), the result is a Tensor, and ``fn`` is recorded as a node of the
-    graph when grad mode is on and some input requires grad.  With no Tensor
-    the forward simply runs on the arrays and returns an array: that is how one
-    gradient rule serves both the plain backward (arrays) and ``create_graph``
-    (Tensors).
+    With a Tensor among them, numbers and arrays become Tensors (numbers in the first floating Tensor's
+    dtype, so a Python or NumPy scalar never promotes float32), the result is a Tensor, and ``fn`` is
+    recorded as a node of the graph when grad mode is on and some input requires grad.  With no Tensor
+    the forward simply runs on the arrays and returns an array: that is how one gradient rule serves both
+    the plain backward (arrays) and ``create_graph`` (Tensors).
+
+    Args:
+        fn: a new instance of a Function subclass, its settings given to its constructor; an instance
+            records one call (make a new one for each call).
+        *inputs: the inputs of ``fn.forward``, in order.
+
+    Returns:
+        A Tensor of what ``fn.forward`` returned, or that array itself when no input is a Tensor.
+
+    Raises:
+        RuntimeError: when ``fn`` already recorded a call.
+        ValueError: from the forward, its message prefixed with the op's name and the shapes (IndexError too).
     """
     if inputs and isinstance(inputs[0], Tensor) and len(inputs) <= 2:
         # The one fast path, measured with benchmarks/overhead.py: a unary or binary op on a Tensor
@@ -441,7 +545,14 @@ def _record(fn, tensors, out):
 
 
 def array_of(x):
-    """The array behind a Tensor, or ``x`` itself (composite ops look at values through it)."""
+    """The array behind a Tensor, or ``x`` itself: how composite ops look at values.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        ``x.data`` for a Tensor (the array itself, not a copy), else ``x``.
+    """
     return x.data if isinstance(x, Tensor) else x
 
 
@@ -482,56 +593,173 @@ def _index_part(part):
 
 
 def tensor(data, requires_grad=False, dtype=None, name=None):
-    """Make a Tensor of a copy of ``data`` (as ``torch.tensor``): Python floats become float32, arrays keep their dtype."""
+    """A new Tensor holding a copy of ``data`` (as ``torch.tensor``).
+
+    Args:
+        data: a number, a nested list of numbers, an array or a Tensor.  Python floats become float32;
+            Python integers stay integers (int64) and booleans booleans; arrays keep their dtype.
+        requires_grad: whether gradients are computed for it (default False; floating tensors only).
+        dtype: the dtype to convert to (a NumPy dtype or its name); None (the default): as above.
+        name: a name shown in graph drawings.
+
+    Returns:
+        A leaf Tensor of ``data``'s shape.
+
+    Raises:
+        TypeError: for values that are not real numbers, or ``requires_grad`` on a non-floating tensor.
+    """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
 def as_tensor(data, dtype=None):
-    """A Tensor sharing ``data``'s memory when it is already an array of ``dtype`` (as ``torch.as_tensor``)."""
+    """``data`` as a Tensor, sharing its memory when no conversion is needed (as ``torch.as_tensor``).
+
+    Args:
+        data: a Tensor, an array, a number or a nested list.
+        dtype: the dtype wanted; None (the default): ``data``'s own (Python floats: float32).
+
+    Returns:
+        ``data`` itself when it is a Tensor and no dtype is asked; else a Tensor on ``data``'s array when
+            it already has that dtype, or on a converted copy.
+    """
     return data if isinstance(data, Tensor) and dtype is None else Tensor(data, dtype=dtype, copy=False)
 
 
 def zeros(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
+    """A Tensor of zeros.
+
+    Args:
+        *shape: the shape, as integers or one tuple (``zeros(2, 3)`` or ``zeros((2, 3))``).
+        dtype: the dtype (default float32).
+        requires_grad: whether gradients are computed for it (default False).
+        name: a name shown in graph drawings.
+
+    Returns:
+        A leaf Tensor of ``shape``.
+    """
     return Tensor(backend.zeros(shape_arg(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def ones(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
+    """A Tensor of ones.
+
+    Args:
+        *shape: the shape, as integers or one tuple (``ones(2, 3)`` or ``ones((2, 3))``).
+        dtype: the dtype (default float32).
+        requires_grad: whether gradients are computed for it (default False).
+        name: a name shown in graph drawings.
+
+    Returns:
+        A leaf Tensor of ``shape``.
+    """
     return Tensor(backend.ones(shape_arg(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
+    """A Tensor of zeros with ``t``'s shape.
+
+    Args:
+        t: a Tensor (or an array): its shape and dtype are used.
+        dtype: the dtype; None (the default): ``t``'s.
+        requires_grad: whether gradients are computed for it (default False).
+
+    Returns:
+        A leaf Tensor of ``t``'s shape.
+    """
     return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
+    """A Tensor of ones with ``t``'s shape.
+
+    Args:
+        t: a Tensor (or an array): its shape and dtype are used.
+        dtype: the dtype; None (the default): ``t``'s.
+        requires_grad: whether gradients are computed for it (default False).
+
+    Returns:
+        A leaf Tensor of ``t``'s shape.
+    """
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def full(shape, value, dtype=DEFAULT_FLOAT, requires_grad=False, name=None):
+    """A Tensor of ``shape`` filled with ``value``.
+
+    Args:
+        shape: the shape: an int or a tuple of ints.
+        value: the fill value, a number.
+        dtype: the dtype (default float32).
+        requires_grad: whether gradients are computed for it (default False).
+        name: a name shown in graph drawings.
+
+    Returns:
+        A leaf Tensor of ``shape``.
+    """
     return Tensor(backend.full(shape_arg((shape,)), value, dtype=dtype), requires_grad=requires_grad,
                   name=name)
 
 
 def arange(*args, dtype=None, requires_grad=False, name=None):
-    """Values from start to stop (excluded) by step, as NumPy's and PyTorch's arange: integers give
-    int64, a Python float float32 (computed in float64, then rounded once, as PyTorch)."""
+    """Evenly spaced values from start to stop (excluded) by step, as NumPy's and PyTorch's arange.
+
+    Integers give int64; a Python float gives float32 (computed in float64, then rounded once, as PyTorch).
+
+    Args:
+        *args: ``stop``, ``start, stop`` or ``start, stop, step``, as Python's range (start 0, step 1
+            by default).
+        dtype: the dtype; None (the default): as above.
+        requires_grad: whether gradients are computed for it (default False; floating dtypes only).
+        name: a name shown in graph drawings.
+
+    Returns:
+        A 1-D leaf Tensor of ``ceil((stop - start) / step)`` values.
+    """
     if dtype is None and any(isinstance(a, float) for a in args):
         return Tensor(backend.arange(*args).astype(DEFAULT_FLOAT), requires_grad=requires_grad, name=name)
     return Tensor(backend.arange(*args, dtype=dtype), requires_grad=requires_grad, name=name)
 
 
 def seed(n):
-    """Seed the generator behind randn and rand (and nn's initializers, dropout and shuffling)."""
+    """Seed the one generator behind ``randn`` and ``rand`` (and nn's initializers, dropout and shuffling).
+
+    Args:
+        n: the seed, an int (NumPy's ``default_rng(n)``).
+    """
     backend.seed(n)
 
 
 def randn(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, seed=None, name=None):
-    """Standard normal samples; ``seed`` gives a reproducible draw, else ``ad.seed`` governs."""
+    """Samples of the standard normal distribution (mean 0, standard deviation 1).
+
+    Args:
+        *shape: the shape, as integers or one tuple.
+        dtype: a floating dtype (default float32).
+        requires_grad: whether gradients are computed for it (default False).
+        seed: an int for a reproducible draw of its own; None (the default): the shared generator, which
+            ``ad.seed`` governs.
+        name: a name shown in graph drawings.
+
+    Returns:
+        A leaf Tensor of ``shape``.
+    """
     data = backend.generator(seed).standard_normal(shape_arg(shape), dtype=backend.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
 def rand(*shape, dtype=DEFAULT_FLOAT, requires_grad=False, seed=None, name=None):
-    """Uniform samples in [0, 1)."""
+    """Samples of the uniform distribution on [0, 1).
+
+    Args:
+        *shape: the shape, as integers or one tuple.
+        dtype: a floating dtype (default float32).
+        requires_grad: whether gradients are computed for it (default False).
+        seed: an int for a reproducible draw of its own; None (the default): the shared generator, which
+            ``ad.seed`` governs.
+        name: a name shown in graph drawings.
+
+    Returns:
+        A leaf Tensor of ``shape``.
+    """
     data = backend.generator(seed).random(shape_arg(shape), dtype=backend.dtype(dtype).type)
     return Tensor(data, requires_grad=requires_grad, name=name)

@@ -77,32 +77,337 @@ class Tensor:
     def __or__(self, other): ...
     def __invert__(self): ...
     def __pos__(self): ...
-    def softplus(self) -> Tensor: ...
-    def log_sigmoid(self) -> Tensor: ...
-    def leaky_relu(self, negative_slope=0.01) -> Tensor: ...
-    def elu(self, alpha=1.0) -> Tensor: ...
-    def selu(self) -> Tensor: ...
-    def relu6(self) -> Tensor: ...
-    def hard_sigmoid(self) -> Tensor: ...
-    def hard_swish(self) -> Tensor: ...
-    def silu(self) -> Tensor: ...
-    def swish(self) -> Tensor: ...
-    def mish(self) -> Tensor: ...
-    def erf(self) -> Tensor: ...
-    def gelu(self, approximate='none') -> Tensor: ...
-    def matmul(self, b) -> Tensor: ...
+    def softplus(self) -> Tensor:
+        """``log(1 + exp(a))``, element-wise, exact in both tails (NumPy's ``logaddexp(0, a)``).
+
+        A smooth relu; its gradient is ``sigmoid(a)``.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        """
+
+    def log_sigmoid(self) -> Tensor:
+        """``log(sigmoid(x)) = -softplus(-x)``, element-wise, exact in both tails.
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape with values <= 0; a floating input keeps its dtype.
+        """
+
+    def leaky_relu(self, negative_slope=0.01) -> Tensor:
+        """``a`` where ``a > 0``, else ``negative_slope * a``, element-wise (PyTorch's leaky_relu).
+
+        The gradient at 0 is the slope, as PyTorch's.
+
+        Args:
+            a: a Tensor, an array or a number.
+            negative_slope: the slope left of 0 (PyTorch's default 0.01; Keras's LeakyReLU uses 0.3).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        """
+
+    def elu(self, alpha=1.0) -> Tensor:
+        """``a`` where ``a > 0``, else ``alpha * (exp(a) - 1)``, element-wise.
+
+        The gradient at 0 is ``alpha``, PyTorch's value.
+
+        Args:
+            a: a Tensor, an array or a number.
+            alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        """
+
+    def selu(self) -> Tensor:
+        """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al.
+
+        ``alpha`` = 1.6732632423543772, ``scale`` = 1.0507009873554805, as PyTorch's and Keras's selu.
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape; a floating input keeps its dtype.
+        """
+
+    def relu6(self) -> Tensor:
+        """``min(max(a, 0), 6)``, element-wise; the gradient is 1 strictly between 0 and 6, else 0.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def hard_sigmoid(self) -> Tensor:
+        """``relu6(x + 3) / 6``, element-wise: a piecewise linear sigmoid (PyTorch's hardsigmoid, Keras 3's hard_sigmoid).
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape with values in [0, 1]; a floating input keeps its dtype.
+        """
+
+    def hard_swish(self) -> Tensor:
+        """``x * hard_sigmoid(x)``, element-wise (PyTorch's hardswish).
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape; a floating input keeps its dtype.
+        """
+
+    def silu(self) -> Tensor:
+        """``x * sigmoid(x)``, element-wise (also called swish).
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape; a floating input keeps its dtype.
+        """
+
+    def swish(self) -> Tensor:
+        """``x * sigmoid(x)``, element-wise: the same function as ``silu``.
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape; a floating input keeps its dtype.
+        """
+
+    def mish(self) -> Tensor:
+        """``x * tanh(softplus(x))``, element-wise.
+
+        Args:
+            x: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``x``'s shape; a floating input keeps its dtype.
+        """
+
+    def erf(self) -> Tensor:
+        """The error function ``2 / sqrt(pi) * integral of exp(-t**2) from 0 to a``, element-wise.
+
+        Exact; on NumPy, which has no erf, computed value by value.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape with values in [-1, 1]; a floating input keeps its dtype.
+        """
+
+    def gelu(self, approximate='none') -> Tensor:
+        """``x * Phi(x)``, element-wise, Phi the standard normal CDF (the Gaussian error linear unit).
+
+        Args:
+            x: a Tensor, an array or a number.
+            approximate: ``"none"`` (the default): the exact formula, through ``erf``; ``"tanh"``: the tanh
+                approximation ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3)))``, as PyTorch's and
+                Keras's ``approximate=True``, recorded as one op.
+
+        Returns:
+            A Tensor of ``x``'s shape; a floating input keeps its dtype.
+
+        Raises:
+            ValueError: for any other ``approximate``.
+        """
+
+    def matmul(self, b) -> Tensor:
+        """The matrix product ``a @ b`` with NumPy's matmul rules (also the ``@`` operator).
+
+        2-D operands multiply as matrices; a 1-D ``a`` is a row and a 1-D ``b`` a column (that axis dropped
+        from the result); leading axes are batches that broadcast.
+
+        Args:
+            a: a Tensor or an array of shape (..., n, k) or (k,).
+            b: a Tensor or an array of shape (..., k, m) or (k,).
+
+        Returns:
+            A Tensor of shape (..., n, m), the batch axes broadcast (without n or m for a 1-D operand).
+
+        Raises:
+            ValueError: for a 0-d operand (use ``*``) or sizes k that differ.
+        """
+
     def __matmul__(self, b) -> Tensor: ...
     def __rmatmul__(self, other) -> Tensor: ...
-    def linear(self, weight, bias=None, activation=None) -> Tensor: ...
-    def dot(self, b) -> Tensor: ...
-    def outer(self, b) -> Tensor: ...
-    def tensordot(self, b, axes=2) -> Tensor: ...
-    def inner(self, b) -> Tensor: ...
-    def einsum(self, *operands) -> Tensor: ...
-    def conv2d(self, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last', activation=None) -> Tensor: ...
-    def conv1d(self, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last') -> Tensor: ...
-    def max_pool2d(self, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor: ...
-    def avg_pool2d(self, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor: ...
+    def linear(self, weight, bias=None, activation=None) -> Tensor:
+        """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward).
+
+        One output buffer, with the bias added in place.
+
+        Args:
+            x: a Tensor of shape (..., in_features), any number of leading axes.
+            weight: a Tensor of shape (in_features, out_features) (Keras's kernel layout).
+            bias: a Tensor of shape (out_features,), or None (the default): no bias.
+            activation: None (the default) or ``"relu"``: the ReLU applied in the same buffer, one node and
+                no extra array, as fused dense kernels do (its gradient at 0 is 0, as ``relu``'s).
+
+        Returns:
+            A Tensor of shape (..., out_features).
+
+        Raises:
+            ValueError: when the shapes do not fit, or for another ``activation``.
+        """
+
+    def dot(self, b) -> Tensor:
+        """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over one axis of each.
+
+        The sum runs over the last axis of ``a`` and the second-to-last of ``b``.
+
+        Args:
+            a: a Tensor, an array or a number.
+            b: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor: with a scalar, ``a * b``; up to 2-D, ``a @ b``; else of shape
+                ``a.shape[:-1] + b.shape[:-2] + b.shape[-1:]``.
+
+        Raises:
+            ValueError: when the summed axes differ in size.
+        """
+
+    def outer(self, b) -> Tensor:
+        """Every product of a value of ``a`` with a value of ``b``, both flattened (NumPy's outer).
+
+        Args:
+            a: a Tensor, an array or a number.
+            b: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of shape (a.size, b.size).
+        """
+
+    def tensordot(self, b, axes=2) -> Tensor:
+        """The sum of products over ``axes`` of ``a`` and ``b`` (NumPy's tensordot), as one matrix product.
+
+        Args:
+            a: a Tensor or an array.
+            b: a Tensor or an array.
+            axes: an int n (the default 2): the last n axes of ``a`` with the first n of ``b``; or two lists,
+                the axes of ``a`` and the axes of ``b`` to sum over, in pairs.
+
+        Returns:
+            A Tensor of ``a``'s remaining axes followed by ``b``'s.
+
+        Raises:
+            ValueError: when paired axes differ in size.
+        """
+
+    def inner(self, b) -> Tensor:
+        """The sum of products over the last axes of ``a`` and ``b`` (NumPy's inner); a product when either is 0-d.
+
+        Args:
+            a: a Tensor, an array or a number.
+            b: a Tensor, an array or a number, with ``a``'s last size.
+
+        Returns:
+            A Tensor of shape ``a.shape[:-1] + b.shape[:-1]``.
+        """
+
+    def einsum(self, *operands) -> Tensor:
+        """Einstein summation with NumPy's subscripts (``"ij,jk->ik"``).
+
+        Implicit or explicit output, ``...`` for broadcast axes, repeated letters in one operand (diagonals,
+        traces), and NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.  Built from diagonal,
+        transpose, broadcasting products and sums, so its gradient is theirs.
+
+        Args:
+            subscripts: the subscripts, one term per operand: letters name axes; ``->`` gives the output's
+                letters (without it, the letters used once, in alphabetical order).
+            *operands: the Tensors or arrays, one per term.
+
+        Returns:
+            A Tensor with one axis per output letter, in that order.
+
+        Raises:
+            ValueError: when the terms do not fit the operands.
+        """
+
+    def conv2d(self, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last', activation=None) -> Tensor:
+        """A 2-D convolution (a cross-correlation, as in every framework), in Keras's layout by default.
+
+        Args:
+            x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+            kernel: a Tensor: (kh, kw, C / groups, filters) channels-last (Keras's layout), (filters,
+                C / groups, kh, kw) channels-first (PyTorch's).
+            bias: a Tensor of shape (filters,), or None (the default): no bias.
+            strides: the step between windows: an int or (sh, sw) (default 1).
+            padding: ``"valid"`` (the default: no padding), ``"same"`` (output size ceil(H / sh), the extra
+                cell after, as TensorFlow), an int, (h, w), or ((top, bottom), (left, right)); zeros.
+            dilation: the spacing of kernel cells: an int or (dh, dw) (default 1).
+            groups: split the channels into this many groups, each with its own filters (default 1);
+                ``groups == C`` with ``filters == C * m`` is a depthwise convolution.
+            data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+            activation: None (the default) or ``"relu"``: the ReLU applied in the same op and buffer (as ``linear``).
+
+        Returns:
+            A Tensor of shape (N, Ho, Wo, filters) channels-last, (N, filters, Ho, Wo) channels-first, where
+                ``Ho = (H + pads - dilation * (kh - 1) - 1) // sh + 1`` (likewise Wo).
+
+        Raises:
+            ValueError: when the shapes, groups, padding or arguments do not fit, or the window does not fit
+                the padded input.
+        """
+
+    def conv1d(self, kernel, bias=None, strides=1, padding='valid', dilation=1, groups=1, data_format='channels_last') -> Tensor:
+        """A 1-D convolution: ``conv2d`` over a height of 1.
+
+        Args:
+            x: a Tensor of sequences: (N, L, C) channels-last, (N, C, L) channels-first.
+            kernel: a Tensor: (k, C / groups, filters) channels-last, (filters, C / groups, k) channels-first.
+            bias: a Tensor of shape (filters,), or None (the default).
+            strides: the step between windows, an int (default 1).
+            padding: ``"valid"`` (the default), ``"same"``, an int, or (before, after).
+            dilation: the spacing of kernel cells, an int (default 1).
+            groups: split the channels into this many groups (default 1).
+            data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+        Returns:
+            A Tensor of shape (N, Lo, filters) channels-last, (N, filters, Lo) channels-first.
+        """
+
+    def max_pool2d(self, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor:
+        """The largest value of each window; its gradient goes to the window's first arg-max (as PyTorch).
+
+        Args:
+            x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+            pool_size: the window: an int or (h, w) (default 2).
+            strides: the step between windows: an int or a pair; None (the default): ``pool_size``.
+            padding: ``"valid"`` (the default) or ``"same"`` (padded cells never win), or numbers as ``conv2d``'s.
+            data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+        Returns:
+            A Tensor of shape (N, Ho, Wo, C) channels-last, (N, C, Ho, Wo) channels-first.
+        """
+
+    def avg_pool2d(self, pool_size=2, strides=None, padding='valid', data_format='channels_last') -> Tensor:
+        """The mean of each window; with padding, the padded cells are not counted (as Keras).
+
+        Args:
+            x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+            pool_size: the window: an int or (h, w) (default 2).
+            strides: the step between windows: an int or a pair; None (the default): ``pool_size``.
+            padding: ``"valid"`` (the default) or ``"same"``, or numbers as ``conv2d``'s.
+            data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+        Returns:
+            A Tensor of shape (N, Ho, Wo, C) channels-last, (N, C, Ho, Wo) channels-first.
+        """
+
     def __add__(self, b) -> Tensor: ...
     def __radd__(self, other) -> Tensor: ...
     def __sub__(self, b) -> Tensor: ...
@@ -114,106 +419,1245 @@ class Tensor:
     def __pow__(self, b) -> Tensor: ...
     def __rpow__(self, other) -> Tensor: ...
     def __neg__(self) -> Tensor: ...
-    def sign(self) -> Tensor: ...
-    def abs(self) -> Tensor: ...
+    def sign(self) -> Tensor:
+        """The sign of each value: -1, 0 or 1; piecewise constant, so its gradient is zero.
+
+        Args:
+            a: a Tensor, an array or a number (not boolean).
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def abs(self) -> Tensor:
+        """``|a|``, element-wise (also the builtin ``abs(t)``); the gradient at 0 is 0, as in PyTorch.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
     def __abs__(self) -> Tensor: ...
-    def sqrt(self) -> Tensor: ...
-    def exp(self) -> Tensor: ...
-    def log(self) -> Tensor: ...
-    def relu(self) -> Tensor: ...
-    def sigmoid(self) -> Tensor: ...
-    def tanh(self) -> Tensor: ...
-    def maximum(self, b) -> Tensor: ...
-    def minimum(self, b) -> Tensor: ...
-    def clip(self, min=None, max=None, a_min=None, a_max=None) -> Tensor: ...
-    def where(self, condition, other) -> Tensor: ...
-    def astype(self, dtype) -> Tensor: ...
-    def float(self) -> Tensor: ...
-    def clone(self) -> Tensor: ...
-    def softmax(self, axis=-1) -> Tensor: ...
-    def log_softmax(self, axis=-1) -> Tensor: ...
-    def sum(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-    def mean(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-    def max(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-    def min(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-    def logsumexp(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-    def argmax(self, axis=None, out=None, keepdims=False) -> Tensor: ...
-    def argmin(self, axis=None, out=None, keepdims=False) -> Tensor: ...
-    def var(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor: ...
-    def std(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor: ...
-    def norm(self, ord=None, axis=None, keepdims=False) -> Tensor: ...
-    def prod(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor: ...
-    def cumsum(self, axis=None, dtype=None, out=None) -> Tensor: ...
-    def all(self, axis=None, keepdims=False) -> Tensor: ...
-    def any(self, axis=None, keepdims=False) -> Tensor: ...
-    def cumprod(self, axis=None, dtype=None, out=None) -> Tensor: ...
-    def reshape(self, *shape) -> Tensor: ...
-    def transpose(self, *args, axes=None) -> Tensor: ...
+    def sqrt(self) -> Tensor:
+        """The square root, element-wise; its gradient at 0 is +inf, as in PyTorch and JAX.
+
+        Args:
+            a: a Tensor, an array or a number; negative values give NaN.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def exp(self) -> Tensor:
+        """``e ** a``, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def log(self) -> Tensor:
+        """The natural logarithm, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number; 0 gives -inf and negative values NaN.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def relu(self) -> Tensor:
+        """``max(a, 0)``, element-wise; the gradient at 0 is 0 (the unit is off), as in PyTorch and Keras.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def sigmoid(self) -> Tensor:
+        """The logistic function ``1 / (1 + exp(-a))``, element-wise, exact in both tails (never overflows).
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape with values in [0, 1]; a floating input keeps its dtype.
+        """
+
+    def tanh(self) -> Tensor:
+        """The hyperbolic tangent, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape with values in [-1, 1]; a floating input keeps its dtype.
+        """
+
+    def maximum(self, b) -> Tensor:
+        """The larger of ``a`` and ``b``, element-wise (NaN wins, as in NumPy; ``fmax`` ignores it).
+
+        At ties each side gets half the gradient, as PyTorch splits them; the side that lost gets exactly 0.
+
+        Args:
+            a: a Tensor, an array or a number.
+            b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+                takes the Tensor's dtype, so it never promotes float32).
+
+        Returns:
+            A Tensor of the inputs' broadcast shape.
+        """
+
+    def minimum(self, b) -> Tensor:
+        """The smaller of ``a`` and ``b``, element-wise: the mirror image of ``maximum`` (ties share the gradient).
+
+        Args:
+            a: a Tensor, an array or a number.
+            b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+                takes the Tensor's dtype, so it never promotes float32).
+
+        Returns:
+            A Tensor of the inputs' broadcast shape.
+        """
+
+    def clip(self, min=None, max=None, a_min=None, a_max=None) -> Tensor:
+        """``a`` limited to [min, max], element-wise; the gradient passes where ``min <= a <= max``, else 0.
+
+        Args:
+            a: a Tensor, an array or a number.
+            min: the lower bound, a number (a constant: it gets no gradient); None: no lower bound.
+            max: the upper bound, likewise; one of ``min`` and ``max`` must be given.
+            a_min: NumPy's name of ``min`` (``np.clip(t, a_min=0)``); it wins when both are given.
+            a_max: NumPy's name of ``max``.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype (the bounds are taken in ``a``'s dtype).
+
+        Raises:
+            ValueError: when neither bound is given.
+        """
+
+    def where(self, condition, other) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (PyTorch's ``Tensor.where``).
+
+        Args:
+            condition: a boolean Tensor or array, broadcasting against ``self`` and ``other``.
+            other: the values where ``condition`` is false: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of the broadcast shape: ``ad.where(condition, self, other)``.
+        """
+
+    def astype(self, dtype) -> Tensor:
+        """``x`` converted to ``dtype``; gradients come back in ``x``'s own dtype.
+
+        Args:
+            x: a Tensor.
+            dtype: the dtype wanted: a NumPy dtype or its name (``np.float64``, ``"float32"``, ``bool``).
+
+        Returns:
+            ``x`` itself when it already has ``dtype``, else a new Tensor of ``x``'s shape in ``dtype``.
+        """
+
+    def float(self) -> Tensor:
+        """``x`` in the default float dtype, float32, as PyTorch's ``Tensor.float()``.
+
+        Args:
+            x: a Tensor.
+
+        Returns:
+            ``x`` itself when it is float32 already, else a float32 Tensor of its shape.
+        """
+
+    def clone(self) -> Tensor:
+        """A copy of ``x`` with its own buffer (PyTorch's ``clone``); gradients flow through it.
+
+        Args:
+            x: a Tensor.
+
+        Returns:
+            A new Tensor of ``x``'s shape and dtype.
+        """
+
+    def softmax(self, axis=-1) -> Tensor:
+        """``exp(a) / sum(exp(a))`` along ``axis``, computed stably (shifted by the maximum).
+
+        Args:
+            a: a Tensor or an array with at least 1 dimension (logits).
+            axis: the axis of classes, along which the values sum to 1 (default -1, the last).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype.
+
+        Raises:
+            ValueError: when ``axis`` is out of range.
+        """
+
+    def log_softmax(self, axis=-1) -> Tensor:
+        """``log(softmax(a))`` along ``axis``, through the log-sum-exp shift (never the log of an underflowed 0).
+
+        Args:
+            a: a Tensor or an array with at least 1 dimension (logits).
+            axis: the axis of classes (default -1, the last).
+
+        Returns:
+            A Tensor of ``a``'s shape with values <= 0; a floating input keeps its dtype.
+
+        Raises:
+            ValueError: when ``axis`` is out of range.
+        """
+
+    def sum(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+        """The sum of the values over ``axis`` (also ``Tensor.sum``, ``np.sum(t)``).
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+                every axis); in ``a``'s dtype (booleans count as int64, as NumPy).
+        """
+
+    def mean(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+        """The mean of the values over ``axis`` (of nothing: NaN, as NumPy).
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+                every axis); a floating input keeps its dtype, integers give float64.
+        """
+
+    def max(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+        """The largest value over ``axis`` (also ``Tensor.max``, ``np.max(t)``; NumPy's amax, PyTorch's amax).
+
+        At ties the gradient is shared equally among the tied values (PyTorch's amax and JAX's rule);
+        NaN wins, as in NumPy.
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+                every axis), in ``a``'s dtype.
+
+        Raises:
+            ValueError: when a reduced axis has size 0 (a maximum of nothing).
+        """
+
+    def min(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+        """The smallest value over ``axis`` (also ``Tensor.min``): the mirror image of ``max`` (ties share the gradient).
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+                every axis), in ``a``'s dtype.
+
+        Raises:
+            ValueError: when a reduced axis has size 0 (a minimum of nothing).
+        """
+
+    def logsumexp(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+        """``log(sum(exp(a)))`` over ``axis``, without overflow (shifted by the maximum).
+
+        Its gradient is the softmax of ``a`` along those axes.  A row of -inf gives -inf (not NaN), and so does
+        an empty axis.
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+                every axis); a floating input keeps its dtype.
+        """
+
+    def argmax(self, axis=None, out=None, keepdims=False) -> Tensor:
+        """The index of the largest value (the first one at ties), along ``axis``; no gradient.
+
+        Args:
+            x: a Tensor.
+            axis: the axis to search along (an int); None (the default): the index into the flattened values.
+            out: NumPy's keyword, only None (tensors are not written in place).
+            keepdims: keep the searched axis with size 1 (default False).
+
+        Returns:
+            An int64 Tensor of ``x``'s shape without ``axis`` (0-d when ``axis`` is None), outside the graph.
+        """
+
+    def argmin(self, axis=None, out=None, keepdims=False) -> Tensor:
+        """The index of the smallest value (the first one at ties), along ``axis``; no gradient.
+
+        Args:
+            x: a Tensor.
+            axis: the axis to search along (an int); None (the default): the index into the flattened values.
+            out: NumPy's keyword, only None (tensors are not written in place).
+            keepdims: keep the searched axis with size 1 (default False).
+
+        Returns:
+            An int64 Tensor of ``x``'s shape without ``axis`` (0-d when ``axis`` is None), outside the graph.
+        """
+
+    def var(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor:
+        """The variance over ``axis``: the mean squared distance from the mean, divided by ``n - ddof``.
+
+        Args:
+            x: a Tensor.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            ddof: "delta degrees of freedom": 0 (NumPy's default) divides by n; 1 gives the unbiased estimate
+                (PyTorch's default ``unbiased=True``).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+            correction: NumPy 2's and PyTorch's name of ``ddof``; it wins when given.
+            mean: NumPy 2's precomputed mean; only None is accepted.
+
+        Returns:
+            A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``); a
+                floating input keeps its dtype.
+
+        Raises:
+            ValueError: when ``n - ddof <= 0``.
+        """
+
+    def std(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None) -> Tensor:
+        """The standard deviation over ``axis``: the square root of ``var`` (dividing by ``n - ddof``).
+
+        Where every value is equal (std 0) the gradient is 0, as PyTorch and HIPS autograd give.
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            ddof: "delta degrees of freedom": 0 (NumPy's default) divides by n; 1 by n - 1 (PyTorch's default).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+            correction: NumPy 2's and PyTorch's name of ``ddof``; it wins when given.
+            mean: NumPy 2's precomputed mean; only None is accepted.
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``); a
+                floating input keeps its dtype.
+
+        Raises:
+            ValueError: when ``n - ddof <= 0``.
+        """
+
+    def norm(self, ord=None, axis=None, keepdims=False) -> Tensor:
+        """A vector norm over one axis, or the Frobenius (2-) norm of all values over several.
+
+        The 2-norm has gradient 0 at 0, as PyTorch's.
+
+        Args:
+            x: a Tensor.
+            ord: None or 2 (the default: the Euclidean norm), ``"fro"`` (the same over any number of axes),
+                1 (the sum of absolute values) or ``inf`` (the largest absolute value); 1, 2 and inf take
+                one axis.  Matrix norms other than Frobenius are not defined here.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+
+        Returns:
+            A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``).
+
+        Raises:
+            ValueError: for another ``ord``, or ``ord`` 1, 2 or inf over several axes.
+        """
+
+    def prod(self, axis=None, keepdims=False, dtype=None, out=None) -> Tensor:
+        """The product of the values over ``axis``.
+
+        The gradient of each value is the product of the others, computed as such (never as product / value),
+        so it is exact with one zero or several.
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis or axes to reduce: an int, a tuple or list of ints (negative ones count from the
+                end), or None (the default) for every axis.
+            keepdims: keep each reduced axis with size 1, so that the result broadcasts against the input
+                (default False: the reduced axes are removed).
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+                every axis); in ``a``'s dtype (booleans count as int64).
+        """
+
+    def cumsum(self, axis=None, dtype=None, out=None) -> Tensor:
+        """The running sum along ``axis``: value i is the sum of values 0..i.
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis to run along (an int, negative from the end); None (the default): along the
+                flattened values, as NumPy.
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
+                count as int64).
+        """
+
+    def all(self, axis=None, keepdims=False) -> Tensor:
+        """Whether every value is true (non-zero) over ``axis``; no gradient.
+
+        Args:
+            x: a Tensor.
+            axis: the axis or axes to test over (an int or a tuple of ints); None (the default): every axis.
+            keepdims: keep each tested axis with size 1 (default False).
+
+        Returns:
+            A boolean Tensor of ``x``'s shape with the tested axes removed (0-d for every axis), outside the graph.
+        """
+
+    def any(self, axis=None, keepdims=False) -> Tensor:
+        """Whether some value is true (non-zero) over ``axis``; no gradient.
+
+        Args:
+            x: a Tensor.
+            axis: the axis or axes to test over (an int or a tuple of ints); None (the default): every axis.
+            keepdims: keep each tested axis with size 1 (default False).
+
+        Returns:
+            A boolean Tensor of ``x``'s shape with the tested axes removed (0-d for every axis), outside the graph.
+        """
+
+    def cumprod(self, axis=None, dtype=None, out=None) -> Tensor:
+        """The running product along ``axis``: value i is the product of values 0..i.
+
+        The gradient uses the products of the other values, never a division, so it is exact with zeros.
+
+        Args:
+            a: a Tensor, an array or a number.
+            axis: the axis to run along (an int, negative from the end); None (the default): along the
+                flattened values, as NumPy.
+            dtype: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None
+                is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword, taken so that NumPy's function of this name works on Tensors; only None is
+                accepted (tensors are not written in place: use the returned Tensor).
+
+        Returns:
+            A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
+                count as int64).
+        """
+
+    def reshape(self, *shape) -> Tensor:
+        """The values of ``a`` in a new shape (C order, as NumPy's reshape; also ``Tensor.reshape``).
+
+        Args:
+            a: a Tensor, an array or a number.
+            *shape: the new shape, as integers or one tuple (``reshape(t, 2, 3)`` or ``reshape(t, (2, 3))``);
+                one entry may be -1, worked out from the size.
+
+        Returns:
+            A Tensor of ``shape`` holding ``a``'s values, in ``a``'s dtype.
+
+        Raises:
+            ValueError: when the sizes differ.
+        """
+
+    def transpose(self, *args, axes=None) -> Tensor:
+        """``a`` with its axes permuted (reversed when no order is given; also ``Tensor.transpose`` and ``.T``).
+
+        Args:
+            a: a Tensor, an array or a number.
+            *args: the new order of the axes, as integers or one tuple (``transpose(t, 1, 0)`` or
+                ``transpose(t, (1, 0))``); position i of the result is axis ``args[i]`` of ``a``.
+            axes: the same order by keyword, NumPy's name; None (the default): reversed.
+
+        Returns:
+            A Tensor of ``a``'s shape permuted, in ``a``'s dtype.
+
+        Raises:
+            ValueError: when the order is not a permutation of ``a``'s axes.
+        """
+
     @property
-    def T(self) -> Tensor: ...
-    def swapaxes(self, axis1, axis2) -> Tensor: ...
+    def T(self) -> Tensor:
+        """``x`` with its axes reversed: the ``.T`` property (a matrix's transpose).
+
+        Args:
+            x: a Tensor.
+
+        Returns:
+            A Tensor of ``x``'s shape reversed.
+        """
+
+    def swapaxes(self, axis1, axis2) -> Tensor:
+        """``x`` with axes ``axis1`` and ``axis2`` exchanged (NumPy's swapaxes).
+
+        Args:
+            x: a Tensor.
+            axis1: an axis (negative counts from the end).
+            axis2: the other axis.
+
+        Returns:
+            A Tensor of ``x``'s shape with those two sizes exchanged.
+
+        Raises:
+            ValueError: when an axis is out of range.
+        """
+
     @property
-    def mT(self) -> Tensor: ...
-    def broadcast_to(self, *shape) -> Tensor: ...
-    def flatten(self, start_dim=0, end_dim=-1) -> Tensor: ...
-    def expand_dims(self, axis) -> Tensor: ...
-    def squeeze(self, axis=None) -> Tensor: ...
-    def concatenate(self, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor: ...
-    def stack(self, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor: ...
+    def mT(self) -> Tensor:
+        """The last two axes swapped (a batch of matrices transposed): the ``.mT`` property.
+
+        Args:
+            x: a Tensor with at least 2 dimensions.
+
+        Returns:
+            A Tensor of shape (..., n, m) for ``x`` of shape (..., m, n).
+        """
+
+    def broadcast_to(self, *shape) -> Tensor:
+        """``a`` broadcast to ``shape`` by NumPy's rules; the gradient sums over the broadcast axes.
+
+        Args:
+            a: a Tensor, an array or a number.
+            *shape: the target shape, as integers or one tuple.
+
+        Returns:
+            A Tensor of ``shape``, in ``a``'s dtype.
+
+        Raises:
+            ValueError: when ``a``'s shape does not broadcast to ``shape``.
+        """
+
+    def flatten(self, start_dim=0, end_dim=-1) -> Tensor:
+        """Axes ``start_dim`` to ``end_dim`` joined into one (PyTorch's flatten; by default NumPy's, all of them).
+
+        Args:
+            x: a Tensor.
+            start_dim: the first axis joined (default 0; negative counts from the end).
+            end_dim: the last axis joined (default -1, the last).
+
+        Returns:
+            A Tensor with those axes' sizes multiplied into one: 1-D by default (shape (1,) for a 0-d ``x``).
+        """
+
+    def expand_dims(self, axis) -> Tensor:
+        """``x`` with a new axis of size 1 at position ``axis`` (NumPy's expand_dims).
+
+        Args:
+            x: a Tensor.
+            axis: where the new axis stands in the result, -ndim - 1 <= axis <= ndim (negative counts from the end).
+
+        Returns:
+            A Tensor of ``x``'s shape with a 1 inserted, one dimension more.
+        """
+
+    def squeeze(self, axis=None) -> Tensor:
+        """``x`` without axes of size 1 (NumPy's squeeze).
+
+        Args:
+            x: a Tensor.
+            axis: the axis or axes (an int or a tuple) to remove, each of size 1; None (the default): every
+                axis of size 1.
+
+        Returns:
+            A Tensor of ``x``'s shape without those axes.
+
+        Raises:
+            ValueError: when a given axis does not have size 1.
+        """
+
+    def concatenate(self, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor:
+        """The tensors joined along an existing axis (NumPy's concatenate).
+
+        Args:
+            tensors: a list or tuple of Tensors, arrays or numbers, all with the same number of dimensions
+                (at least 1) and the same sizes except along ``axis``.
+            axis: the axis to join along (default 0; negative counts from the end).
+            out: NumPy's keyword, taken so that ``np.concatenate`` works on Tensors; only None is accepted.
+            dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+            casting: NumPy's keyword, accepted and unused (no cast is made).
+
+        Returns:
+            A Tensor whose size along ``axis`` is the sum of the inputs' sizes, the other axes as theirs.
+
+        Raises:
+            ValueError: for no tensors or 0-d ones (use ``stack``), or sizes that differ off ``axis``.
+        """
+
+    def stack(self, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor:
+        """The tensors joined along a new axis (NumPy's stack): each becomes one slice of the result.
+
+        One node, not a reshape per tensor and a concatenation: a sequence's T steps stacked are one op.
+
+        Args:
+            tensors: a sequence of Tensors, arrays or numbers, all of the same shape.
+            axis: where the new axis stands in the result (default 0; negative counts from the end).
+            out: NumPy's keyword, taken so that ``np.stack`` works on Tensors; only None is accepted.
+            dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+            casting: NumPy's keyword, accepted and unused (no cast is made).
+
+        Returns:
+            A Tensor of the common shape with ``len(tensors)`` inserted at ``axis``.
+
+        Raises:
+            ValueError: for no tensors or tensors of different shapes.
+        """
+
     def __getitem__(self, index) -> Tensor: ...
-    def ravel(self) -> Tensor: ...
-    def moveaxis(self, source, destination) -> Tensor: ...
-    def flip(self, axis=None) -> Tensor: ...
-    def roll(self, shift, axis=None) -> Tensor: ...
-    def take(self, indices, axis=None, out=None, mode='raise') -> Tensor: ...
-    def repeat(self, repeats, axis=None) -> Tensor: ...
-    def tile(self, reps) -> Tensor: ...
-    def array_split(self, indices_or_sections, axis=0) -> list[Tensor]: ...
-    def split(self, indices_or_sections, axis=0) -> list[Tensor]: ...
-    def pad(self, pad_width, mode='constant', constant_values=0) -> Tensor: ...
-    def take_along_axis(self, indices, axis=-1) -> Tensor: ...
-    def put_along_axis(self, indices, values, axis) -> Tensor: ...
-    def sort(self, axis=-1, kind=None, order=None, stable=None) -> Tensor: ...
-    def diagonal(self, offset=0, axis1=0, axis2=1) -> Tensor: ...
-    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None) -> Tensor: ...
-    def diag(self, k=0) -> Tensor: ...
-    def triu(self, k=0) -> Tensor: ...
-    def tril(self, k=0) -> Tensor: ...
-    def sin(self) -> Tensor: ...
-    def cos(self) -> Tensor: ...
-    def tan(self) -> Tensor: ...
-    def arcsin(self) -> Tensor: ...
-    def arccos(self) -> Tensor: ...
-    def arctan(self) -> Tensor: ...
-    def sinh(self) -> Tensor: ...
-    def cosh(self) -> Tensor: ...
-    def arctanh(self) -> Tensor: ...
-    def log1p(self) -> Tensor: ...
-    def expm1(self) -> Tensor: ...
-    def log2(self) -> Tensor: ...
-    def log10(self) -> Tensor: ...
-    def exp2(self) -> Tensor: ...
-    def square(self) -> Tensor: ...
-    def reciprocal(self) -> Tensor: ...
-    def floor(self) -> Tensor: ...
-    def ceil(self) -> Tensor: ...
-    def round(self, decimals=0) -> Tensor: ...
-    def arctan2(self, b) -> Tensor: ...
-    def hypot(self, b) -> Tensor: ...
-    def mod(self, b) -> Tensor: ...
+    def ravel(self) -> Tensor:
+        """All values of ``x`` in one axis, in C order (NumPy's ravel).
+
+        Args:
+            x: a Tensor.
+
+        Returns:
+            A 1-D Tensor of ``x.size`` values.
+        """
+
+    def moveaxis(self, source, destination) -> Tensor:
+        """Axes moved to new positions, the others keeping their order (NumPy's moveaxis).
+
+        Args:
+            x: a Tensor.
+            source: the axis to move (an int) or a list of them; negative counts from the end.
+            destination: its position in the result (an int), or a list of them, one per source.
+
+        Returns:
+            A Tensor with ``x``'s axes reordered.
+
+        Raises:
+            ValueError: when the lists differ in length or an axis is out of range.
+        """
+
+    def flip(self, axis=None) -> Tensor:
+        """The order of the values reversed along ``axis`` (NumPy's flip).
+
+        Args:
+            x: a Tensor.
+            axis: the axis (an int) or axes (a tuple) to reverse; None (the default): every axis.
+
+        Returns:
+            A Tensor of ``x``'s shape.
+        """
+
+    def roll(self, shift, axis=None) -> Tensor:
+        """The values shifted cyclically along ``axis``: those pushed past the end come in at the start (NumPy's roll).
+
+        Args:
+            x: a Tensor.
+            shift: how many places to shift (negative: backwards), or one per axis.
+            axis: the axis (an int) or axes to shift along; None (the default): the flattened values, then
+                reshaped back.
+
+        Returns:
+            A Tensor of ``x``'s shape.
+        """
+
+    def take(self, indices, axis=None, out=None, mode='raise') -> Tensor:
+        """The values at integer ``indices`` along ``axis`` (NumPy's take); repeated indices accumulate gradients.
+
+        Args:
+            x: a Tensor.
+            indices: integers: an int, a list, an array or a Tensor (no gradient).
+            axis: the axis to pick along; None (the default): the flattened values.
+            out: NumPy's keyword, only None (tensors are not written in place).
+            mode: out-of-range indices: ``"raise"`` (the default: an IndexError), ``"wrap"`` (counted
+                around) or ``"clip"`` (to the nearest end).
+
+        Returns:
+            A Tensor of ``x``'s shape with ``axis`` replaced by ``indices``' shape (``indices``' shape when
+                ``axis`` is None).
+        """
+
+    def repeat(self, repeats, axis=None) -> Tensor:
+        """Each value repeated ``repeats`` times along ``axis``, next to itself (NumPy's repeat).
+
+        Args:
+            x: a Tensor.
+            repeats: an int, or one int per value along ``axis``.
+            axis: the axis to repeat along; None (the default): the flattened values.
+
+        Returns:
+            A Tensor of ``x``'s shape with ``axis`` grown to the sum of the repeats (1-D when ``axis`` is None).
+        """
+
+    def tile(self, reps) -> Tensor:
+        """The whole of ``x`` repeated ``reps`` times along each axis (NumPy's tile).
+
+        Args:
+            x: a Tensor.
+            reps: an int, or one int per axis (counted from the last; missing axes of either are 1s in front).
+
+        Returns:
+            A Tensor of shape ``x.shape * reps``, axis by axis, with ``max(x.ndim, len(reps))`` dimensions.
+        """
+
+    def array_split(self, indices_or_sections, axis=0) -> list[Tensor]:
+        """``x`` cut into slices along ``axis``; sections may differ in size by one (NumPy's array_split).
+
+        Args:
+            x: a Tensor.
+            indices_or_sections: a number of sections n (the first ``size % n`` get one value more), or a
+                list of the indices to cut at.
+            axis: the axis to cut along (default 0).
+
+        Returns:
+            A list of Tensors, slices of ``x`` along ``axis``.
+        """
+
+    def split(self, indices_or_sections, axis=0) -> list[Tensor]:
+        """``x`` cut into equal slices along ``axis``, or at the given indices (NumPy's split).
+
+        Args:
+            x: a Tensor.
+            indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+            axis: the axis to cut along (default 0).
+
+        Returns:
+            A list of Tensors, slices of ``x`` along ``axis``.
+
+        Raises:
+            ValueError: when the axis does not divide into that many equal sections (use ``array_split``).
+        """
+
+    def pad(self, pad_width, mode='constant', constant_values=0) -> Tensor:
+        """``x`` padded on each side of each axis (NumPy's pad, modes "constant", "edge" and "reflect").
+
+        Args:
+            x: a Tensor.
+            pad_width: the widths as NumPy takes them: n for every side, (before, after) for every axis,
+                or one (before, after) pair per axis.
+            mode: ``"constant"`` (the default: fill with ``constant_values``), ``"edge"`` (repeat the edge
+                value) or ``"reflect"`` (mirror the values, the edge not repeated).
+            constant_values: the fill value of ``"constant"`` (default 0), a number.
+
+        Returns:
+            A Tensor of ``x``'s shape grown by ``before + after`` on each axis; copied values (edge, reflect)
+                accumulate their gradients.
+        """
+
+    def take_along_axis(self, indices, axis=-1) -> Tensor:
+        """Values picked along ``axis`` at ``indices`` that line up with ``x`` (NumPy's take_along_axis).
+
+        Args:
+            x: a Tensor.
+            indices: an integer array or Tensor with as many dimensions as ``x`` (the result of argsort or
+                argmax with keepdims); off ``axis`` its axes broadcast against ``x``'s.
+            axis: the axis to pick along (default -1); None: the flattened values.
+
+        Returns:
+            A Tensor of ``indices``' shape (broadcast against ``x`` off ``axis``).
+        """
+
+    def put_along_axis(self, indices, values, axis) -> Tensor:
+        """A new Tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis, not in place).
+
+        Where an index repeats, the last write wins, as in NumPy.  Gradients: ``x`` gets zero where values were
+        put; of the values only those written get theirs.
+
+        Args:
+            x: a Tensor.
+            indices: an integer array or Tensor with as many dimensions as ``x``, broadcasting against it off ``axis``.
+            values: a Tensor, array or number, broadcasting against ``indices``.
+            axis: the axis to put along; None: the flattened values.
+
+        Returns:
+            A Tensor of ``x``'s shape and dtype.
+        """
+
+    def sort(self, axis=-1, kind=None, order=None, stable=None) -> Tensor:
+        """The values sorted along ``axis``, ascending; the gradient follows the permutation (NumPy's sort).
+
+        Args:
+            x: a Tensor.
+            axis: the axis to sort along (default -1); None: the flattened values.
+            kind: NumPy's choice of algorithm, accepted and ignored: the sort is always stable (the values are the same).
+            order: NumPy's field names for structured arrays; only None is accepted.
+            stable: NumPy 2's keyword, accepted (the sort is stable anyway).
+
+        Returns:
+            A Tensor of ``x``'s shape (1-D when ``axis`` is None).
+        """
+
+    def diagonal(self, offset=0, axis1=0, axis2=1) -> Tensor:
+        """The diagonal of the (``axis1``, ``axis2``) planes, as the last axis (NumPy's diagonal).
+
+        Args:
+            x: a Tensor with at least 2 dimensions.
+            offset: which diagonal: 0 (the default) the main one, positive above it, negative below.
+            axis1: the rows' axis (default 0).
+            axis2: the columns' axis (default 1).
+
+        Returns:
+            A Tensor of ``x``'s other axes followed by the diagonal's length.
+        """
+
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None) -> Tensor:
+        """The sum of a diagonal of the (``axis1``, ``axis2``) planes (NumPy's trace).
+
+        Args:
+            x: a Tensor with at least 2 dimensions.
+            offset: which diagonal: 0 (the default) the main one, positive above it, negative below.
+            axis1: the rows' axis (default 0).
+            axis2: the columns' axis (default 1).
+            dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+            out: NumPy's keyword; only None is accepted.
+
+        Returns:
+            A Tensor of ``x``'s shape without ``axis1`` and ``axis2`` (0-d for a matrix).
+        """
+
+    def diag(self, k=0) -> Tensor:
+        """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or a matrix's ``k``-th diagonal (np.diag).
+
+        Args:
+            x: a 1-D or 2-D Tensor.
+            k: which diagonal: 0 (the default) the main one, positive above it, negative below.
+
+        Returns:
+            For 1-D ``x`` of length n, an (n + abs(k), n + abs(k)) Tensor, zero off that diagonal; for 2-D ``x``,
+                the 1-D diagonal.
+
+        Raises:
+            ValueError: for other numbers of dimensions.
+        """
+
+    def triu(self, k=0) -> Tensor:
+        """The values on and above the ``k``-th diagonal of the last two axes; zero below (NumPy's triu).
+
+        Args:
+            x: a Tensor with at least 2 dimensions (a batch of matrices in the leading axes).
+            k: the diagonal: 0 (the default) the main one, positive above it, negative below.
+
+        Returns:
+            A Tensor of ``x``'s shape.
+        """
+
+    def tril(self, k=0) -> Tensor:
+        """The values on and below the ``k``-th diagonal of the last two axes; zero above (NumPy's tril).
+
+        Args:
+            x: a Tensor with at least 2 dimensions (a batch of matrices in the leading axes).
+            k: the diagonal: 0 (the default) the main one, positive above it, negative below.
+
+        Returns:
+            A Tensor of ``x``'s shape.
+        """
+
+    def sin(self) -> Tensor:
+        """The sine, element-wise.
+
+        Args:
+            a: angles in radians: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def cos(self) -> Tensor:
+        """The cosine, element-wise.
+
+        Args:
+            a: angles in radians: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def tan(self) -> Tensor:
+        """The tangent, element-wise.
+
+        Args:
+            a: angles in radians: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def arcsin(self) -> Tensor:
+        """The inverse sine, element-wise, in radians in [-pi/2, pi/2].
+
+        Args:
+            a: a Tensor, an array or a number in [-1, 1] (outside: NaN).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def arccos(self) -> Tensor:
+        """The inverse cosine, element-wise, in radians in [0, pi].
+
+        Args:
+            a: a Tensor, an array or a number in [-1, 1] (outside: NaN).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def arctan(self) -> Tensor:
+        """The inverse tangent, element-wise, in radians in (-pi/2, pi/2).
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def sinh(self) -> Tensor:
+        """The hyperbolic sine, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def cosh(self) -> Tensor:
+        """The hyperbolic cosine, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def arctanh(self) -> Tensor:
+        """The inverse hyperbolic tangent, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number in (-1, 1) (±1 give ±inf, outside NaN).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def log1p(self) -> Tensor:
+        """``log(1 + a)``, element-wise, exact for tiny ``a``.
+
+        Args:
+            a: a Tensor, an array or a number, greater than -1.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def expm1(self) -> Tensor:
+        """``exp(a) - 1``, element-wise, exact for tiny ``a``.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def log2(self) -> Tensor:
+        """The base-2 logarithm, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number; 0 gives -inf, negative values NaN.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def log10(self) -> Tensor:
+        """The base-10 logarithm, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number; 0 gives -inf, negative values NaN.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def exp2(self) -> Tensor:
+        """``2 ** a``, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def square(self) -> Tensor:
+        """``a * a``, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def reciprocal(self) -> Tensor:
+        """``1 / a``, element-wise (0 gives inf).
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
+        """
+
+    def floor(self) -> Tensor:
+        """The largest integer not greater than each value (as floats for a floating input).
+
+        Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def ceil(self) -> Tensor:
+        """The smallest integer not less than each value (as floats for a floating input).
+
+        Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def round(self, decimals=0) -> Tensor:
+        """Each value rounded to ``decimals`` places, half to even (as NumPy's round; also ``round(t)``).
+
+        Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+        Args:
+            a: a Tensor, an array or a number.
+            decimals: how many decimal places to keep (default 0; negative: round to tens, hundreds, ...).
+
+        Returns:
+            A Tensor of ``a``'s shape and dtype.
+        """
+
+    def arctan2(self, b) -> Tensor:
+        """The angle of the point (b, a) from the x axis, ``arctan(a / b)`` aware of the quadrant, element-wise.
+
+        Args:
+            a: the y coordinates: a Tensor, an array or a number.
+            b: the x coordinates, broadcasting against ``a``.
+
+        Returns:
+            A Tensor of the inputs' broadcast shape, in radians in [-pi, pi].
+        """
+
+    def hypot(self, b) -> Tensor:
+        """``sqrt(a**2 + b**2)``, element-wise, without overflow.
+
+        Args:
+            a: a Tensor, an array or a number.
+            b: a Tensor, an array or a number, broadcasting against ``a``.
+
+        Returns:
+            A Tensor of the inputs' broadcast shape.
+        """
+
+    def mod(self, b) -> Tensor:
+        """The remainder ``a - floor(a / b) * b``, element-wise, with the sign of ``b`` (also the ``%`` operator).
+
+        NumPy's and PyTorch's remainder; gradients as PyTorch's: 1 for ``a``, ``-floor(a / b)`` for ``b``.
+
+        Args:
+            a: the dividend: a Tensor, an array or a number.
+            b: the divisor, broadcasting against ``a``.
+
+        Returns:
+            A Tensor of the inputs' broadcast shape.
+        """
+
     def __mod__(self, b) -> Tensor: ...
     def __rmod__(self, other) -> Tensor: ...
-    def floor_divide(self, b) -> Tensor: ...
+    def floor_divide(self, b) -> Tensor:
+        """``floor(a / b)``, element-wise (also the ``//`` operator); piecewise constant, so zero gradients.
+
+        Args:
+            a: the dividend: a Tensor, an array or a number.
+            b: the divisor, broadcasting against ``a``.
+
+        Returns:
+            A Tensor of the inputs' broadcast shape.
+        """
+
     def __floordiv__(self, b) -> Tensor: ...
     def __rfloordiv__(self, other) -> Tensor: ...
-    def arcsinh(self) -> Tensor: ...
-    def arccosh(self) -> Tensor: ...
-    def partition(self, kth, axis=-1, kind='introselect', order=None) -> Tensor: ...
-    def pow(self, exponent) -> Tensor: ...
-    def unsqueeze(self, dim) -> Tensor: ...
-    def view(self, *shape) -> Tensor: ...
-    def numel(self) -> Tensor: ...
-    def backward(self, grad=None, retain_graph=None, create_graph=False) -> None: ...
+    def arcsinh(self) -> Tensor:
+        """The inverse hyperbolic sine, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number.
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def arccosh(self) -> Tensor:
+        """The inverse hyperbolic cosine, element-wise.
+
+        Args:
+            a: a Tensor, an array or a number, at least 1 (below: NaN).
+
+        Returns:
+            A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+        """
+
+    def partition(self, kth, axis=-1, kind='introselect', order=None) -> Tensor:
+        """Values rearranged along ``axis`` so that the ``kth`` is where sorting would put it (NumPy's partition).
+
+        Smaller values come before it and larger after, in no particular order; the gradient follows the
+        permutation.
+
+        Args:
+            a: a Tensor.
+            kth: the position (an int, or a list of them) to put in sorted place.
+            axis: the axis to partition along (default -1); None: the flattened values.
+            kind: NumPy's selection algorithm (default ``"introselect"``, its only one).
+            order: NumPy's field names for structured arrays; only None is accepted.
+
+        Returns:
+            A Tensor of ``a``'s shape (1-D when ``axis`` is None).
+        """
+
+    def pow(self, exponent) -> Tensor:
+        """``x ** exponent`` (PyTorch's ``Tensor.pow``, NumPy 2's ``np.pow``): the op ``power``.
+
+        Args:
+            x: the base: a Tensor, an array or a number.
+            exponent: a Tensor, an array or a number, broadcasting against ``x``.
+
+        Returns:
+            A Tensor of the inputs' broadcast shape.
+        """
+
+    def unsqueeze(self, dim) -> Tensor:
+        """``x`` with a new axis of size 1 at ``dim`` (PyTorch's name of ``expand_dims``).
+
+        Args:
+            x: a Tensor.
+            dim: where the new axis stands in the result, -ndim - 1 <= dim <= ndim.
+
+        Returns:
+            A Tensor of ``x``'s shape with a 1 inserted.
+
+        Raises:
+            IndexError: when ``dim`` is out of that range.
+        """
+
+    def view(self, *shape) -> Tensor:
+        """``x.reshape(*shape)``: PyTorch's view where it is a reshape (never a reinterpretation of bits).
+
+        Like NumPy's reshape it copies when the data cannot be seen in the new shape, where PyTorch's view
+        would raise.
+
+        Args:
+            x: a Tensor.
+            *shape: the new shape, as integers or one tuple; one entry may be -1.
+
+        Returns:
+            A Tensor of ``shape`` holding ``x``'s values.
+
+        Raises:
+            TypeError: when given a dtype (PyTorch's ``view(dtype)``): use ``astype``.
+        """
+
+    def numel(self) -> Tensor:
+        """The number of values in ``x`` (PyTorch's name of ``size``).
+
+        Args:
+            x: a Tensor.
+
+        Returns:
+            An int.
+        """
+
+    def backward(self, grad=None, retain_graph=None, create_graph=False) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad`` (PyTorch's semantics).
+
+        Leaves that require grad (and tensors that called ``retain_grad``) get ``.grad`` added to (not
+        replaced: zero them between steps).  The graph's saved values are freed afterwards unless
+        ``retain_graph``.
+
+        Args:
+            grad: the upstream gradient, of this tensor's shape (a Tensor, an array or a number; cast to
+                its dtype); it may be left out (None) only for a one-element tensor, where it is 1.
+            retain_graph: keep the graph's saved values for another backward; None (the default): as
+                ``create_graph``.
+            create_graph: record the backward pass itself, so that the gradients are differentiable
+                (higher-order derivatives); default False.
+
+        Raises:
+            RuntimeError: when this tensor does not require grad, ``grad`` is missing for a larger tensor,
+                or the graph was freed by an earlier backward or changed in place since.
+            ValueError: when ``grad``'s shape differs.
+        """
+
 
 def apply(fn, *inputs): ...
 def _record(fn, tensors, out): ...

@@ -114,14 +114,39 @@ def trace(roots):
 
 def draw_graph(*roots, show_data=False, show_grad=False, names=None, rankdir="LR", direction="forward",
                collapse=False, max_nodes=400, legend=False, title=None):
-    """Draw the graph that computed ``roots`` (Tensors, or lists of them) and return a Digraph.
+    """Draw the graph that computed ``roots``: tensors as records, ops as boxes, arrows along the data flow.
 
-    - show_data / show_grad: small values in full, larger ones summarised (mean, norm).
-    - names: ``{tensor: "name"}`` or ``{"name": tensor}`` (``dict(model.named_parameters())``).
-    - rankdir: "LR" or "TB"; direction: "forward" (data flow) or "backward" (gradient flow).
-    - collapse: True collapses every name scope to one box, or a list of scopes to collapse.
-    - max_nodes: past this the graph is summarised: scopes collapse, then the nodes
-      farthest from the roots are left out, with a note saying how many.
+    Parameters are filled blue, inputs and constants grey, ops yellow and the outputs green (as
+    pytorchviz); nodes of one ``name_scope`` are grouped in a box.  Needs the Python ``graphviz``
+    package; rendering (``.render``, ``.pipe``, a notebook's inline SVG) also needs Graphviz's ``dot``,
+    while ``.source`` gives the DOT text without it.
+
+    Args:
+        *roots: the Tensors to draw the graph of (usually the loss), or lists of them.
+        show_data: show each tensor's values: small ones in full, larger ones summarised by their mean
+            (default False: shapes and dtypes only).  Intermediate values are freed after backward unless
+            the graph was built inside ``ad.keep_values()``.
+        show_grad: show the gradients of leaves and retained tensors (summarised by their norm).
+        names: labels for tensors, ``{tensor: "name"}`` or ``{"name": tensor}`` (e.g.
+            ``dict(model.named_parameters())``); a tensor's own ``name`` is used otherwise.
+        rankdir: the layout direction: ``"LR"`` (the default: left to right), ``"TB"`` (top to bottom),
+            ``"RL"`` or ``"BT"``.
+        direction: ``"forward"`` (the default: arrows along the data flow) or ``"backward"`` (arrows along
+            the gradient flow, drawn in red).
+        collapse: True collapses every name scope into one box (its op and parameter counts), or a scope's
+            name or a list of them collapses those; False (the default) shows every node.
+        max_nodes: past this many nodes the graph is summarised: scopes collapse, then the nodes farthest
+            from the roots are left out, with a note saying how many (default 400).
+        legend: add a one-row legend of the node colours (default False).
+        title: a title shown above the graph.
+
+    Returns:
+        A ``graphviz.Digraph`` (not rendered): shown inline by Jupyter, scaled to the cell's width;
+            ``.render(path, format="svg")`` writes a file and ``.source`` is the DOT text.
+
+    Raises:
+        ImportError: when the Python graphviz package is missing.
+        ValueError: for another ``rankdir`` or ``direction``.
     """
     if graphviz is None:
         raise ImportError("draw_graph needs the Python graphviz package: pip install graphviz")

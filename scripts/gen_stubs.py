@@ -3,7 +3,7 @@
 Ops are attached at import by ``autodiff.registry.register``, so editors and type
 checkers cannot see ``ad.exp`` or ``t.exp`` in the source.  These stubs list
 them with their signatures (the inputs, then the settings of the op's Function
-class).  Run after adding or changing an op:
+class) and their docstrings.  Run after adding or changing an op or its docstring:
 
     python scripts/gen_stubs.py          # writes the stubs
     python scripts/gen_stubs.py --check  # exits 1 when the committed stubs are stale
@@ -71,8 +71,24 @@ def op_parameters(declaration):
     return inputs + settings
 
 
-def _op_def(name, params, indent="", returns=None):
-    return f"{indent}def {name}({_parameters(params)}) -> {returns or 'Tensor'}: ...\n"
+def _op_def(name, params, indent="", returns=None, doc=None):
+    head = f"{indent}def {name}({_parameters(params)}) -> {returns or 'Tensor'}:"
+    return head + ("\n" + _docstring(doc, indent + "    ") + "\n" if doc else " ...\n")
+
+
+def _docstring(doc, indent):
+    """``doc`` as the body of a stub's def: an op is attached at import, so its stub is the one place
+    where an editor can read its docstring."""
+    lines = inspect.cleandoc(doc).splitlines()
+    quote = 'r"""' if "\\" in doc else '"""'
+    if len(lines) == 1:
+        return f'{indent}{quote}{lines[0]}"""\n'
+    body = "".join(f"{indent}{line}\n" if line else "\n" for line in lines[1:])
+    return f'{indent}{quote}{lines[0]}\n{body}{indent}"""\n'
+
+
+def _doc(declaration):
+    return inspect.getdoc(declaration.function)
 
 
 def _as_method(params):
@@ -100,7 +116,7 @@ def functional_stub():
     lines = [HEADER, "from .tensor import Tensor\n\n"]
     names = []
     for d in exported_ops():
-        lines.append(_op_def(d.name, op_parameters(d), returns=RETURNS.get(d.name)))
+        lines.append(_op_def(d.name, op_parameters(d), returns=RETURNS.get(d.name), doc=_doc(d)))
         names.append(d.name)
     lines.append(f"\n__all__ = {names!r}\n")
     return "".join(lines)
@@ -114,7 +130,7 @@ def package_stub():
     for name in sorted(n for n in vars(autodiff) if not n.startswith("_") and n not in foreign):
         value = getattr(autodiff, name)
         if name in ops:
-            defs.append(_op_def(name, op_parameters(ops[name]), returns=RETURNS.get(name)))
+            defs.append(_op_def(name, op_parameters(ops[name]), returns=RETURNS.get(name), doc=_doc(ops[name])))
         elif isinstance(value, types.ModuleType):
             imports.append(f"from . import {name} as {name}\n")
         elif getattr(value, "__module__", "").startswith("autodiff.") and hasattr(value, "__name__"):
@@ -159,12 +175,14 @@ def tensor_stub():
         elif callable(value) or isinstance(value, (classmethod, staticmethod)):
             body.append(_function_def(name, value, "    "))
     for name, (d, reflected) in declared.items():
+        doc = None if name.startswith("__") else _doc(d)          # an operator's is its op's
         if d.prop:
-            body.append(f"    @property\n    def {name}(self) -> Tensor: ...\n")
+            body.append(f"    @property\n    def {name}(self) -> Tensor:" +
+                        ("\n" + _docstring(doc, "        ") + "\n" if doc else " ...\n"))
         elif reflected:
             body.append(f"    def {name}(self, other) -> Tensor: ...\n")
         else:
-            body.append(_op_def(name, _as_method(op_parameters(d)), "    ", RETURNS.get(d.name)))
+            body.append(_op_def(name, _as_method(op_parameters(d)), "    ", RETURNS.get(d.name), doc))
     module = [HEADER, "from typing import Any\n\n"]
     for name, value in vars(tensor).items():
         if getattr(value, "__module__", None) != tensor.__name__ or name.startswith("__"):

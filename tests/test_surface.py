@@ -3,6 +3,7 @@ autodiff's public names only, and the explicit heap setting."""
 import ast
 import builtins
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -65,6 +66,48 @@ def test_extend_gathers_what_an_op_author_needs():
     assert extend.Function is ad.Function and extend.unbroadcast(np.ones((3, 2)), (2,), np.float32).tolist() == [3, 3]
 
 
+def test_an_op_gets_the_glossarys_entries_for_numpys_shared_parameters_and_keeps_its_own():
+    from autodiff.registry import GLOSSARY
+
+    @extend.register("glossary_test_op")
+    class GlossaryTestOp(extend.Function):
+        """The sum, doubled.
+
+        Args:
+            a: the values.
+            keepdims: a meaning of its own, which wins.
+
+        Returns:
+            A Tensor.
+        """
+
+        def __init__(self, axis=None, keepdims=False, out=None):
+            super().__init__(axis=axis, keepdims=keepdims)
+
+        def forward(self, a):
+            return 2 * a.sum(axis=self.axis, keepdims=self.keepdims)
+
+    try:
+        doc = inspect.getdoc(ad.glossary_test_op)
+        args = doc[doc.index("Args:"):doc.index("Returns:")]
+        entries = [line.split(":")[0].strip() for line in args.splitlines()[1:] if line.startswith("    ") and
+                   not line.startswith("        ")]
+        assert entries == ["a", "axis", "keepdims", "out"]               # in the signature's order
+        assert "keepdims: a meaning of its own, which wins." in args
+        assert " ".join(GLOSSARY["axis"].split()) in " ".join(args.split())
+        assert " ".join(GLOSSARY["out"].split()) in " ".join(args.split())
+        assert doc.startswith("The sum, doubled.") and doc.rstrip().endswith("A Tensor.")
+        assert ad.glossary_test_op(ad.tensor([[1.0, 2.0]]), axis=1).tolist() == [6.0]
+    finally:
+        del OPS["glossary_test_op"], ad.glossary_test_op, ad.Tensor.glossary_test_op, ad.functional.glossary_test_op
+        ad.functional.__all__.remove("glossary_test_op")
+    # the ops of autodiff: an op's own meaning of axis (softmax's, cumsum's) is never the reduction's
+    softmax_doc = inspect.getdoc(ad.softmax)
+    assert "the axis of classes" in softmax_doc and GLOSSARY["axis"][:20] not in softmax_doc
+    assert GLOSSARY["keepdims"][:20] in inspect.getdoc(ad.sum) and GLOSSARY["dtype"][:20] in inspect.getdoc(ad.cumsum)
+    assert str(inspect.signature(ad.reshape)) == "(a, *shape)"          # help() shows the shape, as the stubs do
+
+
 def _autodiff_names_used(path):
     """(what, line) for each use of autodiff in a module: ``ad.name`` and ``from autodiff... import``."""
     tree = ast.parse(path.read_text())
@@ -110,9 +153,14 @@ def test_the_committed_type_stubs_are_what_the_registry_makes():
             assert f"\ndef {declaration.name}(" in stubs["autodiff/__init__.pyi"]
         for method in declaration.methods + declaration.reflected:
             assert f"def {method}(self" in tensor_stub
-    assert "    def leaky_relu(self, negative_slope=0.01) -> Tensor: ...\n" in tensor_stub
-    assert "def concatenate(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor: ...\n" in stubs["autodiff/__init__.pyi"]
-    assert "def split(x, indices_or_sections, axis=0) -> list[Tensor]: ...\n" in stubs["autodiff/__init__.pyi"]
+    assert "    def leaky_relu(self, negative_slope=0.01) -> Tensor:\n        \"\"\"``a`` where" in tensor_stub
+    assert "def concatenate(tensors, axis=0, out=None, dtype=None, casting='same_kind') -> Tensor:\n" in stubs["autodiff/__init__.pyi"]
+    assert "def split(x, indices_or_sections, axis=0) -> list[Tensor]:\n" in stubs["autodiff/__init__.pyi"]
+    # an op is attached at import, so its stub is where an editor reads its docstring
+    functions = {node.name: node for node in ast.parse(stubs["autodiff/__init__.pyi"]).body
+                 if isinstance(node, ast.FunctionDef)}
+    assert ast.get_docstring(functions["sum"]) == inspect.getdoc(ad.sum)
+    assert "keepdims: keep each reduced axis" in ast.get_docstring(functions["sum"])
 
 
 def test_a_new_op_makes_the_stubs_stale():

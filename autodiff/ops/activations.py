@@ -19,7 +19,16 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 @register("softplus")
 class Softplus(Function):
-    """log(1 + exp(x)), exact in both tails (NumPy's logaddexp(0, x))."""
+    """``log(1 + exp(a))``, element-wise, exact in both tails (NumPy's ``logaddexp(0, a)``).
+
+    A smooth relu; its gradient is ``sigmoid(a)``.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+    """
 
     retain_inputs = (0,)
 
@@ -32,13 +41,30 @@ class Softplus(Function):
 
 @register("log_sigmoid")
 def log_sigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x): exact in both tails."""
+    """``log(sigmoid(x)) = -softplus(-x)``, element-wise, exact in both tails.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape with values <= 0; a floating input keeps its dtype.
+    """
     return -F.softplus(-x)
 
 
 @register("leaky_relu")
 class LeakyRelu(Function):
-    """x where x > 0, else negative_slope * x (PyTorch's default slope 0.01; gradient at 0: the slope)."""
+    """``a`` where ``a > 0``, else ``negative_slope * a``, element-wise (PyTorch's leaky_relu).
+
+    The gradient at 0 is the slope, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+        negative_slope: the slope left of 0 (PyTorch's default 0.01; Keras's LeakyReLU uses 0.3).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+    """
 
     def __init__(self, negative_slope=0.01):
         super().__init__(negative_slope=negative_slope)
@@ -53,7 +79,17 @@ class LeakyRelu(Function):
 
 @register("elu")
 class Elu(Function):
-    """x where x > 0, else alpha * (exp(x) - 1)."""
+    """``a`` where ``a > 0``, else ``alpha * (exp(a) - 1)``, element-wise.
+
+    The gradient at 0 is ``alpha``, PyTorch's value.
+
+    Args:
+        a: a Tensor, an array or a number.
+        alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+    """
 
     retain_output = True
 
@@ -76,13 +112,29 @@ class Elu(Function):
 
 @register("selu")
 def selu(x):
-    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
+    """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al.
+
+    ``alpha`` = 1.6732632423543772, ``scale`` = 1.0507009873554805, as PyTorch's and Keras's selu.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return F.elu(x, SELU_ALPHA) * SELU_SCALE
 
 
 @register("relu6")
 class Relu6(Function):
-    """min(max(x, 0), 6); the gradient is 1 strictly between 0 and 6 (PyTorch's hardtanh rule)."""
+    """``min(max(a, 0), 6)``, element-wise; the gradient is 1 strictly between 0 and 6, else 0.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
 
     def forward(self, a):
         self.saved = (a > 0) & (a < 6)
@@ -94,37 +146,81 @@ class Relu6(Function):
 
 @register("hard_sigmoid")
 def hard_sigmoid(x):
-    """relu6(x + 3) / 6 (PyTorch's hardsigmoid and Keras 3's hard_sigmoid)."""
+    """``relu6(x + 3) / 6``, element-wise: a piecewise linear sigmoid (PyTorch's hardsigmoid, Keras 3's hard_sigmoid).
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in [0, 1]; a floating input keeps its dtype.
+    """
     return F.relu6(x + 3.0) * (1.0 / 6.0)
 
 
 @register("hard_swish")
 def hard_swish(x):
-    """x * hard_sigmoid(x)."""
+    """``x * hard_sigmoid(x)``, element-wise (PyTorch's hardswish).
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return x * hard_sigmoid(x)
 
 
 @register("silu")
 def silu(x):
-    """x * sigmoid(x) (also called swish)."""
+    """``x * sigmoid(x)``, element-wise (also called swish).
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return x * F.sigmoid(x)
 
 
 @register("swish")
 def swish(x):
-    """x * sigmoid(x) (also called silu)."""
+    """``x * sigmoid(x)``, element-wise: the same function as ``silu``.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return silu(x)
 
 
 @register("mish")
 def mish(x):
-    """x * tanh(softplus(x))."""
+    """``x * tanh(softplus(x))``, element-wise.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return x * F.tanh(F.softplus(x))
 
 
 @register("erf")
 class Erf(Function):
-    """The error function (exact; on NumPy computed per element, since NumPy has no erf)."""
+    """The error function ``2 / sqrt(pi) * integral of exp(-t**2) from 0 to a``, element-wise.
+
+    Exact; on NumPy, which has no erf, computed value by value.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape with values in [-1, 1]; a floating input keeps its dtype.
+    """
 
     retain_inputs = (0,)
 
@@ -163,7 +259,20 @@ class GeluTanh(Function):
 
 @register("gelu")
 def gelu(x, approximate="none"):
-    """x * Phi(x), Phi the standard normal CDF; ``approximate="tanh"`` uses the tanh formula (as PyTorch)."""
+    """``x * Phi(x)``, element-wise, Phi the standard normal CDF (the Gaussian error linear unit).
+
+    Args:
+        x: a Tensor, an array or a number.
+        approximate: ``"none"`` (the default): the exact formula, through ``erf``; ``"tanh"``: the tanh
+            approximation ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3)))``, as PyTorch's and
+            Keras's ``approximate=True``, recorded as one op.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+
+    Raises:
+        ValueError: for any other ``approximate``.
+    """
     if approximate == "tanh":
         return apply(GeluTanh(), x)
     if approximate != "none":

@@ -227,13 +227,29 @@ def _channels_last(x, data_format, op):
 @register("conv2d")
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1, data_format="channels_last",
            activation=None):
-    """2-D convolution (cross-correlation, as every framework), Keras's layout by default.
+    """A 2-D convolution (a cross-correlation, as in every framework), in Keras's layout by default.
 
-    channels_last: x (N, H, W, C), kernel (kh, kw, C / groups, filters) as Keras.
-    channels_first: x (N, C, H, W), kernel (filters, C / groups, kh, kw) as PyTorch.
-    padding: "valid", "same", an integer, (h, w) or ((top, bottom), (left, right)).
-    ``groups == C`` with ``filters == C * m`` is a depthwise convolution.
-    ``activation="relu"`` applies the ReLU in the same op and buffer (as ``linear``).
+    Args:
+        x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+        kernel: a Tensor: (kh, kw, C / groups, filters) channels-last (Keras's layout), (filters,
+            C / groups, kh, kw) channels-first (PyTorch's).
+        bias: a Tensor of shape (filters,), or None (the default): no bias.
+        strides: the step between windows: an int or (sh, sw) (default 1).
+        padding: ``"valid"`` (the default: no padding), ``"same"`` (output size ceil(H / sh), the extra
+            cell after, as TensorFlow), an int, (h, w), or ((top, bottom), (left, right)); zeros.
+        dilation: the spacing of kernel cells: an int or (dh, dw) (default 1).
+        groups: split the channels into this many groups, each with its own filters (default 1);
+            ``groups == C`` with ``filters == C * m`` is a depthwise convolution.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+        activation: None (the default) or ``"relu"``: the ReLU applied in the same op and buffer (as ``linear``).
+
+    Returns:
+        A Tensor of shape (N, Ho, Wo, filters) channels-last, (N, filters, Ho, Wo) channels-first, where
+            ``Ho = (H + pads - dilation * (kh - 1) - 1) // sh + 1`` (likewise Wo).
+
+    Raises:
+        ValueError: when the shapes, groups, padding or arguments do not fit, or the window does not fit
+            the padded input.
     """
     x = _channels_last(x, data_format, "conv2d")
     if kernel.ndim != 4:
@@ -259,7 +275,21 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=
 
 @register("conv1d")
 def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1, data_format="channels_last"):
-    """1-D convolution: conv2d over a height of 1.  x (N, L, C), kernel (k, C / groups, filters)."""
+    """A 1-D convolution: ``conv2d`` over a height of 1.
+
+    Args:
+        x: a Tensor of sequences: (N, L, C) channels-last, (N, C, L) channels-first.
+        kernel: a Tensor: (k, C / groups, filters) channels-last, (filters, C / groups, k) channels-first.
+        bias: a Tensor of shape (filters,), or None (the default).
+        strides: the step between windows, an int (default 1).
+        padding: ``"valid"`` (the default), ``"same"``, an int, or (before, after).
+        dilation: the spacing of kernel cells, an int (default 1).
+        groups: split the channels into this many groups (default 1).
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, Lo, filters) channels-last, (N, filters, Lo) channels-first.
+    """
     if data_format == "channels_first":
         x, kernel = F.transpose(x, (0, 2, 1)), F.transpose(kernel, (2, 1, 0))
     pads = padding if isinstance(padding, str) else ((0, 0), (padding, padding) if isinstance(padding, int)
@@ -383,7 +413,18 @@ def _window_slice(x, geo, i, j):
 
 @register("max_pool2d")
 def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
-    """The largest value of each window; its gradient goes to the first arg-max of the window (as PyTorch)."""
+    """The largest value of each window; its gradient goes to the window's first arg-max (as PyTorch).
+
+    Args:
+        x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+        pool_size: the window: an int or (h, w) (default 2).
+        strides: the step between windows: an int or a pair; None (the default): ``pool_size``.
+        padding: ``"valid"`` (the default) or ``"same"`` (padded cells never win), or numbers as ``conv2d``'s.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, Ho, Wo, C) channels-last, (N, C, Ho, Wo) channels-first.
+    """
     x = _channels_last(x, data_format, "max_pool2d")
     geo = _pool_geometry(x, pool_size, strides, padding, "max_pool2d")
     padded = x if not any(p for pair in geo.pads for p in pair) else F.pad(
@@ -394,7 +435,18 @@ def max_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="chann
 
 @register("avg_pool2d")
 def avg_pool2d(x, pool_size=2, strides=None, padding="valid", data_format="channels_last"):
-    """The mean of each window; with "same" padding the padded cells are not counted (as Keras)."""
+    """The mean of each window; with padding, the padded cells are not counted (as Keras).
+
+    Args:
+        x: a Tensor of images: (N, H, W, C) channels-last, (N, C, H, W) channels-first.
+        pool_size: the window: an int or (h, w) (default 2).
+        strides: the step between windows: an int or a pair; None (the default): ``pool_size``.
+        padding: ``"valid"`` (the default) or ``"same"``, or numbers as ``conv2d``'s.
+        data_format: ``"channels_last"`` (the default) or ``"channels_first"``.
+
+    Returns:
+        A Tensor of shape (N, Ho, Wo, C) channels-last, (N, C, Ho, Wo) channels-first.
+    """
     x = _channels_last(x, data_format, "avg_pool2d")
     geo = _pool_geometry(x, pool_size, strides, padding, "avg_pool2d")
     padded = F.pad(x, ((0, 0),) + geo.pads + ((0, 0),)) if any(p for pair in geo.pads for p in pair) else x

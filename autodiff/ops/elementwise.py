@@ -14,6 +14,17 @@ from ..tensor import apply
 
 @register("add", methods=("__add__",), reflected=("__radd__",))
 class Add(Function):
+    """``a + b``, element-wise (also the ``+`` operator).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
     def forward(self, a, b):
         return a + b
 
@@ -25,6 +36,17 @@ class Add(Function):
 
 @register("subtract", methods=("__sub__",), reflected=("__rsub__",))
 class Sub(Function):
+    """``a - b``, element-wise (also the ``-`` operator; NumPy's name ``subtract``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
     def forward(self, a, b):
         return a - b
 
@@ -36,6 +58,17 @@ class Sub(Function):
 
 @register("multiply", methods=("__mul__",), reflected=("__rmul__",))
 class Mul(Function):
+    """``a * b``, element-wise (also the ``*`` operator).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
     retain_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -49,6 +82,19 @@ class Mul(Function):
 
 @register("divide", methods=("__truediv__",), reflected=("__rtruediv__",))
 class Div(Function):
+    """``a / b``, true division, element-wise (also the ``/`` operator).
+
+    Integers divide to floats, as in NumPy (float64 for two integer tensors).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
     retain_inputs = (1,)
     retain_output = True
 
@@ -63,6 +109,19 @@ class Div(Function):
 
 @register("power", methods=("__pow__",), reflected=("__rpow__",))
 class Pow(Function):
+    """``a ** b``, element-wise (also the ``**`` operator; ``Tensor.pow``).
+
+    The gradient in ``a`` is 0 where ``b`` is 0, and the gradient in ``b`` is 0 where ``a`` is 0 and
+    ``b >= 0`` (PyTorch's values), never NaN there.
+
+    Args:
+        a: the base: a Tensor, an array or a number.
+        b: the exponent: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
+
     retain_inputs = (0, 1)
     retain_output = True
 
@@ -88,6 +147,15 @@ class Pow(Function):
 
 @register("negative", methods=("__neg__",))
 class Neg(Function):
+    """``-a``, element-wise (also the unary ``-`` operator).
+
+    Args:
+        a: a Tensor, an array or a number (not boolean).
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
     def forward(self, a):
         return -a
 
@@ -97,7 +165,14 @@ class Neg(Function):
 
 @register("sign")
 class Sign(Function):
-    """-1, 0 or 1: piecewise constant, so its gradient is zero."""
+    """The sign of each value: -1, 0 or 1; piecewise constant, so its gradient is zero.
+
+    Args:
+        a: a Tensor, an array or a number (not boolean).
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
 
     def forward(self, a):
         return backend.xp(a).sign(a)
@@ -108,6 +183,15 @@ class Sign(Function):
 
 @register("abs", methods=("abs", "__abs__"))
 class Abs(Function):
+    """``|a|``, element-wise (also the builtin ``abs(t)``); the gradient at 0 is 0, as in PyTorch.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
     retain_inputs = (0,)
 
     def forward(self, a):
@@ -120,6 +204,15 @@ class Abs(Function):
 
 @register("sqrt")
 class Sqrt(Function):
+    """The square root, element-wise; its gradient at 0 is +inf, as in PyTorch and JAX.
+
+    Args:
+        a: a Tensor, an array or a number; negative values give NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_output = True
 
     def forward(self, a):
@@ -132,6 +225,15 @@ class Sqrt(Function):
 
 @register("exp")
 class Exp(Function):
+    """``e ** a``, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_output = True
 
     def forward(self, a):
@@ -143,6 +245,15 @@ class Exp(Function):
 
 @register("log")
 class Log(Function):
+    """The natural logarithm, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number; 0 gives -inf and negative values NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def forward(self, a):
@@ -154,6 +265,15 @@ class Log(Function):
 
 @register("relu")
 class Relu(Function):
+    """``max(a, 0)``, element-wise; the gradient at 0 is 0 (the unit is off), as in PyTorch and Keras.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
     retain_output = True
 
     def forward(self, a):
@@ -166,6 +286,15 @@ class Relu(Function):
 
 @register("sigmoid")
 class Sigmoid(Function):
+    """The logistic function ``1 / (1 + exp(-a))``, element-wise, exact in both tails (never overflows).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape with values in [0, 1]; a floating input keeps its dtype.
+    """
+
     retain_output = True
 
     def forward(self, a):
@@ -181,6 +310,15 @@ class Sigmoid(Function):
 
 @register("tanh")
 class Tanh(Function):
+    """The hyperbolic tangent, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape with values in [-1, 1]; a floating input keeps its dtype.
+    """
+
     retain_output = True
 
     def forward(self, a):
@@ -192,7 +330,18 @@ class Tanh(Function):
 
 @register("maximum")
 class Maximum(Function):
-    """max(a, b) element-wise; at ties each side gets half the gradient (as PyTorch splits them)."""
+    """The larger of ``a`` and ``b``, element-wise (NaN wins, as in NumPy; ``fmax`` ignores it).
+
+    At ties each side gets half the gradient, as PyTorch splits them; the side that lost gets exactly 0.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     pick, wins = "maximum", "greater"
 
@@ -213,14 +362,37 @@ class Maximum(Function):
 
 @register("minimum")
 class Minimum(Maximum):
-    """The mirror image of Maximum: same rule, the other winner."""
+    """The smaller of ``a`` and ``b``, element-wise: the mirror image of ``maximum`` (ties share the gradient).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number; ``a`` and ``b`` broadcast against each other (a number
+            takes the Tensor's dtype, so it never promotes float32).
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     pick, wins = "minimum", "less"
 
 
 @register("clip")
 class Clip(Function):
-    """clip(x, min, max) with constant bounds; the gradient passes where min <= x <= max."""
+    """``a`` limited to [min, max], element-wise; the gradient passes where ``min <= a <= max``, else 0.
+
+    Args:
+        a: a Tensor, an array or a number.
+        min: the lower bound, a number (a constant: it gets no gradient); None: no lower bound.
+        max: the upper bound, likewise; one of ``min`` and ``max`` must be given.
+        a_min: NumPy's name of ``min`` (``np.clip(t, a_min=0)``); it wins when both are given.
+        a_max: NumPy's name of ``max``.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype (the bounds are taken in ``a``'s dtype).
+
+    Raises:
+        ValueError: when neither bound is given.
+    """
 
     def __init__(self, min=None, max=None, a_min=None, a_max=None):
         # a_min and a_max: NumPy's names (np.clip(x, a_min=0) works on arrays, so it works here too).
@@ -248,10 +420,21 @@ class Clip(Function):
 
 @register("where", methods=())
 class Where(Function):
-    """where(condition, a, b): ``a`` where the boolean condition holds, else ``b``.
+    """``a`` where ``condition`` holds, else ``b`` (NumPy's three-argument where).
 
-    The rule selects (never multiplies by a mask), so a NaN or inf in the
-    branch not taken cannot leak into the gradient of the branch taken.
+    The rule selects (never multiplies by a mask), so a NaN or inf in the branch not taken cannot
+    leak into the gradient of the branch taken.
+
+    Args:
+        condition: a boolean Tensor or array (compare first: ``x > 0``); it gets no gradient.
+        a: the values where ``condition`` is true: a Tensor, an array or a number.
+        b: the values elsewhere; ``condition``, ``a`` and ``b`` broadcast together.
+
+    Returns:
+        A Tensor of the three inputs' broadcast shape.
+
+    Raises:
+        TypeError: when ``condition`` is not boolean.
     """
 
     retain_inputs = (0,)
@@ -270,7 +453,15 @@ class Where(Function):
 
 @register("where", methods=("where",), export=False)
 def tensor_where(self, condition, other):
-    """``self`` where ``condition`` holds, else ``other`` (PyTorch's Tensor.where)."""
+    """``self`` where ``condition`` holds, else ``other`` (PyTorch's ``Tensor.where``).
+
+    Args:
+        condition: a boolean Tensor or array, broadcasting against ``self`` and ``other``.
+        other: the values where ``condition`` is false: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the broadcast shape: ``ad.where(condition, self, other)``.
+    """
     return F.where(condition, self, other)
 
 
@@ -290,17 +481,39 @@ class Cast(Function):
 
 @register("astype")
 def astype(x, dtype):
-    """``x`` in ``dtype`` (``x`` itself when it already is); gradients come back in x's dtype."""
+    """``x`` converted to ``dtype``; gradients come back in ``x``'s own dtype.
+
+    Args:
+        x: a Tensor.
+        dtype: the dtype wanted: a NumPy dtype or its name (``np.float64``, ``"float32"``, ``bool``).
+
+    Returns:
+        ``x`` itself when it already has ``dtype``, else a new Tensor of ``x``'s shape in ``dtype``.
+    """
     return x if x.dtype == backend.dtype(dtype) else apply(Cast(dtype), x)
 
 
 @register("float", export=False)
 def to_float(x):
-    """``x`` in the default float dtype (float32), as PyTorch's ``Tensor.float()``."""
+    """``x`` in the default float dtype, float32, as PyTorch's ``Tensor.float()``.
+
+    Args:
+        x: a Tensor.
+
+    Returns:
+        ``x`` itself when it is float32 already, else a float32 Tensor of its shape.
+    """
     return astype(x, backend.float32)
 
 
 @register("clone", export=False)
 def clone(x):
-    """A copy with its own buffer; gradients flow through it."""
+    """A copy of ``x`` with its own buffer (PyTorch's ``clone``); gradients flow through it.
+
+    Args:
+        x: a Tensor.
+
+    Returns:
+        A new Tensor of ``x``'s shape and dtype.
+    """
     return apply(Cast(x.dtype), x)

@@ -10,6 +10,22 @@ from ..tensor import Tensor
 
 @register("matmul", methods=("matmul", "__matmul__"), reflected=("__rmatmul__",))
 class MatMul(Function):
+    """The matrix product ``a @ b`` with NumPy's matmul rules (also the ``@`` operator).
+
+    2-D operands multiply as matrices; a 1-D ``a`` is a row and a 1-D ``b`` a column (that axis dropped
+    from the result); leading axes are batches that broadcast.
+
+    Args:
+        a: a Tensor or an array of shape (..., n, k) or (k,).
+        b: a Tensor or an array of shape (..., k, m) or (k,).
+
+    Returns:
+        A Tensor of shape (..., n, m), the batch axes broadcast (without n or m for a 1-D operand).
+
+    Raises:
+        ValueError: for a 0-d operand (use ``*``) or sizes k that differ.
+    """
+
     retain_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -60,11 +76,22 @@ def relu_mask(fn, out):
 
 @register("linear")
 class Linear(Function):
-    """``x @ weight + bias`` as one op (PyTorch's addmm): one output buffer, the bias added in place.
+    """``x @ weight + bias`` as one op (PyTorch's addmm, a dense layer's forward).
 
-    weight is (in_features, out_features), bias (out_features,) or absent; x has
-    any number of leading axes.  ``activation="relu"`` applies the ReLU in the
-    same buffer, as fused dense kernels do: one node and no extra array.
+    One output buffer, with the bias added in place.
+
+    Args:
+        x: a Tensor of shape (..., in_features), any number of leading axes.
+        weight: a Tensor of shape (in_features, out_features) (Keras's kernel layout).
+        bias: a Tensor of shape (out_features,), or None (the default): no bias.
+        activation: None (the default) or ``"relu"``: the ReLU applied in the same buffer, one node and
+            no extra array, as fused dense kernels do (its gradient at 0 is 0, as ``relu``'s).
+
+    Returns:
+        A Tensor of shape (..., out_features).
+
+    Raises:
+        ValueError: when the shapes do not fit, or for another ``activation``.
     """
 
     retain_inputs = (0, 1)
@@ -112,8 +139,21 @@ def _numbers_as_arrays(a, b):
 
 @register("dot")
 def dot(a, b):
-    """NumPy's dot: a product for scalars, matmul up to 2-D, else a sum over the last axis
-    of ``a`` and the second-to-last of ``b``."""
+    """NumPy's dot: a product with a scalar, ``matmul`` up to 2-D, else a sum over one axis of each.
+
+    The sum runs over the last axis of ``a`` and the second-to-last of ``b``.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor: with a scalar, ``a * b``; up to 2-D, ``a @ b``; else of shape
+            ``a.shape[:-1] + b.shape[:-2] + b.shape[-1:]``.
+
+    Raises:
+        ValueError: when the summed axes differ in size.
+    """
     a, b = _numbers_as_arrays(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
@@ -134,14 +174,35 @@ def dot(a, b):
 
 @register("outer")
 def outer(a, b):
-    """Every product of a value of ``a`` with a value of ``b`` (both flattened), as NumPy's outer."""
+    """Every product of a value of ``a`` with a value of ``b``, both flattened (NumPy's outer).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of shape (a.size, b.size).
+    """
     a, b = _numbers_as_arrays(a, b)
     return a.reshape(-1, 1) * b.reshape(1, -1)
 
 
 @register("tensordot")
 def tensordot(a, b, axes=2):
-    """Sum of products over ``axes`` (the last n of a and first n of b, or two lists), as NumPy's tensordot."""
+    """The sum of products over ``axes`` of ``a`` and ``b`` (NumPy's tensordot), as one matrix product.
+
+    Args:
+        a: a Tensor or an array.
+        b: a Tensor or an array.
+        axes: an int n (the default 2): the last n axes of ``a`` with the first n of ``b``; or two lists,
+            the axes of ``a`` and the axes of ``b`` to sum over, in pairs.
+
+    Returns:
+        A Tensor of ``a``'s remaining axes followed by ``b``'s.
+
+    Raises:
+        ValueError: when paired axes differ in size.
+    """
     a, b = _numbers_as_arrays(a, b)
     if isinstance(axes, int):
         a_axes, b_axes = list(range(a.ndim - axes, a.ndim)), list(range(axes))
@@ -163,7 +224,15 @@ def tensordot(a, b, axes=2):
 
 @register("inner")
 def inner(a, b):
-    """Sum of products over the last axes of a and b (NumPy's inner); a product when either is 0-d."""
+    """The sum of products over the last axes of ``a`` and ``b`` (NumPy's inner); a product when either is 0-d.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, with ``a``'s last size.
+
+    Returns:
+        A Tensor of shape ``a.shape[:-1] + b.shape[:-1]``.
+    """
     a, b = _numbers_as_arrays(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return a * b
@@ -172,9 +241,23 @@ def inner(a, b):
 
 @register("einsum")
 def einsum(subscripts, *operands):
-    """Einstein summation with NumPy's subscripts: implicit or explicit output, ellipsis, and
-    repeated letters in one operand (diagonals, traces).  Built from diagonal, transpose,
-    broadcasting products and sums, so its gradient is theirs."""
+    """Einstein summation with NumPy's subscripts (``"ij,jk->ik"``).
+
+    Implicit or explicit output, ``...`` for broadcast axes, repeated letters in one operand (diagonals,
+    traces), and NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.  Built from diagonal,
+    transpose, broadcasting products and sums, so its gradient is theirs.
+
+    Args:
+        subscripts: the subscripts, one term per operand: letters name axes; ``->`` gives the output's
+            letters (without it, the letters used once, in alphabetical order).
+        *operands: the Tensors or arrays, one per term.
+
+    Returns:
+        A Tensor with one axis per output letter, in that order.
+
+    Raises:
+        ValueError: when the terms do not fit the operands.
+    """
     if not isinstance(subscripts, str):
         subscripts, operands = _sublists_as_subscripts((subscripts,) + operands)
     inputs, output = _parse_einsum(subscripts.replace(" ", ""), operands)

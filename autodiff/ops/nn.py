@@ -10,6 +10,19 @@ from ..tensor import Tensor, apply
 
 @register("softmax")
 class Softmax(Function):
+    """``exp(a) / sum(exp(a))`` along ``axis``, computed stably (shifted by the maximum).
+
+    Args:
+        a: a Tensor or an array with at least 1 dimension (logits).
+        axis: the axis of classes, along which the values sum to 1 (default -1, the last).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``axis`` is out of range.
+    """
+
     retain_output = True
 
     def __init__(self, axis=-1):
@@ -43,6 +56,19 @@ def log_softmax(a, axis):
 
 @register("log_softmax")
 class LogSoftmax(Function):
+    """``log(softmax(a))`` along ``axis``, through the log-sum-exp shift (never the log of an underflowed 0).
+
+    Args:
+        a: a Tensor or an array with at least 1 dimension (logits).
+        axis: the axis of classes (default -1, the last).
+
+    Returns:
+        A Tensor of ``a``'s shape with values <= 0; a floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``axis`` is out of range.
+    """
+
     retain_output = True
 
     def __init__(self, axis=-1):
@@ -121,8 +147,25 @@ def _per_row(shape, axis):
 
 @register("softmax_cross_entropy", methods=())
 def softmax_cross_entropy(logits, targets, axis=-1, reduction="mean"):
-    """-sum(targets * log_softmax(logits)) along ``axis``: its mean over rows, its sum, or each row's
-    (``reduction`` "mean", "sum", "none"); gradient (softmax - targets) / rows for the mean."""
+    """The cross-entropy of ``softmax(logits)`` against probability ``targets``, as one op.
+
+    ``-sum(targets * log_softmax(logits))`` along ``axis`` for each row, as PyTorch's ``cross_entropy``
+    with probability targets: no probability is ever logged after it underflowed, and the gradient
+    reaching the logits is ``softmax * sum(targets) - targets`` (divided by the rows for the mean).
+
+    Args:
+        logits: a Tensor of shape (..., classes) (``axis`` holding the classes).
+        targets: a Tensor, an array or a list of the same shape: probabilities (one-hot labels, or
+            smoothed); cast to the logits' dtype.
+        axis: the axis of classes (default -1).
+        reduction: ``"mean"`` (the default: the mean over rows), ``"sum"`` or ``"none"`` (each row's loss).
+
+    Returns:
+        A 0-d Tensor for ``"mean"`` and ``"sum"``; for ``"none"``, a Tensor of the logits' shape without ``axis``.
+
+    Raises:
+        ValueError: when the shapes differ, or for another ``reduction``.
+    """
     targets = F.astype(targets if hasattr(targets, "dtype") else backend.asarray(targets), logits.dtype)
     return apply(SoftmaxCrossEntropy(axis, reduction), logits, targets)
 
@@ -130,16 +173,30 @@ def softmax_cross_entropy(logits, targets, axis=-1, reduction="mean"):
 @register("scaled_dot_product_attention", methods=())
 def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False, dropout_p=0.0, scale=None,
                                  *, return_weights=False):
-    """PyTorch's ``scaled_dot_product_attention``: ``softmax(query @ key^T * scale + mask) @ value``.
+    """Attention: ``softmax(query @ key^T * scale + mask) @ value`` (PyTorch's scaled_dot_product_attention).
 
-    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); ``scale`` defaults to
-    1 / sqrt(E).  ``attn_mask``: boolean, broadcastable to (..., L, S), True where a query may
-    attend (as PyTorch), or a float mask added to the scores.  ``is_causal``: the lower-triangular
-    mask (query i attends to keys 0..i).  A query whose every key is masked gets weights of 0, so an
-    output of 0 and a gradient of 0 (never NaN): masked scores are filled with a finite very negative
-    number, and the weights are multiplied by the mask.  ``dropout_p``: dropout on the weights (as
-    PyTorch, applied whenever it is given).  ``return_weights=True`` returns (output, weights).
-    A composite of matmul, where and softmax, so every order of gradient follows.
+    A query whose every key is masked gets weights of 0, so an output of 0 and a gradient of 0, never
+    NaN.  A composite of matmul, where and softmax, so every order of gradient follows.
+
+    Args:
+        query: a Tensor of shape (..., L, E): L queries of E features.
+        key: a Tensor of shape (..., S, E): S keys.
+        value: a Tensor of shape (..., S, Ev).
+        attn_mask: None (the default), or a mask broadcastable to (..., L, S): boolean, True where a
+            query may attend to a key (as PyTorch), or floats added to the scores.
+        is_causal: mask so that query i attends to keys 0..i (not together with ``attn_mask``).
+        dropout_p: the probability of dropping each weight, applied whenever it is above 0 (as
+            PyTorch's function; pass 0.0 at inference).  Default 0.0.
+        scale: the scores' factor; None (the default): ``1 / sqrt(E)``.
+        return_weights: also return the attention weights.
+
+    Returns:
+        A Tensor of shape (..., L, Ev); with ``return_weights``, the tuple (output, weights), the weights
+            of shape (..., L, S).
+
+    Raises:
+        ValueError: when the shapes do not fit, both ``attn_mask`` and ``is_causal`` are given, or
+            ``dropout_p`` is not in [0, 1).
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
         if t.ndim < 2:

@@ -51,19 +51,40 @@ def _at_least(arys, shape_of):
 
 @register("atleast_1d", methods=())
 def atleast_1d(*arys):
-    """Each input with at least one axis (a scalar becomes shape (1,)); one input gives one result."""
+    """Each input with at least one axis: a 0-d one becomes shape (1,) (NumPy's atleast_1d).
+
+    Args:
+        *arys: Tensors, arrays or numbers.
+
+    Returns:
+        One Tensor for one input, else a tuple of them; inputs with enough axes come back as they are.
+    """
     return _at_least(arys, lambda shape: shape or (1,))
 
 
 @register("atleast_2d", methods=())
 def atleast_2d(*arys):
-    """Each input with at least two axes: (N,) becomes (1, N)."""
+    """Each input with at least two axes: 0-d becomes (1, 1), (N,) becomes (1, N) (NumPy's atleast_2d).
+
+    Args:
+        *arys: Tensors, arrays or numbers.
+
+    Returns:
+        One Tensor for one input, else a tuple of them; inputs with enough axes come back as they are.
+    """
     return _at_least(arys, lambda shape: (1,) * (2 - len(shape)) + shape)
 
 
 @register("atleast_3d", methods=())
 def atleast_3d(*arys):
-    """Each input with at least three axes: (N,) becomes (1, N, 1), (M, N) becomes (M, N, 1)."""
+    """Each input with at least three axes: (N,) becomes (1, N, 1), (M, N) becomes (M, N, 1) (NumPy's atleast_3d).
+
+    Args:
+        *arys: Tensors, arrays or numbers.
+
+    Returns:
+        One Tensor for one input, else a tuple of them; inputs with enough axes come back as they are.
+    """
     return _at_least(arys, lambda shape: {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}.get(len(shape),
                                                                                                   shape))
 
@@ -81,20 +102,50 @@ def _sequence(tup, op):
 
 @register("vstack", methods=())
 def vstack(tup, *, dtype=None, casting="same_kind"):
-    """Stack row-wise: 1-D inputs become rows, then everything joins along axis 0."""
+    """The inputs stacked row-wise: 1-D ones become rows, then all join along axis 0 (NumPy's vstack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers.
+        dtype: cast each input to this dtype first (default None: no cast).
+        casting: NumPy's rule for that cast: ``"same_kind"`` (the default), ``"safe"``, ``"unsafe"``, ...
+
+    Returns:
+        A Tensor with at least 2 dimensions, its first axis the inputs' first axes (or 1s) added up.
+
+    Raises:
+        TypeError: when ``tup`` is not a sequence, or the cast breaks ``casting``.
+    """
     arrays = [atleast_2d(x) for x in _operands(_sequence(tup, "vstack"))]
     return F.concatenate(_cast(arrays, dtype, casting, "vstack"), axis=0)
 
 
 @register("row_stack", methods=())
 def row_stack(tup, *, dtype=None, casting="same_kind"):
-    """NumPy's former name of ``vstack``."""
+    """NumPy's former name of ``vstack``: the inputs stacked row-wise along axis 0.
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers.
+        dtype: cast each input to this dtype first (default None: no cast).
+        casting: NumPy's rule for that cast (default ``"same_kind"``).
+
+    Returns:
+        A Tensor with at least 2 dimensions, as ``vstack`` gives.
+    """
     return vstack(tup, dtype=dtype, casting=casting)
 
 
 @register("hstack", methods=())
 def hstack(tup, *, dtype=None, casting="same_kind"):
-    """Stack column-wise: along axis 1, or axis 0 when the inputs are 1-D."""
+    """The inputs stacked column-wise: along axis 1, or axis 0 when they are 1-D (NumPy's hstack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers (numbers become 1-D).
+        dtype: cast each input to this dtype first (default None: no cast).
+        casting: NumPy's rule for that cast: ``"same_kind"`` (the default), ``"safe"``, ``"unsafe"``, ...
+
+    Returns:
+        A Tensor whose axis 1 (axis 0 for 1-D inputs) is the inputs' added up.
+    """
     arrays = [atleast_1d(x) for x in _operands(_sequence(tup, "hstack"))]
     arrays = _cast(arrays, dtype, casting, "hstack")
     return F.concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
@@ -102,13 +153,27 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
 
 @register("dstack", methods=())
 def dstack(tup):
-    """Stack depth-wise, along axis 2 (inputs made at least 3-D first)."""
+    """The inputs stacked depth-wise, along axis 2, each made at least 3-D first (NumPy's dstack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers.
+
+    Returns:
+        A Tensor with at least 3 dimensions, its axis 2 the inputs' added up.
+    """
     return F.concatenate([atleast_3d(x) for x in _operands(_sequence(tup, "dstack"))], axis=2)
 
 
 @register("column_stack", methods=())
 def column_stack(tup):
-    """1-D inputs as columns of a 2-D result, 2-D inputs as they are, joined along axis 1."""
+    """1-D inputs as the columns of a matrix, 2-D inputs as they are, joined along axis 1 (NumPy's column_stack).
+
+    Args:
+        tup: a list or tuple of Tensors, arrays or numbers of equal length.
+
+    Returns:
+        A 2-D Tensor (N, total columns) for inputs of length N.
+    """
     arrays = [x.reshape(-1, 1) if x.ndim < 2 else x for x in _operands(_sequence(tup, "column_stack"))]
     return F.concatenate(arrays, axis=1)
 
@@ -121,25 +186,59 @@ def _split_along(ary, indices_or_sections, axis, least, op):
 
 @register("vsplit", methods=())
 def vsplit(ary, indices_or_sections):
-    """Split into pieces along axis 0 (of a tensor with at least 2 axes)."""
+    """``ary`` split along axis 0 (NumPy's vsplit).
+
+    Args:
+        ary: a Tensor with at least 2 dimensions.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+
+    Returns:
+        A list of Tensors, slices of ``ary`` along axis 0.
+    """
     return _split_along(ary, indices_or_sections, 0, 2, "vsplit")
 
 
 @register("hsplit", methods=())
 def hsplit(ary, indices_or_sections):
-    """Split along axis 1 (axis 0 of a 1-D tensor)."""
+    """``ary`` split along axis 1, or axis 0 of a 1-D tensor (NumPy's hsplit).
+
+    Args:
+        ary: a Tensor with at least 1 dimension.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+
+    Returns:
+        A list of Tensors, slices of ``ary``.
+    """
     return _split_along(ary, indices_or_sections, 1 if ary.ndim > 1 else 0, 1, "hsplit")
 
 
 @register("dsplit", methods=())
 def dsplit(ary, indices_or_sections):
-    """Split along axis 2 (of a tensor with at least 3 axes)."""
+    """``ary`` split along axis 2 (NumPy's dsplit).
+
+    Args:
+        ary: a Tensor with at least 3 dimensions.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+
+    Returns:
+        A list of Tensors, slices of ``ary`` along axis 2.
+    """
     return _split_along(ary, indices_or_sections, 2, 3, "dsplit")
 
 
 @register("append", methods=())
 def append(arr, values, axis=None):
-    """``values`` joined after ``arr`` along ``axis`` (both flattened first when axis is None)."""
+    """``values`` joined after ``arr`` along ``axis`` (NumPy's append; a new Tensor, nothing is written in place).
+
+    Args:
+        arr: a Tensor, an array or a number.
+        values: a Tensor, an array or a number; with an ``axis``, of ``arr``'s shape off that axis.
+        axis: the axis to join along; None (the default): both are flattened first.
+
+    Returns:
+        A Tensor: 1-D of ``arr.size + values.size`` values when ``axis`` is None, else ``arr``'s shape
+            grown along ``axis``.
+    """
     arr, values = _operands([arr, values])
     if axis is None:
         arr, values, axis = arr.reshape(-1), values.reshape(-1), 0
@@ -152,7 +251,20 @@ _NO_VALUE = object()
 
 @register("diff", methods=())
 def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
-    """The n-th discrete difference along ``axis``: ``a[1:] - a[:-1]``, n times (NumPy's diff)."""
+    """The ``n``-th discrete difference along ``axis``: ``a[1:] - a[:-1]``, ``n`` times (NumPy's diff).
+
+    Args:
+        a: a Tensor, an array or a number with at least 1 dimension.
+        n: how many times to take the difference (default 1; 0 returns ``a``).
+        axis: the axis to run along (default -1).
+        prepend: values put before ``a`` along ``axis`` first (a number or a Tensor/array of ``a``'s
+            shape off ``axis``); left out by default.
+        append: values put after ``a`` along ``axis`` first, likewise.
+
+    Returns:
+        A Tensor of ``a``'s shape (with ``prepend`` and ``append``) shortened by ``n`` along ``axis``;
+            booleans give ``!=`` of neighbours, as NumPy.
+    """
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
@@ -181,11 +293,20 @@ def _cut(axis, part):
 
 @register("gradient", methods=())
 def gradient(f, *varargs, axis=None, edge_order=1):
-    """NumPy's gradient: central differences inside, one-sided (edge_order 1 or 2) at the ends.
+    """NumPy's numerical gradient: central differences inside, one-sided differences at the ends.
 
-    Spacings are scalars or coordinates along each axis, as NumPy takes them;
-    the result is differentiable in ``f`` and in Tensor spacings too.  One
-    axis gives one Tensor, several a tuple, as NumPy.
+    Differentiable in ``f`` and in spacings given as Tensors.
+
+    Args:
+        f: a Tensor, an array or a number with at least ``edge_order + 1`` values along each axis used.
+            Integers are taken as float64, as NumPy.
+        *varargs: the spacing: none (1 everywhere), one scalar for every axis, or one per axis, each a
+            scalar or the 1-D coordinates of the values along that axis.
+        axis: the axis or axes to differentiate along (an int or a tuple); None (the default): every axis.
+        edge_order: the accuracy at the ends: 1 (the default) or 2.
+
+    Returns:
+        A Tensor of ``f``'s shape for one axis, else a tuple of them, one per axis.
     """
     f = _operands([f])[0]
     if f.dtype.kind != "f":
@@ -277,7 +398,15 @@ def _gradient_along(f, axis, dx, edge_order):
 # ---------------------------------------------------------------- products of vectors and matrices
 @register("kron", methods=())
 def kron(a, b):
-    """The Kronecker product: ``b`` scaled by each value of ``a``, in blocks (NumPy's kron)."""
+    """The Kronecker product: blocks of ``b``, each scaled by one value of ``a`` (NumPy's kron).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor whose shape is the product of the shapes, axis by axis (the shorter padded with 1s in front).
+    """
     a, b = _operands([a, b])
     if a.ndim == 0 or b.ndim == 0:
         return a * b
@@ -290,7 +419,20 @@ def kron(a, b):
 
 @register("cross", methods=())
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """The cross product of 3-vectors (or 2-vectors, as NumPy) along the given axes, broadcasting the rest."""
+    """The cross product of 3-vectors (or 2-vectors, as NumPy) along the vector axes, broadcasting the rest.
+
+    Args:
+        a: a Tensor, an array or a number with vectors of 2 or 3 values along ``axisa``.
+        b: likewise along ``axisb``.
+        axisa: the axis of ``a`` holding the vectors (default -1).
+        axisb: the axis of ``b`` holding the vectors (default -1).
+        axisc: the axis of the result holding the vectors (default -1).
+        axis: one axis for all three; it overrides the others when given.
+
+    Returns:
+        A Tensor of the broadcast shape of the other axes, with 3-vectors along ``axisc``; for two
+            2-vectors, the z components only (no vector axis).
+    """
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = _operands([a, b])
@@ -319,7 +461,15 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 # ---------------------------------------------------------------- element-wise extras
 @register("logaddexp", methods=())
 class LogAddExp(Function):
-    """log(exp(a) + exp(b)) without overflow; the gradient of a is exp(a - out), a softmax weight."""
+    """``log(exp(a) + exp(b))``, element-wise, without overflow; the gradient of ``a`` is ``exp(a - out)``.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     retain_inputs = (0, 1)
     retain_output = True
@@ -335,7 +485,15 @@ class LogAddExp(Function):
 
 @register("logaddexp2", methods=())
 class LogAddExp2(Function):
-    """log2(2**a + 2**b) without overflow; the gradient of a is 2**(a - out)."""
+    """``log2(2**a + 2**b)``, element-wise, without overflow; the gradient of ``a`` is ``2**(a - out)``.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     retain_inputs = (0, 1)
     retain_output = True
@@ -351,10 +509,17 @@ class LogAddExp2(Function):
 
 @register("fmax", methods=())
 class FMax(Maximum):
-    """maximum that ignores NaN: where one side is NaN the other wins, value and gradient.
+    """The larger of ``a`` and ``b``, element-wise, ignoring NaN: where one side is NaN the other wins.
 
-    Ties share the gradient as in ``maximum``; where both are NaN the result is
-    NaN and the two share its gradient too (counted as a tie).
+    Ties share the gradient as in ``maximum``; where both are NaN the result is NaN and the two share
+    its gradient too.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
     """
 
     pick, wins = "fmax", "greater"
@@ -372,19 +537,43 @@ class FMax(Maximum):
 
 @register("fmin", methods=())
 class FMin(FMax):
-    """minimum that ignores NaN (the mirror image of fmax)."""
+    """The smaller of ``a`` and ``b``, element-wise, ignoring NaN (the mirror image of ``fmax``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     pick, wins = "fmin", "less"
 
 
 @register("fabs", methods=())
 def fabs(x):
-    """The absolute value (NumPy's float-only abs): the same op and gradient as ``abs``."""
+    """The absolute value (NumPy's fabs): the same op and gradient as ``abs``.
+
+    Args:
+        x: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype.
+    """
     return F.abs(x)
 
 
 @register("arcsinh")
 class Arcsinh(Unary):
+    """The inverse hyperbolic sine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -393,6 +582,15 @@ class Arcsinh(Unary):
 
 @register("arccosh")
 class Arccosh(Unary):
+    """The inverse hyperbolic cosine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number, at least 1 (below: NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -401,34 +599,71 @@ class Arccosh(Unary):
 
 @register("deg2rad", methods=())
 def deg2rad(x):
-    """Degrees to radians: ``x * pi / 180``."""
+    """Degrees to radians: ``x * pi / 180``, element-wise.
+
+    Args:
+        x: angles in degrees: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return x * (math.pi / 180)
 
 
 @register("radians", methods=())
 def radians(x):
-    """NumPy's other name of ``deg2rad``."""
+    """NumPy's other name of ``deg2rad``: degrees to radians.
+
+    Args:
+        x: angles in degrees: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return deg2rad(x)
 
 
 @register("rad2deg", methods=())
 def rad2deg(x):
-    """Radians to degrees: ``x * 180 / pi``."""
+    """Radians to degrees: ``x * 180 / pi``, element-wise.
+
+    Args:
+        x: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return x * (180 / math.pi)
 
 
 @register("degrees", methods=())
 def degrees(x):
-    """NumPy's other name of ``rad2deg``."""
+    """NumPy's other name of ``rad2deg``: radians to degrees.
+
+    Args:
+        x: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``x``'s shape; a floating input keeps its dtype.
+    """
     return rad2deg(x)
 
 
 @register("nan_to_num", methods=())
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    """NaN and infinities replaced by finite numbers (NumPy's defaults: 0 and the dtype's extremes).
+    """NaN and infinities replaced by finite numbers (NumPy's nan_to_num).
 
     The gradient is 1 where ``x`` was finite and 0 where a value was replaced.
-    A new tensor is returned whatever ``copy`` says (tensors are not written in place).
+
+    Args:
+        x: a Tensor or an array.
+        copy: NumPy's keyword, accepted: a new Tensor is returned whatever it says.
+        nan: what NaN becomes (default 0.0).
+        posinf: what +inf becomes (default None: the dtype's largest value).
+        neginf: what -inf becomes (default None: the dtype's most negative value).
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype (``x`` itself when it is not floating).
     """
     data = array_of(x)
     if data.dtype.kind != "f":
@@ -441,7 +676,16 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 # ---------------------------------------------------------------- rotations and moved axes
 @register("rot90", methods=())
 def rot90(m, k=1, axes=(0, 1)):
-    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, from the first axis towards the second."""
+    """``m`` rotated by 90 degrees ``k`` times in the plane of ``axes``, from the first axis towards the second.
+
+    Args:
+        m: a Tensor with at least 2 dimensions.
+        k: the number of quarter turns (default 1; negative turns the other way).
+        axes: the two axes of the plane (default (0, 1)).
+
+    Returns:
+        A Tensor of ``m``'s shape, with the two axes' sizes exchanged for an odd ``k``.
+    """
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError(f"rot90: len(axes) must be 2, got {axes}")
@@ -463,7 +707,14 @@ def rot90(m, k=1, axes=(0, 1)):
 
 @register("fliplr", methods=())
 def fliplr(m):
-    """Reverse the order along axis 1 (columns of a matrix)."""
+    """The order reversed along axis 1: a matrix's columns left to right (NumPy's fliplr).
+
+    Args:
+        m: a Tensor with at least 2 dimensions.
+
+    Returns:
+        A Tensor of ``m``'s shape.
+    """
     if m.ndim < 2:
         raise ValueError(f"fliplr: needs at least 2 dimensions, got shape {m.shape}")
     return F.flip(m, 1)
@@ -471,7 +722,14 @@ def fliplr(m):
 
 @register("flipud", methods=())
 def flipud(m):
-    """Reverse the order along axis 0 (rows of a matrix)."""
+    """The order reversed along axis 0: a matrix's rows upside down (NumPy's flipud).
+
+    Args:
+        m: a Tensor with at least 1 dimension.
+
+    Returns:
+        A Tensor of ``m``'s shape.
+    """
     if m.ndim < 1:
         raise ValueError("flipud: needs at least 1 dimension, got a 0-d tensor")
     return F.flip(m, 0)
@@ -479,7 +737,16 @@ def flipud(m):
 
 @register("rollaxis", methods=())
 def rollaxis(a, axis, start=0):
-    """Move ``axis`` to stand before position ``start`` (NumPy's older moveaxis)."""
+    """``axis`` moved to stand before position ``start``, the others keeping their order (NumPy's rollaxis).
+
+    Args:
+        a: a Tensor.
+        axis: the axis to move.
+        start: the position it moves before (default 0: to the front), -ndim <= start <= ndim.
+
+    Returns:
+        A Tensor with ``a``'s axes reordered.
+    """
     n = a.ndim
     axis = _axis(axis, n, "rollaxis")
     if not -n <= start < n + 1:
@@ -498,9 +765,17 @@ def rollaxis(a, axis, start=0):
 # ---------------------------------------------------------------- choosing and ordering
 @register("select", methods=())
 def select(condlist, choicelist, default=0):
-    """The value of the first choice whose condition holds, else ``default``, broadcasting all (NumPy's select).
+    """The value of the first choice whose condition holds, else ``default`` (NumPy's select).
 
     Built of ``where``: a choice not taken gets no gradient, even where it is NaN.
+
+    Args:
+        condlist: a list of boolean Tensors or arrays.
+        choicelist: a list of as many Tensors, arrays or numbers: the values where their conditions hold.
+        default: the value where no condition holds (default 0).
+
+    Returns:
+        A Tensor of the broadcast shape of every condition, choice and ``default``.
     """
     condlist, choicelist = list(condlist), list(choicelist)
     if len(condlist) != len(choicelist):
@@ -520,8 +795,21 @@ def select(condlist, choicelist, default=0):
 
 @register("partition")
 def partition(a, kth, axis=-1, kind="introselect", order=None):
-    """Values rearranged along ``axis`` so that the ``kth`` is where sorting would put it, smaller ones
-    before and larger after (in no particular order, as NumPy).  The gradient follows the permutation."""
+    """Values rearranged along ``axis`` so that the ``kth`` is where sorting would put it (NumPy's partition).
+
+    Smaller values come before it and larger after, in no particular order; the gradient follows the
+    permutation.
+
+    Args:
+        a: a Tensor.
+        kth: the position (an int, or a list of them) to put in sorted place.
+        axis: the axis to partition along (default -1); None: the flattened values.
+        kind: NumPy's selection algorithm (default ``"introselect"``, its only one).
+        order: NumPy's field names for structured arrays; only None is accepted.
+
+    Returns:
+        A Tensor of ``a``'s shape (1-D when ``axis`` is None).
+    """
     if order is not None:
         raise ValueError("partition: order= names fields of structured arrays, which tensors are not")
     if axis is None:
@@ -533,11 +821,24 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 # ---------------------------------------------------------------- evenly spaced values
 @register("linspace", methods=())
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, requires_grad=False):
-    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's linspace), a Tensor.
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's linspace), as a Tensor.
 
-    Differentiable in ``start`` and ``stop`` (Tensors, broadcasting against
-    each other: the values run along ``axis``).  Python numbers give float32,
-    as ``ad.tensor``; ``requires_grad`` makes the result a leaf, as PyTorch's.
+    Differentiable in ``start`` and ``stop`` when they are Tensors.
+
+    Args:
+        start: the first value: a number, an array or a Tensor.
+        stop: the last value (or the end, excluded, without ``endpoint``), broadcasting against ``start``.
+        num: how many values (default 50).
+        endpoint: whether ``stop`` is the last value (default True).
+        retstep: also return the step between values.
+        dtype: the result's dtype (default: float32 for Python numbers, else the inputs' float dtype);
+            integers are rounded down, as NumPy.
+        axis: where the values run in the result when ``start`` and ``stop`` are arrays (default 0).
+        requires_grad: make the result a leaf that requires grad, as PyTorch's.
+
+    Returns:
+        A Tensor of ``num`` values along ``axis`` (the broadcast shape of ``start`` and ``stop`` on the
+            other axes); with ``retstep``, the tuple (values, step).
     """
     num = operator.index(num)
     if num < 0:

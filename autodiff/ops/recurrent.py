@@ -30,9 +30,9 @@ class LSTMCell(Function):
 
     Returns:
         A Tensor of shape (6, batch, units): h', c', then the gates i, f, g, o.
-        ``out[:2]`` is the next step's state and ``out[0]`` its output; the
-        gates are what the gradient rule reads (as PyTorch's fused cell keeps
-        its workspace), and they are differentiable like the rest.
+            ``out[:2]`` is the next step's state and ``out[0]`` its output; the
+            gates are what the gradient rule reads (as PyTorch's fused cell keeps
+            its workspace), and they are differentiable like the rest.
     """
 
     retain_inputs = (1, 2)

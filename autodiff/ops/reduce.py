@@ -50,6 +50,16 @@ class Reduction(Function):
 
 @register("sum")
 class Sum(Reduction):
+    """The sum of the values over ``axis`` (also ``Tensor.sum``, ``np.sum(t)``).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); in ``a``'s dtype (booleans count as int64, as NumPy).
+    """
+
     def forward(self, a):
         return a.sum(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
@@ -59,6 +69,16 @@ class Sum(Reduction):
 
 @register("mean")
 class Mean(Reduction):
+    """The mean of the values over ``axis`` (of nothing: NaN, as NumPy).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); a floating input keeps its dtype, integers give float64.
+    """
+
     def forward(self, a):
         return a.mean(axis=self.reduced_axes(a), keepdims=self.keepdims)
 
@@ -94,16 +114,58 @@ class Extremum(Reduction):
 
 @register("max")
 class Max(Extremum):
+    """The largest value over ``axis`` (also ``Tensor.max``, ``np.max(t)``; NumPy's amax, PyTorch's amax).
+
+    At ties the gradient is shared equally among the tied values (PyTorch's amax and JAX's rule);
+    NaN wins, as in NumPy.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis), in ``a``'s dtype.
+
+    Raises:
+        ValueError: when a reduced axis has size 0 (a maximum of nothing).
+    """
+
     pass
 
 
 @register("min")
 class Min(Extremum):
+    """The smallest value over ``axis`` (also ``Tensor.min``): the mirror image of ``max`` (ties share the gradient).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis), in ``a``'s dtype.
+
+    Raises:
+        ValueError: when a reduced axis has size 0 (a minimum of nothing).
+    """
+
     pass
 
 
 @register("logsumexp")
 class LogSumExp(Reduction):
+    """``log(sum(exp(a)))`` over ``axis``, without overflow (shifted by the maximum).
+
+    Its gradient is the softmax of ``a`` along those axes.  A row of -inf gives -inf (not NaN), and so does
+    an empty axis.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); a floating input keeps its dtype.
+    """
+
     retain_inputs = (0,)
     retain_output = True
 
@@ -121,14 +183,34 @@ class LogSumExp(Reduction):
 
 @register("argmax")
 def argmax(x, axis=None, out=None, keepdims=False):
-    """Index of the largest value (along ``axis``); no gradient."""
+    """The index of the largest value (the first one at ties), along ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis to search along (an int); None (the default): the index into the flattened values.
+        out: NumPy's keyword, only None (tensors are not written in place).
+        keepdims: keep the searched axis with size 1 (default False).
+
+    Returns:
+        An int64 Tensor of ``x``'s shape without ``axis`` (0-d when ``axis`` is None), outside the graph.
+    """
     _no_out("argmax", out)
     return Tensor._wrap(backend.asarray(x.data.argmax(axis=axis, keepdims=keepdims)))
 
 
 @register("argmin")
 def argmin(x, axis=None, out=None, keepdims=False):
-    """Index of the smallest value (along ``axis``); no gradient."""
+    """The index of the smallest value (the first one at ties), along ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis to search along (an int); None (the default): the index into the flattened values.
+        out: NumPy's keyword, only None (tensors are not written in place).
+        keepdims: keep the searched axis with size 1 (default False).
+
+    Returns:
+        An int64 Tensor of ``x``'s shape without ``axis`` (0-d when ``axis`` is None), outside the graph.
+    """
     _no_out("argmin", out)
     return Tensor._wrap(backend.asarray(x.data.argmin(axis=axis, keepdims=keepdims)))
 
@@ -152,8 +234,22 @@ def _count(shape, axes):
 
 @register("var")
 def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=None, mean=None):
-    """Variance over ``axis``, dividing by n - ddof (NumPy's default ddof=0; PyTorch's unbiased is ddof=1;
-    ``correction`` is NumPy 2's and PyTorch's name for it)."""
+    """The variance over ``axis``: the mean squared distance from the mean, divided by ``n - ddof``.
+
+    Args:
+        x: a Tensor.
+        ddof: "delta degrees of freedom": 0 (NumPy's default) divides by n; 1 gives the unbiased estimate
+            (PyTorch's default ``unbiased=True``).
+        correction: NumPy 2's and PyTorch's name of ``ddof``; it wins when given.
+        mean: NumPy 2's precomputed mean; only None is accepted.
+
+    Returns:
+        A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``); a
+            floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``n - ddof <= 0``.
+    """
     _no_out("var", out, dtype, mean)
     ddof = ddof if correction is None else correction
     axes = normalize_axes(axis, x.ndim, "var")
@@ -166,10 +262,22 @@ def var(x, axis=None, keepdims=False, ddof=0, dtype=None, out=None, correction=N
 
 @register("std")
 class Std(Reduction):
-    """Standard deviation over ``axis``, dividing by n - ddof (NumPy's default ddof=0).
+    """The standard deviation over ``axis``: the square root of ``var`` (dividing by ``n - ddof``).
 
-    Where every value is equal (std 0) the gradient is 0, as PyTorch and HIPS autograd give; the rule
-    is PyTorch's, masked the same way, so every order follows it.
+    Where every value is equal (std 0) the gradient is 0, as PyTorch and HIPS autograd give.
+
+    Args:
+        a: a Tensor, an array or a number.
+        ddof: "delta degrees of freedom": 0 (NumPy's default) divides by n; 1 by n - 1 (PyTorch's default).
+        correction: NumPy 2's and PyTorch's name of ``ddof``; it wins when given.
+        mean: NumPy 2's precomputed mean; only None is accepted.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``); a
+            floating input keeps its dtype.
+
+    Raises:
+        ValueError: when ``n - ddof <= 0``.
     """
 
     retain_inputs = (0,)
@@ -199,10 +307,21 @@ class Std(Reduction):
 
 @register("norm")
 def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector norms (ord 2 by default, 1, inf) over ``axis``, and the Frobenius norm of all values.
+    """A vector norm over one axis, or the Frobenius (2-) norm of all values over several.
 
-    The 2-norm has gradient 0 at 0, as PyTorch.  Matrix norms other than
-    Frobenius ('fro', or ord None over two axes) are not defined here.
+    The 2-norm has gradient 0 at 0, as PyTorch's.
+
+    Args:
+        x: a Tensor.
+        ord: None or 2 (the default: the Euclidean norm), ``"fro"`` (the same over any number of axes),
+            1 (the sum of absolute values) or ``inf`` (the largest absolute value); 1, 2 and inf take
+            one axis.  Matrix norms other than Frobenius are not defined here.
+
+    Returns:
+        A Tensor of the shape of ``x`` with the reduced axes removed (kept as 1 with ``keepdims``).
+
+    Raises:
+        ValueError: for another ``ord``, or ``ord`` 1, 2 or inf over several axes.
     """
     axes = normalize_axes(axis, x.ndim, "norm")
     if ord in (None, 2, "fro") and (ord != 2 or len(axes) == 1):
@@ -238,8 +357,18 @@ class SqrtOfSumOfSquares(Reduction):
 
 @register("prod")
 class Prod(Reduction):
-    """Product over ``axis``.  The gradient of each value is the product of the others, computed
-    as such (never as product / value), so zeros, one or several, are exact."""
+    """The product of the values over ``axis``.
+
+    The gradient of each value is the product of the others, computed as such (never as product / value),
+    so it is exact with one zero or several.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of the shape of ``a`` with the reduced axes removed (kept as 1 with ``keepdims``; 0-d for
+            every axis); in ``a``'s dtype (booleans count as int64).
+    """
 
     retain_inputs = (0,)
 
@@ -307,7 +436,17 @@ def _reverse_recurrence(g, c):
 
 @register("cumsum")
 class Cumsum(Function):
-    """Running sum along ``axis`` (None: of the flattened values, as NumPy)."""
+    """The running sum along ``axis``: value i is the sum of values 0..i.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis to run along (an int, negative from the end); None (the default): along the
+            flattened values, as NumPy.
+
+    Returns:
+        A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
+            count as int64).
+    """
 
     def __init__(self, axis=None, dtype=None, out=None):
         _no_out(self.name, out, dtype)
@@ -328,23 +467,48 @@ class Cumsum(Function):
 
 @register("all")
 def all_(x, axis=None, keepdims=False):
-    """Whether every value (along ``axis``) is true; no gradient."""
+    """Whether every value is true (non-zero) over ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes to test over (an int or a tuple of ints); None (the default): every axis.
+        keepdims: keep each tested axis with size 1 (default False).
+
+    Returns:
+        A boolean Tensor of ``x``'s shape with the tested axes removed (0-d for every axis), outside the graph.
+    """
     return Tensor._wrap(backend.asarray(x.data.all(axis=axis, keepdims=keepdims)))
 
 
 @register("any")
 def any_(x, axis=None, keepdims=False):
-    """Whether some value (along ``axis``) is true; no gradient."""
+    """Whether some value is true (non-zero) over ``axis``; no gradient.
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes to test over (an int or a tuple of ints); None (the default): every axis.
+        keepdims: keep each tested axis with size 1 (default False).
+
+    Returns:
+        A boolean Tensor of ``x``'s shape with the tested axes removed (0-d for every axis), outside the graph.
+    """
     return Tensor._wrap(backend.asarray(x.data.any(axis=axis, keepdims=keepdims)))
 
 
 @register("cumprod")
 class Cumprod(Function):
-    """Running product along ``axis`` (None: of the flattened values, as NumPy).
+    """The running product along ``axis``: value i is the product of values 0..i.
 
-    Value i reaches every later product y_k through the product of the others,
-    (x_0 ... x_{i-1}) * (x_{i+1} ... x_k), computed as such (never y_k / x_i):
-    exact with zeros, and linear in memory at every order.
+    The gradient uses the products of the other values, never a division, so it is exact with zeros.
+
+    Args:
+        a: a Tensor, an array or a number.
+        axis: the axis to run along (an int, negative from the end); None (the default): along the
+            flattened values, as NumPy.
+
+    Returns:
+        A Tensor of ``a``'s shape (1-D of ``a``'s size when ``axis`` is None), in ``a``'s dtype (booleans
+            count as int64).
     """
 
     retain_inputs = (0,)

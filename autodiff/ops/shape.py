@@ -10,6 +10,20 @@ from ..tensor import Tensor, apply, array_of, index_arg, shape_arg
 
 @register("reshape")
 class Reshape(Function):
+    """The values of ``a`` in a new shape (C order, as NumPy's reshape; also ``Tensor.reshape``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        *shape: the new shape, as integers or one tuple (``reshape(t, 2, 3)`` or ``reshape(t, (2, 3))``);
+            one entry may be -1, worked out from the size.
+
+    Returns:
+        A Tensor of ``shape`` holding ``a``'s values, in ``a``'s dtype.
+
+    Raises:
+        ValueError: when the sizes differ.
+    """
+
     def __init__(self, *shape):
         super().__init__(shape=shape_arg(shape, self.name))
 
@@ -26,7 +40,20 @@ class Reshape(Function):
 
 @register("transpose")
 class Transpose(Function):
-    """Permute the axes (reverse them when none are given)."""
+    """``a`` with its axes permuted (reversed when no order is given; also ``Tensor.transpose`` and ``.T``).
+
+    Args:
+        a: a Tensor, an array or a number.
+        *args: the new order of the axes, as integers or one tuple (``transpose(t, 1, 0)`` or
+            ``transpose(t, (1, 0))``); position i of the result is axis ``args[i]`` of ``a``.
+        axes: the same order by keyword, NumPy's name; None (the default): reversed.
+
+    Returns:
+        A Tensor of ``a``'s shape permuted, in ``a``'s dtype.
+
+    Raises:
+        ValueError: when the order is not a permutation of ``a``'s axes.
+    """
 
     def __init__(self, *args, axes=None):
         if args and args != (None,):
@@ -50,11 +77,32 @@ class Transpose(Function):
 
 @register("T", prop=True, export=False)
 def matrix_transpose(x):
+    """``x`` with its axes reversed: the ``.T`` property (a matrix's transpose).
+
+    Args:
+        x: a Tensor.
+
+    Returns:
+        A Tensor of ``x``'s shape reversed.
+    """
     return F.transpose(x)
 
 
 @register("swapaxes")
 def swapaxes(x, axis1, axis2):
+    """``x`` with axes ``axis1`` and ``axis2`` exchanged (NumPy's swapaxes).
+
+    Args:
+        x: a Tensor.
+        axis1: an axis (negative counts from the end).
+        axis2: the other axis.
+
+    Returns:
+        A Tensor of ``x``'s shape with those two sizes exchanged.
+
+    Raises:
+        ValueError: when an axis is out of range.
+    """
     if not (-x.ndim <= axis1 < x.ndim and -x.ndim <= axis2 < x.ndim):
         raise ValueError(f"swapaxes: axes {axis1} and {axis2} are out of range for a tensor of shape {x.shape}")
     axes = list(range(x.ndim))
@@ -64,7 +112,14 @@ def swapaxes(x, axis1, axis2):
 
 @register("mT", prop=True, export=False)
 def matrix_transpose_last(x):
-    """The last two axes swapped (a batch of matrices transposed)."""
+    """The last two axes swapped (a batch of matrices transposed): the ``.mT`` property.
+
+    Args:
+        x: a Tensor with at least 2 dimensions.
+
+    Returns:
+        A Tensor of shape (..., n, m) for ``x`` of shape (..., m, n).
+    """
     if x.ndim < 2:
         raise ValueError(f"mT: needs at least 2 dimensions, got a tensor of shape {x.shape}")
     return swapaxes(x, -1, -2)
@@ -72,6 +127,19 @@ def matrix_transpose_last(x):
 
 @register("broadcast_to")
 class BroadcastTo(Function):
+    """``a`` broadcast to ``shape`` by NumPy's rules; the gradient sums over the broadcast axes.
+
+    Args:
+        a: a Tensor, an array or a number.
+        *shape: the target shape, as integers or one tuple.
+
+    Returns:
+        A Tensor of ``shape``, in ``a``'s dtype.
+
+    Raises:
+        ValueError: when ``a``'s shape does not broadcast to ``shape``.
+    """
+
     def __init__(self, *shape):
         super().__init__(shape=shape_arg(shape, self.name))
 
@@ -90,7 +158,16 @@ class BroadcastTo(Function):
 
 @register("flatten")
 def flatten(x, start_dim=0, end_dim=-1):
-    """Join axes start_dim..end_dim into one (all of them by default, like NumPy's flatten)."""
+    """Axes ``start_dim`` to ``end_dim`` joined into one (PyTorch's flatten; by default NumPy's, all of them).
+
+    Args:
+        x: a Tensor.
+        start_dim: the first axis joined (default 0; negative counts from the end).
+        end_dim: the last axis joined (default -1, the last).
+
+    Returns:
+        A Tensor with those axes' sizes multiplied into one: 1-D by default (shape (1,) for a 0-d ``x``).
+    """
     if x.ndim == 0:
         return x.reshape(1)
     start, end = start_dim % x.ndim, end_dim % x.ndim
@@ -99,12 +176,34 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 @register("expand_dims")
 def expand_dims(x, axis):
+    """``x`` with a new axis of size 1 at position ``axis`` (NumPy's expand_dims).
+
+    Args:
+        x: a Tensor.
+        axis: where the new axis stands in the result, -ndim - 1 <= axis <= ndim (negative counts from the end).
+
+    Returns:
+        A Tensor of ``x``'s shape with a 1 inserted, one dimension more.
+    """
     axis = axis % (x.ndim + 1)
     return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 @register("squeeze")
 def squeeze(x, axis=None):
+    """``x`` without axes of size 1 (NumPy's squeeze).
+
+    Args:
+        x: a Tensor.
+        axis: the axis or axes (an int or a tuple) to remove, each of size 1; None (the default): every
+            axis of size 1.
+
+    Returns:
+        A Tensor of ``x``'s shape without those axes.
+
+    Raises:
+        ValueError: when a given axis does not have size 1.
+    """
     if axis is None:
         return x.reshape(tuple(n for n in x.shape if n != 1))
     axes = {a % max(x.ndim, 1) for a in ((axis,) if isinstance(axis, int) else axis)}
@@ -116,6 +215,23 @@ def squeeze(x, axis=None):
 
 @register("concatenate")
 class Concatenate(Function):
+    """The tensors joined along an existing axis (NumPy's concatenate).
+
+    Args:
+        tensors: a list or tuple of Tensors, arrays or numbers, all with the same number of dimensions
+            (at least 1) and the same sizes except along ``axis``.
+        axis: the axis to join along (default 0; negative counts from the end).
+        out: NumPy's keyword, taken so that ``np.concatenate`` works on Tensors; only None is accepted.
+        dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+        casting: NumPy's keyword, accepted and unused (no cast is made).
+
+    Returns:
+        A Tensor whose size along ``axis`` is the sum of the inputs' sizes, the other axes as theirs.
+
+    Raises:
+        ValueError: for no tensors or 0-d ones (use ``stack``), or sizes that differ off ``axis``.
+    """
+
     def __init__(self, axis=0, out=None, dtype=None, casting="same_kind"):
         if out is not None or dtype is not None:
             raise TypeError("concatenate: out= and dtype= are not supported; use the returned tensor "
@@ -142,8 +258,23 @@ class Concatenate(Function):
 
 @register("stack")
 class Stack(Function):
-    """Tensors of one shape joined along a new axis (NumPy's stack), as one node: a sequence's
-    T steps stacked are one op, not T reshapes and a concatenation."""
+    """The tensors joined along a new axis (NumPy's stack): each becomes one slice of the result.
+
+    One node, not a reshape per tensor and a concatenation: a sequence's T steps stacked are one op.
+
+    Args:
+        tensors: a sequence of Tensors, arrays or numbers, all of the same shape.
+        axis: where the new axis stands in the result (default 0; negative counts from the end).
+        out: NumPy's keyword, taken so that ``np.stack`` works on Tensors; only None is accepted.
+        dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+        casting: NumPy's keyword, accepted and unused (no cast is made).
+
+    Returns:
+        A Tensor of the common shape with ``len(tensors)`` inserted at ``axis``.
+
+    Raises:
+        ValueError: for no tensors or tensors of different shapes.
+    """
 
     def __init__(self, axis=0, out=None, dtype=None, casting="same_kind"):
         if out is not None or dtype is not None:
@@ -167,6 +298,19 @@ class Stack(Function):
 
 @register("getitem", methods=("__getitem__",), export=False)
 class GetItem(Function):
+    """``a[index]``: NumPy's basic and advanced indexing (the ``[]`` operator).
+
+    Picks by integer arrays accumulate their gradients where an element is picked twice.
+
+    Args:
+        a: a Tensor.
+        index: an int, a slice, ``None``, ``...``, a boolean mask, an integer array, list or Tensor, or a
+            tuple of these.
+
+    Returns:
+        A Tensor of the shape NumPy's indexing gives.
+    """
+
     def __init__(self, index):
         super().__init__(index=index_arg(index))
 
@@ -237,13 +381,32 @@ def _along(axis, ndim, index):
 
 @register("ravel")
 def ravel(x):
-    """All values in one axis (NumPy's C order)."""
+    """All values of ``x`` in one axis, in C order (NumPy's ravel).
+
+    Args:
+        x: a Tensor.
+
+    Returns:
+        A 1-D Tensor of ``x.size`` values.
+    """
     return x.reshape(-1)
 
 
 @register("moveaxis")
 def moveaxis(x, source, destination):
-    """Move axes to new positions, the others keeping their order (NumPy's moveaxis)."""
+    """Axes moved to new positions, the others keeping their order (NumPy's moveaxis).
+
+    Args:
+        x: a Tensor.
+        source: the axis to move (an int) or a list of them; negative counts from the end.
+        destination: its position in the result (an int), or a list of them, one per source.
+
+    Returns:
+        A Tensor with ``x``'s axes reordered.
+
+    Raises:
+        ValueError: when the lists differ in length or an axis is out of range.
+    """
     sources = [source] if isinstance(source, int) else list(source)
     destinations = [destination] if isinstance(destination, int) else list(destination)
     if len(sources) != len(destinations):
@@ -258,7 +421,15 @@ def moveaxis(x, source, destination):
 
 @register("flip")
 def flip(x, axis=None):
-    """Reverse the order of values along ``axis`` (all axes when None)."""
+    """The order of the values reversed along ``axis`` (NumPy's flip).
+
+    Args:
+        x: a Tensor.
+        axis: the axis (an int) or axes (a tuple) to reverse; None (the default): every axis.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
     axes = range(x.ndim) if axis is None else [axis] if isinstance(axis, int) else axis
     axes = {_axis(a, x.ndim, "flip") for a in axes}
     return x[tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))]
@@ -266,7 +437,17 @@ def flip(x, axis=None):
 
 @register("roll")
 def roll(x, shift, axis=None):
-    """Shift values along ``axis`` cyclically (of the flattened values when None, then reshaped)."""
+    """The values shifted cyclically along ``axis``: those pushed past the end come in at the start (NumPy's roll).
+
+    Args:
+        x: a Tensor.
+        shift: how many places to shift (negative: backwards), or one per axis.
+        axis: the axis (an int) or axes to shift along; None (the default): the flattened values, then
+            reshaped back.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
     if axis is None:
         return roll(x.reshape(-1), shift, 0).reshape(x.shape)
     shifts = [shift] if isinstance(shift, int) else list(shift)
@@ -284,8 +465,20 @@ def roll(x, shift, axis=None):
 
 @register("take")
 def take(x, indices, axis=None, out=None, mode="raise"):
-    """Values at integer ``indices`` along ``axis`` (of the flattened values when None); repeats accumulate.
-    ``mode``: "raise" (the default), "wrap" or "clip" out-of-range indices, as NumPy's take."""
+    """The values at integer ``indices`` along ``axis`` (NumPy's take); repeated indices accumulate gradients.
+
+    Args:
+        x: a Tensor.
+        indices: integers: an int, a list, an array or a Tensor (no gradient).
+        axis: the axis to pick along; None (the default): the flattened values.
+        out: NumPy's keyword, only None (tensors are not written in place).
+        mode: out-of-range indices: ``"raise"`` (the default: an IndexError), ``"wrap"`` (counted
+            around) or ``"clip"`` (to the nearest end).
+
+    Returns:
+        A Tensor of ``x``'s shape with ``axis`` replaced by ``indices``' shape (``indices``' shape when
+            ``axis`` is None).
+    """
     if out is not None:
         raise TypeError("take: out= is not supported (tensors are not written in place); use the returned tensor")
     indices = backend.asarray(array_of(indices))
@@ -306,7 +499,16 @@ def take(x, indices, axis=None, out=None, mode="raise"):
 
 @register("repeat")
 def repeat(x, repeats, axis=None):
-    """Each value ``repeats`` times along ``axis`` (NumPy's repeat, flattened when None)."""
+    """Each value repeated ``repeats`` times along ``axis``, next to itself (NumPy's repeat).
+
+    Args:
+        x: a Tensor.
+        repeats: an int, or one int per value along ``axis``.
+        axis: the axis to repeat along; None (the default): the flattened values.
+
+    Returns:
+        A Tensor of ``x``'s shape with ``axis`` grown to the sum of the repeats (1-D when ``axis`` is None).
+    """
     if axis is None:
         x, axis = x.reshape(-1), 0
     axis = _axis(axis, x.ndim, "repeat")
@@ -316,7 +518,15 @@ def repeat(x, repeats, axis=None):
 
 @register("tile")
 def tile(x, reps):
-    """The whole tensor repeated ``reps`` times along each axis (NumPy's tile)."""
+    """The whole of ``x`` repeated ``reps`` times along each axis (NumPy's tile).
+
+    Args:
+        x: a Tensor.
+        reps: an int, or one int per axis (counted from the last; missing axes of either are 1s in front).
+
+    Returns:
+        A Tensor of shape ``x.shape * reps``, axis by axis, with ``max(x.ndim, len(reps))`` dimensions.
+    """
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     ndim = max(x.ndim, len(reps))
     shape = (1,) * (ndim - x.ndim) + tuple(x.shape)
@@ -329,7 +539,17 @@ def tile(x, reps):
 
 @register("array_split")
 def array_split(x, indices_or_sections, axis=0):
-    """A list of tensors, each a slice of ``x`` along ``axis`` (NumPy's array_split: sections may differ by one)."""
+    """``x`` cut into slices along ``axis``; sections may differ in size by one (NumPy's array_split).
+
+    Args:
+        x: a Tensor.
+        indices_or_sections: a number of sections n (the first ``size % n`` get one value more), or a
+            list of the indices to cut at.
+        axis: the axis to cut along (default 0).
+
+    Returns:
+        A list of Tensors, slices of ``x`` along ``axis``.
+    """
     axis = _axis(axis, x.ndim, "array_split")
     n = x.shape[axis]
     if isinstance(indices_or_sections, int):
@@ -346,7 +566,19 @@ def array_split(x, indices_or_sections, axis=0):
 
 @register("split")
 def split(x, indices_or_sections, axis=0):
-    """A list of equal slices along ``axis`` (or cut at the given indices), as NumPy's split."""
+    """``x`` cut into equal slices along ``axis``, or at the given indices (NumPy's split).
+
+    Args:
+        x: a Tensor.
+        indices_or_sections: a number of equal sections, or a list of the indices to cut at.
+        axis: the axis to cut along (default 0).
+
+    Returns:
+        A list of Tensors, slices of ``x`` along ``axis``.
+
+    Raises:
+        ValueError: when the axis does not divide into that many equal sections (use ``array_split``).
+    """
     if isinstance(indices_or_sections, int) and x.shape[_axis(axis, x.ndim, "split")] % indices_or_sections:
         raise ValueError(f"split: an axis of {x.shape[axis]} does not split into {indices_or_sections} equal "
                          "sections; use array_split")
@@ -370,10 +602,19 @@ def _pad_widths(pad_width, ndim):
 
 @register("pad")
 def pad(x, pad_width, mode="constant", constant_values=0):
-    """NumPy's pad with mode "constant", "edge" or "reflect".
+    """``x`` padded on each side of each axis (NumPy's pad, modes "constant", "edge" and "reflect").
 
-    "edge" and "reflect" gather values by index (their gradients accumulate where
-    a value is copied); "constant" surrounds the tensor with constants.
+    Args:
+        x: a Tensor.
+        pad_width: the widths as NumPy takes them: n for every side, (before, after) for every axis,
+            or one (before, after) pair per axis.
+        mode: ``"constant"`` (the default: fill with ``constant_values``), ``"edge"`` (repeat the edge
+            value) or ``"reflect"`` (mirror the values, the edge not repeated).
+        constant_values: the fill value of ``"constant"`` (default 0), a number.
+
+    Returns:
+        A Tensor of ``x``'s shape grown by ``before + after`` on each axis; copied values (edge, reflect)
+            accumulate their gradients.
     """
     widths = _pad_widths(pad_width, x.ndim)
     if mode == "constant":
@@ -399,8 +640,17 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 
 @register("take_along_axis")
 def take_along_axis(x, indices, axis=-1):
-    """NumPy's take_along_axis: ``indices`` (same dimensions as x) picks along ``axis``; the other axes
-    broadcast against x's, as NumPy's and PyTorch's do."""
+    """Values picked along ``axis`` at ``indices`` that line up with ``x`` (NumPy's take_along_axis).
+
+    Args:
+        x: a Tensor.
+        indices: an integer array or Tensor with as many dimensions as ``x`` (the result of argsort or
+            argmax with keepdims); off ``axis`` its axes broadcast against ``x``'s.
+        axis: the axis to pick along (default -1); None: the flattened values.
+
+    Returns:
+        A Tensor of ``indices``' shape (broadcast against ``x`` off ``axis``).
+    """
     indices = backend.asarray(array_of(indices))
     if axis is None:
         return take_along_axis(x.reshape(-1), indices, 0)
@@ -431,10 +681,20 @@ def _open_index(shape, indices, axis):
 
 @register("put_along_axis")
 def put_along_axis(x, indices, values, axis):
-    """A new tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis,
-    without writing in place).  Indices and values broadcast as in NumPy; where an index repeats, the
-    last write wins, as in NumPy.  Gradients: x gets zero where values were put, and of the values only
-    those that were written get theirs (a value overwritten by a later one gets zero)."""
+    """A new Tensor: ``x`` with ``values`` put at ``indices`` along ``axis`` (NumPy's put_along_axis, not in place).
+
+    Where an index repeats, the last write wins, as in NumPy.  Gradients: ``x`` gets zero where values were
+    put; of the values only those written get theirs.
+
+    Args:
+        x: a Tensor.
+        indices: an integer array or Tensor with as many dimensions as ``x``, broadcasting against it off ``axis``.
+        values: a Tensor, array or number, broadcasting against ``indices``.
+        axis: the axis to put along; None: the flattened values.
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype.
+    """
     indices = backend.asarray(array_of(indices))
     if axis is None:
         return put_along_axis(x.reshape(-1), indices, values, 0).reshape(x.shape)
@@ -461,8 +721,18 @@ def put_along_axis(x, indices, values, axis):
 
 @register("sort")
 def sort(x, axis=-1, kind=None, order=None, stable=None):
-    """Values sorted along ``axis`` (of the flattened values when None, as NumPy); the gradient follows
-    the permutation (ties in a stable order, whatever ``kind`` asks: the values are the same)."""
+    """The values sorted along ``axis``, ascending; the gradient follows the permutation (NumPy's sort).
+
+    Args:
+        x: a Tensor.
+        axis: the axis to sort along (default -1); None: the flattened values.
+        kind: NumPy's choice of algorithm, accepted and ignored: the sort is always stable (the values are the same).
+        order: NumPy's field names for structured arrays; only None is accepted.
+        stable: NumPy 2's keyword, accepted (the sort is stable anyway).
+
+    Returns:
+        A Tensor of ``x``'s shape (1-D when ``axis`` is None).
+    """
     if order is not None:
         raise ValueError("sort: order= names fields of structured arrays, which tensors do not have")
     if axis is None:
@@ -473,7 +743,17 @@ def sort(x, axis=-1, kind=None, order=None, stable=None):
 
 @register("diagonal")
 def diagonal(x, offset=0, axis1=0, axis2=1):
-    """The diagonal of the (axis1, axis2) planes, as the last axis (NumPy's diagonal)."""
+    """The diagonal of the (``axis1``, ``axis2``) planes, as the last axis (NumPy's diagonal).
+
+    Args:
+        x: a Tensor with at least 2 dimensions.
+        offset: which diagonal: 0 (the default) the main one, positive above it, negative below.
+        axis1: the rows' axis (default 0).
+        axis2: the columns' axis (default 1).
+
+    Returns:
+        A Tensor of ``x``'s other axes followed by the diagonal's length.
+    """
     a1, a2 = _axis(axis1, x.ndim, "diagonal"), _axis(axis2, x.ndim, "diagonal")
     if a1 == a2:
         raise ValueError("diagonal: axis1 and axis2 must differ")
@@ -488,7 +768,19 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 
 @register("trace")
 def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    """The sum of a diagonal (NumPy's trace)."""
+    """The sum of a diagonal of the (``axis1``, ``axis2``) planes (NumPy's trace).
+
+    Args:
+        x: a Tensor with at least 2 dimensions.
+        offset: which diagonal: 0 (the default) the main one, positive above it, negative below.
+        axis1: the rows' axis (default 0).
+        axis2: the columns' axis (default 1).
+        dtype: NumPy's keyword; only None is accepted (cast first, with ``.astype(dtype)``).
+        out: NumPy's keyword; only None is accepted.
+
+    Returns:
+        A Tensor of ``x``'s shape without ``axis1`` and ``axis2`` (0-d for a matrix).
+    """
     if out is not None or dtype is not None:
         raise TypeError("trace: out= and dtype= are not supported; use the returned tensor (cast with .astype(dtype))")
     return diagonal(x, offset, axis1, axis2).sum(axis=-1)
@@ -496,7 +788,19 @@ def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @register("diag")
 def diag(x, k=0):
-    """A 1-D tensor's values on the k-th diagonal of a square matrix, or a 2-D tensor's k-th diagonal."""
+    """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or a matrix's ``k``-th diagonal (np.diag).
+
+    Args:
+        x: a 1-D or 2-D Tensor.
+        k: which diagonal: 0 (the default) the main one, positive above it, negative below.
+
+    Returns:
+        For 1-D ``x`` of length n, an (n + abs(k), n + abs(k)) Tensor, zero off that diagonal; for 2-D ``x``,
+            the 1-D diagonal.
+
+    Raises:
+        ValueError: for other numbers of dimensions.
+    """
     if x.ndim == 2:
         return diagonal(x, k)
     if x.ndim != 1:
@@ -515,11 +819,27 @@ def _triangle(x, k, lower):
 
 @register("triu")
 def triu(x, k=0):
-    """Values on and above the k-th diagonal of the last two axes; zero below."""
+    """The values on and above the ``k``-th diagonal of the last two axes; zero below (NumPy's triu).
+
+    Args:
+        x: a Tensor with at least 2 dimensions (a batch of matrices in the leading axes).
+        k: the diagonal: 0 (the default) the main one, positive above it, negative below.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
     return _triangle(x, k, lower=False)
 
 
 @register("tril")
 def tril(x, k=0):
-    """Values on and below the k-th diagonal of the last two axes; zero above."""
+    """The values on and below the ``k``-th diagonal of the last two axes; zero above (NumPy's tril).
+
+    Args:
+        x: a Tensor with at least 2 dimensions (a batch of matrices in the leading axes).
+        k: the diagonal: 0 (the default) the main one, positive above it, negative below.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
     return _triangle(x, k, lower=True)

@@ -21,6 +21,15 @@ class Unary(Function):
 
 @register("sin")
 class Sin(Unary):
+    """The sine, element-wise.
+
+    Args:
+        a: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -29,6 +38,15 @@ class Sin(Unary):
 
 @register("cos")
 class Cos(Unary):
+    """The cosine, element-wise.
+
+    Args:
+        a: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -37,6 +55,15 @@ class Cos(Unary):
 
 @register("tan")
 class Tan(Unary):
+    """The tangent, element-wise.
+
+    Args:
+        a: angles in radians: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_output = True
 
     def backward(self, grad, out):
@@ -45,6 +72,15 @@ class Tan(Unary):
 
 @register("arcsin")
 class Arcsin(Unary):
+    """The inverse sine, element-wise, in radians in [-pi/2, pi/2].
+
+    Args:
+        a: a Tensor, an array or a number in [-1, 1] (outside: NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -53,6 +89,15 @@ class Arcsin(Unary):
 
 @register("arccos")
 class Arccos(Unary):
+    """The inverse cosine, element-wise, in radians in [0, pi].
+
+    Args:
+        a: a Tensor, an array or a number in [-1, 1] (outside: NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -61,6 +106,15 @@ class Arccos(Unary):
 
 @register("arctan")
 class Arctan(Unary):
+    """The inverse tangent, element-wise, in radians in (-pi/2, pi/2).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -69,6 +123,15 @@ class Arctan(Unary):
 
 @register("sinh")
 class Sinh(Unary):
+    """The hyperbolic sine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -77,6 +140,15 @@ class Sinh(Unary):
 
 @register("cosh")
 class Cosh(Unary):
+    """The hyperbolic cosine, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -85,6 +157,15 @@ class Cosh(Unary):
 
 @register("arctanh")
 class Arctanh(Unary):
+    """The inverse hyperbolic tangent, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number in (-1, 1) (±1 give ±inf, outside NaN).
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -93,7 +174,14 @@ class Arctanh(Unary):
 
 @register("log1p")
 class Log1p(Unary):
-    """log(1 + x), exact for tiny x."""
+    """``log(1 + a)``, element-wise, exact for tiny ``a``.
+
+    Args:
+        a: a Tensor, an array or a number, greater than -1.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
 
     retain_inputs = (0,)
 
@@ -103,7 +191,14 @@ class Log1p(Unary):
 
 @register("expm1")
 class Expm1(Unary):
-    """exp(x) - 1, exact for tiny x."""
+    """``exp(a) - 1``, element-wise, exact for tiny ``a``.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
 
     retain_output = True
 
@@ -113,6 +208,15 @@ class Expm1(Unary):
 
 @register("log2")
 class Log2(Unary):
+    """The base-2 logarithm, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number; 0 gives -inf, negative values NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -121,6 +225,15 @@ class Log2(Unary):
 
 @register("log10")
 class Log10(Unary):
+    """The base-10 logarithm, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number; 0 gives -inf, negative values NaN.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -129,6 +242,15 @@ class Log10(Unary):
 
 @register("exp2")
 class Exp2(Unary):
+    """``2 ** a``, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype (integers give float64, as NumPy).
+    """
+
     retain_output = True
 
     def backward(self, grad, out):
@@ -137,6 +259,15 @@ class Exp2(Unary):
 
 @register("square")
 class Square(Unary):
+    """``a * a``, element-wise.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
     retain_inputs = (0,)
 
     def backward(self, grad, a):
@@ -145,6 +276,15 @@ class Square(Unary):
 
 @register("reciprocal")
 class Reciprocal(Function):
+    """``1 / a``, element-wise (0 gives inf).
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
+    """
+
     retain_output = True
 
     def forward(self, a):
@@ -163,17 +303,49 @@ class Rounding(Unary):
 
 @register("floor")
 class Floor(Rounding):
+    """The largest integer not greater than each value (as floats for a floating input).
+
+    Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
     pass
 
 
 @register("ceil")
 class Ceil(Rounding):
+    """The smallest integer not less than each value (as floats for a floating input).
+
+    Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
+
     pass
 
 
 @register("round")
 class Round(Rounding):
-    """Round half to even, as NumPy (``decimals`` places)."""
+    """Each value rounded to ``decimals`` places, half to even (as NumPy's round; also ``round(t)``).
+
+    Piecewise constant: its gradient is zero everywhere, as PyTorch's.
+
+    Args:
+        a: a Tensor, an array or a number.
+        decimals: how many decimal places to keep (default 0; negative: round to tens, hundreds, ...).
+
+    Returns:
+        A Tensor of ``a``'s shape and dtype.
+    """
 
     def __init__(self, decimals=0):
         super().__init__(decimals=decimals)
@@ -184,7 +356,15 @@ class Round(Rounding):
 
 @register("arctan2")
 class Arctan2(Function):
-    """The angle of (b, a): arctan2(a, b), quadrant-aware."""
+    """The angle of the point (b, a) from the x axis, ``arctan(a / b)`` aware of the quadrant, element-wise.
+
+    Args:
+        a: the y coordinates: a Tensor, an array or a number.
+        b: the x coordinates, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape, in radians in [-pi, pi].
+    """
 
     retain_inputs = (0, 1)
 
@@ -200,7 +380,15 @@ class Arctan2(Function):
 
 @register("hypot")
 class Hypot(Function):
-    """sqrt(a**2 + b**2) without overflow."""
+    """``sqrt(a**2 + b**2)``, element-wise, without overflow.
+
+    Args:
+        a: a Tensor, an array or a number.
+        b: a Tensor, an array or a number, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     retain_inputs = (0, 1)
     retain_output = True
@@ -216,9 +404,16 @@ class Hypot(Function):
 
 @register("mod", methods=("mod", "__mod__"), reflected=("__rmod__",))
 class Mod(Function):
-    """a - floor(a / b) * b, the sign of b (NumPy's and PyTorch's remainder).
+    """The remainder ``a - floor(a / b) * b``, element-wise, with the sign of ``b`` (also the ``%`` operator).
 
-    Gradients as PyTorch: 1 for a, -floor(a / b) for b.
+    NumPy's and PyTorch's remainder; gradients as PyTorch's: 1 for ``a``, ``-floor(a / b)`` for ``b``.
+
+    Args:
+        a: the dividend: a Tensor, an array or a number.
+        b: the divisor, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
     """
 
     retain_inputs = (0, 1)
@@ -234,7 +429,15 @@ class Mod(Function):
 
 @register("floor_divide", methods=("floor_divide", "__floordiv__"), reflected=("__rfloordiv__",))
 class FloorDivide(Function):
-    """floor(a / b): piecewise constant, so zero gradients (as PyTorch)."""
+    """``floor(a / b)``, element-wise (also the ``//`` operator); piecewise constant, so zero gradients.
+
+    Args:
+        a: the dividend: a Tensor, an array or a number.
+        b: the divisor, broadcasting against ``a``.
+
+    Returns:
+        A Tensor of the inputs' broadcast shape.
+    """
 
     def forward(self, a, b):
         return backend.xp(a).floor_divide(a, b)
