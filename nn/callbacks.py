@@ -458,7 +458,8 @@ class ReduceLROnPlateau(_Monitoring):
         mode: ``"min"`` (smaller is better), ``"max"``, or ``"auto"`` (default): ``"max"`` for names ending
             in acc, accuracy or auc, else ``"min"``; anything else raises ValueError.
         min_delta: the smallest change that counts as an improvement (default 1e-4).
-        cooldown: the epochs after a reduction before watching again (default 0).
+        cooldown: the epochs to wait after a reduction before counting toward ``patience`` again
+            (default 0).
         min_lr: the rate is never reduced below it (default 0.0).
     """
 

@@ -81,8 +81,9 @@ class DataLoader:
             nn's generator (``nn.utils.set_random_seed``).
 
     Yields:
-        Iterated, each batch: a tuple of NumPy arrays of (batch_size, ...) rows, one per array of the
-        data set, or a single array when the data set has one. ``len(loader)`` is the number of batches.
+        Iterated, each batch: a tuple of NumPy arrays of ``batch_size`` rows (the last may have fewer),
+        one per array of the data set, or a single array when the data set has one. ``len(loader)`` is
+        the number of batches.
 
     Raises:
         ValueError: a ``batch_size`` that is not a positive int (and what TensorDataset refuses).

@@ -312,7 +312,8 @@ class Optimizer:
 
         Returns:
             A dict such as ``{"learning_rate": 0.001, "rho": 0.9, ...}``; ``learning_rate`` is the
-            schedule object when there is one. ``type(opt)(**opt.get_config())`` is the same optimizer.
+            schedule object when there is one. ``type(opt)(**opt.get_config())`` has the same
+            hyperparameters (not the state: see ``state_dict``).
         """
         names = [n for n in inspect.signature(type(self).__init__).parameters if n not in ("self", "params")]
         config = {n: getattr(self, n) for n in names if hasattr(self, n)}
