@@ -20,29 +20,157 @@ class Callback:
         self.params = {}
 
     def set_model(self, model):
+        """Give the callback the model being trained (``fit`` does, through ``CallbackList``).
+
+        Args:
+            model: the model, kept as ``self.model``.
+        """
         self.model = model
 
     def set_params(self, params):
+        """Give the callback ``fit``'s settings.
+
+        Args:
+            params: a dict, kept as ``self.params``: ``epochs``, ``steps`` (batches per epoch),
+                ``verbose`` and ``metrics`` (the names each epoch's logs hold).
+        """
         self.params = params
 
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
+    def on_train_begin(self, logs=None):
+        """At the start of ``fit``.
+
+        Args:
+            logs: an empty dict (Keras passes one too).
+        """
+
+    def on_train_end(self, logs=None):
+        """At the end of ``fit`` (also after a callback stopped it).
+
+        Args:
+            logs: an empty dict (Keras passes one too).
+        """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """At the start of each epoch of ``fit``.
+
+        Args:
+            epoch: the epoch's index, from 0 (or ``fit``'s ``initial_epoch``).
+            logs: an empty dict (Keras passes one too).
+        """
+
+    def on_epoch_end(self, epoch, logs=None):
+        """At the end of each epoch of ``fit``: the hook most callbacks use.
+
+        Args:
+            epoch: the epoch's index, from 0 (or ``fit``'s ``initial_epoch``).
+            logs: the epoch's means, ``{"loss": float, <metric>: float, ...}``, with ``val_`` entries
+                when ``fit`` has validation data; a callback may add to it (``learning_rate``).
+        """
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Before each training batch of ``fit``.
+
+        Args:
+            batch: the batch's index in the epoch, from 0.
+            logs: an empty dict (Keras passes one too).
+        """
+
+    def on_train_batch_end(self, batch, logs=None):
+        """After each training batch of ``fit``.
+
+        Args:
+            batch: the batch's index in the epoch, from 0.
+            logs: the batch's values, ``{"loss": float, <metric>: float, ...}``.
+        """
+
+    def on_test_begin(self, logs=None):
+        """At the start of an evaluation (Keras's hook).
+
+        nn's ``evaluate`` takes no callbacks, so nn never calls it.
+
+        Args:
+            logs: a dict of numbers.
+        """
+
+    def on_test_end(self, logs=None):
+        """At the end of an evaluation (Keras's hook).
+
+        nn's ``evaluate`` takes no callbacks, so nn never calls it.
+
+        Args:
+            logs: a dict of numbers.
+        """
+
+    def on_test_batch_begin(self, batch, logs=None):
+        """Before a batch of an evaluation (Keras's hook).
+
+        nn's ``evaluate`` takes no callbacks, so nn never calls it.
+
+        Args:
+            batch: the batch's index, from 0.
+            logs: a dict of numbers.
+        """
+
+    def on_test_batch_end(self, batch, logs=None):
+        """After a batch of an evaluation (Keras's hook).
+
+        nn's ``evaluate`` takes no callbacks, so nn never calls it.
+
+        Args:
+            batch: the batch's index, from 0.
+            logs: a dict of numbers.
+        """
+
+    def on_predict_begin(self, logs=None):
+        """At the start of a prediction (Keras's hook).
+
+        nn's ``predict`` takes no callbacks, so nn never calls it.
+
+        Args:
+            logs: a dict of numbers.
+        """
+
+    def on_predict_end(self, logs=None):
+        """At the end of a prediction (Keras's hook).
+
+        nn's ``predict`` takes no callbacks, so nn never calls it.
+
+        Args:
+            logs: a dict of numbers.
+        """
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Before a batch of a prediction (Keras's hook).
+
+        nn's ``predict`` takes no callbacks, so nn never calls it.
+
+        Args:
+            batch: the batch's index, from 0.
+            logs: a dict of numbers.
+        """
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """After a batch of a prediction (Keras's hook).
+
+        nn's ``predict`` takes no callbacks, so nn never calls it.
+
+        Args:
+            batch: the batch's index, from 0.
+            logs: a dict of numbers.
+        """
 
 
 class CallbackList:
-    """Calls a hook on every callback in order (what fit, evaluate and predict hold)."""
+    """Calls a hook on every callback in order (what ``fit`` holds): ``callbacks.on_epoch_end(epoch, logs)``.
+
+    Args:
+        callbacks: an iterable of Callback objects, or None.
+        model: the model, given to each callback (``set_model``).
+        **params: ``fit``'s settings, given to each callback as a dict (``set_params``).
+
+    Raises:
+        TypeError: an element of ``callbacks`` that is not a Callback.
+    """
 
     def __init__(self, callbacks, model, **params):
         callbacks = list(callbacks or [])
@@ -124,6 +252,18 @@ class EarlyStopping(_Monitoring):
 
     ``restore_best_weights=True`` puts back the weights of the best epoch when it stops (as Keras, only
     when it stops early).  ``baseline``: training stops unless the value beats it within ``patience``.
+
+    Args:
+        monitor: the name of the logged number to watch (default ``"val_loss"``, which needs ``fit``'s
+            validation data); when it is not logged, a line says so and the epoch is passed over.
+        min_delta: the smallest change that counts as an improvement (its absolute value; default 0).
+        patience: the epochs without improvement after which training stops (default 0).
+        verbose: 0 (default) silent; 1 prints a line when it acts.
+        mode: ``"min"`` (smaller is better), ``"max"``, or ``"auto"`` (default): ``"max"`` for names ending
+            in acc, accuracy or auc, else ``"min"``; anything else raises ValueError.
+        baseline: None (default), or a value the monitored number must beat within ``patience``.
+        restore_best_weights: whether to put back the best epoch's weights when it stops (default False).
+        start_from_epoch: the epochs to wait before watching (default 0), a warmup.
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
@@ -168,9 +308,24 @@ class EarlyStopping(_Monitoring):
 
 class ModelCheckpoint(_Monitoring):
     """Save the model (``model.save``, a ``.keras`` file) or its weights (``save_weights_only=True``,
-    a ``.weights.npz``, ``.weights.h5`` or ``.safetensors`` file) after every epoch, or only when ``monitor`` improved (``save_best_only``).
+    a ``.weights.npz``, ``.weights.h5`` or ``.safetensors`` file) after every epoch, or only when
+    ``monitor`` improved (``save_best_only``).
 
     ``filepath`` may hold Keras's fields: ``"ckpt-{epoch:02d}-{val_loss:.3f}.keras"``.
+
+    Args:
+        filepath: where to save, a str or path, ending in ``.keras`` (or, with ``save_weights_only``,
+            ``.weights.npz``, ``.weights.h5`` or ``.safetensors``; else ValueError); its fields are
+            ``epoch`` (from 1) and the logged names; missing folders are made.
+        monitor: the logged number ``save_best_only`` watches (default ``"val_loss"``).
+        verbose: 0 (default) silent; 1 prints a line per epoch.
+        save_best_only: whether to save only when ``monitor`` improved on the best so far (default False).
+        save_weights_only: whether to save the weights alone (``model.save_weights``) rather than the
+            whole model (``model.save``; default False).
+        mode: ``"min"`` (smaller is better), ``"max"``, or ``"auto"`` (default): ``"max"`` for names ending
+            in acc, accuracy or auc, else ``"min"``; anything else raises ValueError.
+        save_freq: ``"epoch"`` (the default and the only one: any other raises ValueError).
+        initial_value_threshold: None (default), or the value the first save must improve on.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -261,7 +416,20 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    Each function takes the hook's arguments (``epoch, logs``; ``batch, logs``; or ``logs``).
+
+    Args:
+        on_epoch_begin: None (default) or a function(epoch, logs).
+        on_epoch_end: None or a function(epoch, logs).
+        on_train_begin: None or a function(logs).
+        on_train_end: None or a function(logs).
+        on_train_batch_begin: None or a function(batch, logs).
+        on_train_batch_end: None or a function(batch, logs).
+        **more: functions for other hooks by name (``on_test_begin=...``); an unknown name raises
+            TypeError.
+    """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
                  on_train_batch_begin=None, on_train_batch_end=None, **more):
@@ -277,7 +445,23 @@ class LambdaCallback(Callback):
 
 
 class ReduceLROnPlateau(_Monitoring):
-    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs."""
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs.
+
+    Each epoch's logs get the optimizer's ``learning_rate``, as in Keras.
+
+    Args:
+        monitor: the name of the logged number to watch (default ``"val_loss"``, which needs ``fit``'s
+            validation data); when it is not logged, a line says so and the epoch is passed over.
+        factor: what the rate is multiplied by, in (0, 1) (default 0.1; else ValueError).
+        patience: the epochs without improvement before the rate falls (default 10).
+        verbose: 0 (default) silent; 1 prints a line when it acts.
+        mode: ``"min"`` (smaller is better), ``"max"``, or ``"auto"`` (default): ``"max"`` for names ending
+            in acc, accuracy or auc, else ``"min"``; anything else raises ValueError.
+        min_delta: the smallest change that counts as an improvement (default 1e-4).
+        cooldown: the epochs to wait after a reduction before counting toward ``patience`` again
+            (default 0).
+        min_lr: the rate is never reduced below it (default 0.0).
+    """
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0):
@@ -315,7 +499,15 @@ class ReduceLROnPlateau(_Monitoring):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)`` (or ``schedule(epoch)``)."""
+    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)`` (or ``schedule(epoch)``).
+
+    Each epoch's logs get the optimizer's ``learning_rate``, as in Keras.
+
+    Args:
+        schedule: a function(epoch, lr) -> the new rate, epoch counted from 0 and lr the current rate
+            (a function(epoch) works too); a rate that is not positive raises ValueError.
+        verbose: 0 (default) silent; 1 prints the rate it sets.
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()

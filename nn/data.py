@@ -14,7 +14,19 @@ __all__ = ["DataLoader", "TensorDataset"]
 
 
 class TensorDataset:
-    """Arrays of the same length seen as one data set of tuples (PyTorch's TensorDataset)."""
+    """Arrays of the same length seen as one data set of tuples (PyTorch's TensorDataset).
+
+    ``len(dataset)`` is the number of samples; ``dataset[i]`` (an index, slice or index array) is the
+    tuple of each array's rows.
+
+    Args:
+        *arrays: NumPy arrays, Tensors (their values are taken) or nested lists of numbers, each with
+            the samples on its first axis, all of one length.
+
+    Raises:
+        ValueError: no array, a 0-d array, or arrays of different lengths.
+        TypeError: something that is not an array of numbers (a dict, a string, a generator, ragged lists).
+    """
 
     def __init__(self, *arrays):
         if not arrays:
@@ -58,6 +70,23 @@ class DataLoader:
     generator when ``seed`` is given (reproducible) or else from nn's (``nn.set_seed``);
     ``drop_last`` leaves out a last, smaller batch.  Each batch is a tuple of NumPy
     arrays (one array for a data set of one array).
+
+    Args:
+        dataset: a pair ``(x, y)`` (or any tuple or list) of arrays of one length, a TensorDataset, or
+            one array of samples; Tensors are read as their values.
+        batch_size: the samples per batch, a positive int (default 1, PyTorch's).
+        shuffle: whether to draw a new order each epoch (default False: the data's order).
+        drop_last: whether to leave out a last batch smaller than ``batch_size`` (default False).
+        seed: an int for the loader's own generator, so its orders repeat run to run; None (default):
+            nn's generator (``nn.utils.set_random_seed``).
+
+    Yields:
+        Iterated, each batch: a tuple of NumPy arrays of ``batch_size`` rows (the last may have fewer),
+        one per array of the data set, or a single array when the data set has one. ``len(loader)`` is
+        the number of batches.
+
+    Raises:
+        ValueError: a ``batch_size`` that is not a positive int (and what TensorDataset refuses).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None):

@@ -32,27 +32,83 @@ def _truncated_normal(rng, shape, std):
 
 
 class Initializer:
+    """The base of every initializer: ``init(shape, dtype)`` -> the weight's first values (Keras's
+    ``keras.initializers.Initializer``).
+
+    A subclass defines ``sample(shape, rng)``. Any callable ``(shape, dtype) -> array`` also serves
+    where layers take an initializer.
+
+    Args:
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
+
     def __init__(self, seed=None):
         self.seed = seed
 
     def __call__(self, shape, dtype=np.float32):
         return np.asarray(self.sample(tuple(shape), backend.generator(self.seed)), dtype=dtype)
 
+    def sample(self, shape, rng):
+        """The values, drawn from ``rng``: what a subclass defines.
+
+        Args:
+            shape: the weight's shape, a tuple of ints.
+            rng: the NumPy Generator to draw from.
+
+        Returns:
+            A float64 NumPy array of ``shape`` (``__call__`` casts it to the dtype asked).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define sample(shape, rng)")
+
     def __repr__(self):
         return f"{type(self).__name__}(seed={self.seed})"
 
 
 class Zeros(Initializer):
+    """All zeros (Keras's ``Zeros``; biases start at zeros).
+
+    Args:
+        seed: unused (nothing is random); accepted as every initializer takes it.
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
+
     def sample(self, shape, rng):
         return np.zeros(shape)
 
 
 class Ones(Initializer):
+    """All ones (Keras's ``Ones``).
+
+    Args:
+        seed: unused (nothing is random); accepted as every initializer takes it.
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
+
     def sample(self, shape, rng):
         return np.ones(shape)
 
 
 class RandomNormal(Initializer):
+    """Samples of a normal distribution N(mean, stddev**2) (Keras's ``RandomNormal``).
+
+    Args:
+        mean: the distribution's mean (default 0.0).
+        stddev: its standard deviation (default 0.05).
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
@@ -62,6 +118,18 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
+    """Samples of the uniform distribution on [minval, maxval) (Keras's ``RandomUniform``).
+
+    Args:
+        minval: the lower bound (default -0.05).
+        maxval: the upper bound (default 0.05).
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
+
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
@@ -71,7 +139,18 @@ class RandomUniform(Initializer):
 
 
 class GlorotUniform(Initializer):
-    """Uniform in [-limit, limit], limit = sqrt(6 / (fan_in + fan_out))."""
+    """Uniform in [-limit, limit], limit = sqrt(6 / (fan_in + fan_out)) (Keras's default for kernels).
+
+    Fans as Keras: a kernel (fan_in, fan_out); a convolution kernel (kh, kw, in, out) has fan_in
+    ``kh * kw * in`` and fan_out ``kh * kw * out``; a vector of n has n for both.
+
+    Args:
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
 
     def sample(self, shape, rng):
         fan_in, fan_out = _fans(shape)
@@ -80,7 +159,21 @@ class GlorotUniform(Initializer):
 
 
 class GlorotNormal(Initializer):
-    """Truncated normal with std sqrt(2 / (fan_in + fan_out))."""
+    """Truncated normal with std sqrt(2 / (fan_in + fan_out)) (Keras's ``GlorotNormal``).
+
+    Drawn from a normal truncated at two standard deviations, scaled so the result has that standard
+    deviation (Keras's ``truncated_normal``).
+
+    Fans as Keras: a kernel (fan_in, fan_out); a convolution kernel (kh, kw, in, out) has fan_in
+    ``kh * kw * in`` and fan_out ``kh * kw * out``; a vector of n has n for both.
+
+    Args:
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
 
     def sample(self, shape, rng):
         fan_in, fan_out = _fans(shape)
@@ -88,14 +181,39 @@ class GlorotNormal(Initializer):
 
 
 class HeUniform(Initializer):
-    """Uniform in [-limit, limit], limit = sqrt(6 / fan_in)."""
+    """Uniform in [-limit, limit], limit = sqrt(6 / fan_in) (Keras's ``HeUniform``).
+
+    Fans as Keras: a kernel (fan_in, fan_out); a convolution kernel (kh, kw, in, out) has fan_in
+    ``kh * kw * in`` and fan_out ``kh * kw * out``; a vector of n has n for both.
+
+    Args:
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
 
     def sample(self, shape, rng):
         return rng.uniform(-1, 1, shape) * np.sqrt(6.0 / _fans(shape)[0])
 
 
 class HeNormal(Initializer):
-    """Truncated normal with std sqrt(2 / fan_in)."""
+    """Truncated normal with std sqrt(2 / fan_in) (Keras's ``HeNormal``; suits ReLU layers).
+
+    Drawn from a normal truncated at two standard deviations, scaled so the result has that standard
+    deviation (Keras's ``truncated_normal``).
+
+    Fans as Keras: a kernel (fan_in, fan_out); a convolution kernel (kh, kw, in, out) has fan_in
+    ``kh * kw * in`` and fan_out ``kh * kw * out``; a vector of n has n for both.
+
+    Args:
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+    """
 
     def sample(self, shape, rng):
         return _truncated_normal(rng, shape, np.sqrt(2.0 / _fans(shape)[0]))
@@ -104,7 +222,21 @@ class HeNormal(Initializer):
 class Orthogonal(Initializer):
     """A random orthogonal matrix (Keras's Orthogonal, the recurrent kernels' default): the Q of the QR
     decomposition of a normal matrix, signs fixed by R's diagonal; shapes of more axes are flattened to
-    (product of all but the last, last)."""
+    (product of all but the last, last).
+
+    A (rows, cols) result has orthonormal columns when rows >= cols, else orthonormal rows.
+
+    Args:
+        gain: the factor the orthogonal matrix is multiplied by (default 1.0).
+        seed: an integer: every call then draws the same values from its own generator (as Keras); None
+            (default): each call draws anew from autodiff's generator (``nn.utils.set_random_seed``).
+
+    Returns:
+        Called as ``init(shape, dtype=np.float32)``: a NumPy array of that shape and dtype.
+
+    Raises:
+        ValueError: on a call, a shape of fewer than 2 axes.
+    """
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
@@ -129,7 +261,20 @@ INITIALIZERS = {
 
 
 def get(identifier, seed=None):
-    """An initializer from a name (``"he_normal"``), an Initializer, or any callable(shape, dtype)."""
+    """An initializer from a name (``"he_normal"``), an Initializer, or any callable(shape, dtype).
+
+    Args:
+        identifier: an initializer's name (``"glorot_uniform"``, ``"zeros"``, ...: the keys of
+            ``INITIALIZERS``), an Initializer, or any callable(shape, dtype) -> array.
+        seed: the seed given to an initializer made from a name (None: autodiff's generator).
+
+    Returns:
+        A new Initializer with Keras's defaults for a name; an Initializer or callable as it is.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+        TypeError: neither a name nor a callable.
+    """
     if isinstance(identifier, str):
         if identifier not in INITIALIZERS:
             raise ValueError(f"unknown initializer {identifier!r}; expected one of {sorted(INITIALIZERS)}")

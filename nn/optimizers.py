@@ -30,7 +30,11 @@ array_module = backend.xp
 
 
 def fused_available():
-    """Whether the optional fused kernels (autodiff/_kernels.c) were built."""
+    """Whether the optional fused kernels (autodiff/_kernels.c) were built.
+
+    Returns:
+        True when ``fused=True`` optimizers can run (pip built the C kernel), else False.
+    """
     return backend.fused_available()
 
 
@@ -65,6 +69,20 @@ class Optimizer:
     ``learning_rate * weight_decay`` of itself (decoupled, as AdamW).  PyTorch's
     ``weight_decay`` on SGD, RMSprop and Adam adds ``weight_decay * w`` to the
     gradient instead: the same for plain SGD, different with momentum or Adam.
+
+    A subclass defines ``init_state(param)`` and ``update(param, grad, state)``.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.01) or a ``LearningRateSchedule`` of the step count.
+        weight_decay: None (default) or 0: no decay; a positive number: every step first shrinks each
+            parameter by ``learning_rate * weight_decay`` of itself (decoupled, Keras 3's).
+
+    Raises:
+        ValueError: a learning rate that is not positive, or a negative weight decay.
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -115,7 +133,20 @@ class Optimizer:
         self._learning_rate = float(value)
 
     def attach(self, params):
-        """Set the parameters this optimizer updates."""
+        """Set the parameters this optimizer updates (``compile`` calls it with the model's).
+
+        Parameters that do not require grad are left out, as PyTorch does; new parameters start
+        with new state.
+
+        Args:
+            params: an iterable of float Tensors.
+
+        Returns:
+            The optimizer itself.
+
+        Raises:
+            TypeError: a parameter that is not a float Tensor.
+        """
         params = list(params)
         for p in params:
             if not isinstance(p, ad.Tensor) or p.dtype.kind != "f":
@@ -127,11 +158,21 @@ class Optimizer:
         return self
 
     def zero_grad(self):
+        """Set every parameter's ``.grad`` to None (PyTorch's ``zero_grad()``), before the next backward."""
         for p in self.params:
             p.grad = None
 
     def step(self):
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient, in place (PyTorch's ``step()``).
+
+        Weight decay first, then the subclass's ``update``; parameters without a gradient are
+        skipped. A schedule is read at the step count before this step, as in Keras.
+
+        Raises:
+            RuntimeError: no parameters are attached.
+            ValueError: no parameter has a gradient, a gradient's shape is not its parameter's, or a
+                parameter is read-only.
+        """
         if not self.params:
             raise RuntimeError(f"{type(self).__name__}.step: no parameters: pass model.parameters() to the "
                                "optimizer, or compile() a model with it")
@@ -164,6 +205,14 @@ class Optimizer:
 
 
     def init_state(self, param):
+        """The state a parameter starts with (SGD's velocity, Adam's ``m`` and ``v``): what a subclass defines.
+
+        Args:
+            param: the parameter's NumPy array.
+
+        Returns:
+            A dict ``{name: array shaped like param}`` (empty here).
+        """
         return {}
 
     @staticmethod
@@ -201,11 +250,23 @@ class Optimizer:
         return False
 
     def update(self, param, grad, state):
+        """Update one parameter in place from its gradient: what a subclass defines (``step`` calls it).
+
+        Args:
+            param: the parameter's NumPy array, changed in place.
+            grad: its gradient, an array of ``param``'s shape.
+            state: the parameter's dict from ``init_state``, changed in place.
+        """
         raise NotImplementedError
 
     def state_dict(self):
         """``{name: NumPy array}`` of what the optimizer has learned: the step count and each parameter's
-        state, keyed ``"<position>.<name>"`` (as PyTorch's ``optimizer.state_dict()``; model.save writes it)."""
+        state, keyed ``"<position>.<name>"`` (as PyTorch's ``optimizer.state_dict()``; model.save writes it).
+
+        Returns:
+            A dict of copies: ``"iterations"`` (a 0-d integer array) and, for each parameter that was
+            updated, ``"<position>.<name>"`` arrays of its shape (``"0.m"``, ``"0.v"``, ... for Adam).
+        """
         arrays = {"iterations": array_module(0).asarray(self.iterations)}
         for i, state in self.state.items():
             for key, value in state.items():
@@ -215,7 +276,15 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Take the state ``state_dict()`` gave (or a file held), for the parameters attached now: every
-        key, dtype, shape and value is checked (nn.optimizer_state) before any is written."""
+        key, dtype, shape and value is checked (nn.optimizer_state) before any is written.
+
+        Args:
+            state_dict: a dict ``{name: array}`` as ``state_dict()`` returns it.
+
+        Raises:
+            nn.optimizer_state.OptimizerStateError: (a ValueError) a key, shape, dtype or value that does
+                not fit this optimizer and its parameters; nothing is changed then.
+        """
         source = f"{type(self).__name__}.load_state_dict"
         state, iterations, extras = optimizer_state.checked_state(self, dict(state_dict), source)
         extras = self._checked_extras(extras, source)
@@ -225,7 +294,14 @@ class Optimizer:
 
     def check_state(self, declared):
         """Refuse, from ``{key: (shape, dtype)}`` alone, state that cannot fit this optimizer (keys it does not
-        keep, shapes not its parameters', dtypes that are not numbers): a file's headers, before its data is read."""
+        keep, shapes not its parameters', dtypes that are not numbers): a file's headers, before its data is read.
+
+        Args:
+            declared: ``{key: (shape, dtype)}``, the keys as ``state_dict()`` names them.
+
+        Raises:
+            nn.optimizer_state.OptimizerStateError: (a ValueError) the first entry that cannot fit.
+        """
         optimizer_state.check_headers(self, declared, f"{type(self).__name__}.load_state_dict")
 
     def _checked_extras(self, extras, source):
@@ -233,7 +309,13 @@ class Optimizer:
         return extras
 
     def get_config(self):
-        """The constructor's arguments (Keras's names), for model.save."""
+        """The constructor's arguments (Keras's names), for model.save.
+
+        Returns:
+            A dict such as ``{"learning_rate": 0.001, "rho": 0.9, ...}``; ``learning_rate`` is the
+            schedule object when there is one. ``type(opt)(**opt.get_config())`` has the same
+            hyperparameters (not the state: see ``state_dict``).
+        """
         names = [n for n in inspect.signature(type(self).__init__).parameters if n not in ("self", "params")]
         config = {n: getattr(self, n) for n in names if hasattr(self, n)}
         config["learning_rate"] = self.schedule if self.schedule is not None else self._learning_rate
@@ -250,6 +332,19 @@ class SGD(Optimizer):
         else:           v = momentum * v - lr * g
                         w = w + v                          (plain)
                         w = w + momentum * v - lr * g      (nesterov)
+
+    PyTorch's ``lr`` is accepted for ``learning_rate``.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.01) or a ``LearningRateSchedule`` of the step count.
+        momentum: the velocity's decay, in [0, 1] (default 0.0: plain SGD).
+        nesterov: whether to use Nesterov momentum (default False).
+        weight_decay: None (default) or 0: no decay; a positive number: every step first shrinks each
+            parameter by ``learning_rate * weight_decay`` of itself (decoupled, Keras 3's; see ``Optimizer``).
     """
 
     def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None):
@@ -298,6 +393,25 @@ class RMSprop(Optimizer):
     ``fused``: None (default) runs the plain update (not centered, no momentum)
     of C-contiguous float32 parameters in one pass of the C kernel when it was
     built, and NumPy otherwise; True insists on the kernel; False never uses it.
+
+    PyTorch's names ``lr``, ``eps`` and ``alpha`` (for ``rho``) are accepted too.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.001) or a ``LearningRateSchedule`` of the step count.
+        rho: the decay of the squared gradients' average, in [0, 1) (default 0.9; PyTorch's ``alpha``).
+        momentum: the decay of a momentum on the increments (default 0.0: none).
+        epsilon: added for numerical stability, positive (default 1e-7; PyTorch's ``eps``).
+        centered: whether to divide by the gradients' estimated variance rather than their second
+            moment (default False).
+        fused: None (default): the C kernel for C-contiguous float32 parameters when it was built, NumPy
+            otherwise; True: insist on the kernel (RuntimeError when it was not built; ValueError with
+            ``centered`` or ``momentum``); False: NumPy only.
+        weight_decay: None (default) or 0: no decay; a positive number: every step first shrinks each
+            parameter by ``learning_rate * weight_decay`` of itself (decoupled, Keras 3's; see ``Optimizer``).
     """
 
     def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
@@ -374,6 +488,22 @@ class Adam(Optimizer):
 
     ``fused``: as for RMSprop (None: the C kernel for C-contiguous float32
     parameters when it was built; True: insist; False: NumPy only).
+
+    PyTorch's names ``lr``, ``eps`` and ``betas=(beta_1, beta_2)`` are accepted too.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.001) or a ``LearningRateSchedule`` of the step count.
+        beta_1: the decay of the gradients' average m, in [0, 1) (default 0.9).
+        beta_2: the decay of the squared gradients' average v, in [0, 1) (default 0.999).
+        epsilon: added for numerical stability, positive (default 1e-7; PyTorch's ``eps``).
+        fused: None (default): the C kernel for C-contiguous float32 parameters when it was built, NumPy
+            otherwise; True: insist on the kernel (RuntimeError when it was not built); False: NumPy only.
+        weight_decay: None (default) or 0: no decay; a positive number: every step first shrinks each
+            parameter by ``learning_rate * weight_decay`` of itself (decoupled, Keras 3's; see ``Optimizer``).
     """
 
     def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, fused=None,
@@ -413,7 +543,24 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Keras 3's AdamW: ``weight_decay=0.004``; PyTorch's default is 0.01)."""
+    """Adam with decoupled weight decay (Keras 3's AdamW: ``weight_decay=0.004``; PyTorch's default is 0.01).
+
+    Each step first sets ``w = w - lr * weight_decay * w``, then takes Adam's step.
+    PyTorch's names ``lr``, ``eps`` and ``betas=(beta_1, beta_2)`` are accepted too.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.001) or a ``LearningRateSchedule`` of the step count.
+        weight_decay: the decay per step, as a fraction of ``learning_rate`` (default 0.004, Keras's).
+        beta_1: the decay of the gradients' average m, in [0, 1) (default 0.9).
+        beta_2: the decay of the squared gradients' average v, in [0, 1) (default 0.999).
+        epsilon: added for numerical stability, positive (default 1e-7; PyTorch's ``eps``).
+        fused: None (default): the C kernel for C-contiguous float32 parameters when it was built, NumPy
+            otherwise; True: insist on the kernel (RuntimeError when it was not built); False: NumPy only.
+    """
 
     def __init__(self, params=None, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, fused=None):
@@ -422,7 +569,21 @@ class AdamW(Adam):
 
 class Adagrad(Optimizer):
     """Adagrad (Keras 3): a = a + g**2;  w = w - lr * g / sqrt(a + epsilon), a starting at
-    ``initial_accumulator_value``."""
+    ``initial_accumulator_value``.
+
+    PyTorch's names ``lr`` and ``eps`` are accepted too.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.001) or a ``LearningRateSchedule`` of the step count.
+        initial_accumulator_value: where each accumulator a starts, >= 0 (default 0.1).
+        epsilon: added for numerical stability, positive (default 1e-7; PyTorch's ``eps``).
+        weight_decay: None (default) or 0: no decay; a positive number: every step first shrinks each
+            parameter by ``learning_rate * weight_decay`` of itself (decoupled, Keras 3's; see ``Optimizer``).
+    """
 
     def __init__(self, params=None, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  weight_decay=None):
@@ -447,7 +608,23 @@ class Adagrad(Optimizer):
 
 class Nadam(Optimizer):
     """Adam with Nesterov momentum (Keras 3's Nadam, with its momentum schedule
-    u_t = beta_1 * (1 - 0.5 * 0.96 ** t))."""
+    u_t = beta_1 * (1 - 0.5 * 0.96 ** t)).
+
+    PyTorch's names ``lr``, ``eps`` and ``betas=(beta_1, beta_2)`` are accepted too.
+
+    Args:
+        params: the parameters to update, an iterable of float Tensors (``model.parameters()``, PyTorch
+            style), or None (default) when ``compile`` attaches the model's (Keras style). A number or
+            schedule here is taken as ``learning_rate`` (``RMSprop(0.01)``). An empty iterable raises
+            ValueError (the model has no weights yet).
+        learning_rate: a positive number (default 0.001) or a ``LearningRateSchedule`` of the step count.
+        beta_1: the decay of the gradients' average m, and the scale of the momentum schedule
+            (default 0.9).
+        beta_2: the decay of the squared gradients' average v (default 0.999).
+        epsilon: added for numerical stability, positive (default 1e-7; PyTorch's ``eps``).
+        weight_decay: None (default) or 0: no decay; a positive number: every step first shrinks each
+            parameter by ``learning_rate * weight_decay`` of itself (decoupled, Keras 3's; see ``Optimizer``).
+    """
 
     def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=None):
         super().__init__(params, learning_rate, weight_decay)
@@ -492,6 +669,20 @@ OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "ada
 
 
 def get(identifier):
+    """An optimizer from a name or an Optimizer (Keras's ``keras.optimizers.get``).
+
+    Args:
+        identifier: a name, in any case (``"adam"``, ``"RMSprop"``, ...: the keys of ``OPTIMIZERS``),
+            or an Optimizer.
+
+    Returns:
+        A new optimizer with Keras's defaults for a name (its parameters attached by ``compile``);
+        an Optimizer as it is.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+        TypeError: neither a name nor an Optimizer.
+    """
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in OPTIMIZERS:

@@ -18,12 +18,25 @@ __all__ = ["LearningRateSchedule", "ExponentialDecay", "CosineDecay", "Piecewise
 
 
 class LearningRateSchedule:
-    """A learning rate as a function of the optimizer's step count (Keras)."""
+    """A learning rate as a function of the optimizer's step count (Keras's
+    ``keras.optimizers.schedules.LearningRateSchedule``).
+
+    Given as an optimizer's ``learning_rate``; a subclass defines ``__call__(step)``.
+
+    Returns:
+        Called as ``schedule(step)`` with the optimizer's step count (0 at the first update): the
+        learning rate, a float.
+    """
 
     def __call__(self, step):
         raise NotImplementedError
 
     def get_config(self):
+        """The constructor's arguments, for model.save.
+
+        Returns:
+            A dict: ``type(schedule)(**schedule.get_config())`` is the same schedule.
+        """
         return dict(vars(self))
 
     def __repr__(self):
@@ -31,7 +44,19 @@ class LearningRateSchedule:
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored with ``staircase``."""
+    """initial_learning_rate * decay_rate ** (step / decay_steps), the exponent floored with ``staircase``
+    (Keras's).
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: how many steps one factor of ``decay_rate`` takes; positive, else ValueError.
+        decay_rate: the factor per ``decay_steps`` steps (0.9: 10% less).
+        staircase: whether the rate drops in steps every ``decay_steps`` (default False: smoothly).
+
+    Returns:
+        Called as ``schedule(step)`` with the optimizer's step count (0 at the first update): the
+        learning rate, a float.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
         if not decay_steps > 0:
@@ -46,7 +71,23 @@ class ExponentialDecay(LearningRateSchedule):
 
 class CosineDecay(LearningRateSchedule):
     """Half a cosine from the rate (after an optional linear warmup to ``warmup_target``) down to
-    ``alpha`` times it over ``decay_steps``, then constant (Keras)."""
+    ``alpha`` times it over ``decay_steps``, then constant (Keras).
+
+    Without warmup: ``initial_learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps)
+    / decay_steps)) + alpha)``.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: the steps the cosine takes (after the warmup); positive, else ValueError.
+        alpha: the final rate as a fraction of the rate the decay starts from (default 0.0).
+        warmup_target: None (default): no warmup; a number: the rate rises linearly from
+            ``initial_learning_rate`` to it over ``warmup_steps``, then decays from it.
+        warmup_steps: the warmup's length in steps (default 0).
+
+    Returns:
+        Called as ``schedule(step)`` with the optimizer's step count (0 at the first update): the
+        learning rate, a float.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0):
         if not decay_steps > 0:
@@ -64,7 +105,17 @@ class CosineDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """values[0] up to boundaries[0] (inclusive), values[1] up to boundaries[1], ..., values[-1] after."""
+    """values[0] up to boundaries[0] (inclusive), values[1] up to boundaries[1], ..., values[-1] after
+    (Keras's).
+
+    Args:
+        boundaries: increasing step counts where the rate changes, a list of n numbers.
+        values: the n + 1 rates, one per interval; ValueError for another count or unsorted boundaries.
+
+    Returns:
+        Called as ``schedule(step)`` with the optimizer's step count (0 at the first update): the
+        learning rate, a float.
+    """
 
     def __init__(self, boundaries, values):
         if len(values) != len(boundaries) + 1:
@@ -79,7 +130,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class _EpochScheduler:
-    """PyTorch's lr_scheduler shape: ``step()`` once per epoch sets the optimizer's rate for the next one."""
+    """PyTorch's lr_scheduler shape: ``step()`` once per epoch sets the optimizer's rate for the next one.
+
+    The rate at epoch 0 is the optimizer's learning rate when the scheduler is made (``base_lr``).
+    An optimizer that is not nn's raises TypeError; one that follows a ``LearningRateSchedule``
+    raises ValueError.
+    """
 
     def __init__(self, optimizer):
         if not hasattr(optimizer, "learning_rate"):
@@ -92,48 +148,107 @@ class _EpochScheduler:
         self.last_epoch = 0
 
     def step(self):
+        """End an epoch: set the optimizer's learning rate to the next epoch's (PyTorch's ``step()``)."""
         self.last_epoch += 1
         self.optimizer.learning_rate = self.rate(self.last_epoch)
 
     def get_last_lr(self):
+        """The learning rate now set (PyTorch's ``get_last_lr()``).
+
+        Returns:
+            A list of one float.
+        """
         return [self.optimizer.learning_rate]
 
     def state_dict(self):
+        """Where the schedule stands, to save (PyTorch's ``state_dict()``).
+
+        Returns:
+            A dict ``{"base_lr": float, "last_epoch": int}``.
+        """
         return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
 
     def load_state_dict(self, state):
+        """Resume from ``state_dict()``'s dict, setting the optimizer's learning rate to match.
+
+        Args:
+            state: a dict with ``"base_lr"`` and ``"last_epoch"``.
+        """
         self.base_lr, self.last_epoch = state["base_lr"], state["last_epoch"]
         self.optimizer.learning_rate = self.rate(self.last_epoch)
 
 
 class StepLR(_EpochScheduler):
-    """lr * gamma ** (epoch // step_size) (PyTorch)."""
+    """lr * gamma ** (epoch // step_size) (PyTorch's StepLR): the rate falls by ``gamma`` every ``step_size``
+    epochs.
+
+    Args:
+        optimizer: the nn optimizer whose ``learning_rate`` it sets (lr: its rate now).
+        step_size: the epochs between two drops, a positive int.
+        gamma: the factor of each drop (default 0.1).
+    """
 
     def __init__(self, optimizer, step_size, gamma=0.1):
         super().__init__(optimizer)
         self.step_size, self.gamma = step_size, gamma
 
     def rate(self, epoch):
+        """The learning rate at ``epoch``: ``base_lr * gamma ** (epoch // step_size)``.
+
+        Args:
+            epoch: the number of epochs ended, an int >= 0.
+
+        Returns:
+            A float.
+        """
         return self.base_lr * self.gamma ** (epoch // self.step_size)
 
 
 class ExponentialLR(_EpochScheduler):
-    """lr * gamma ** epoch (PyTorch)."""
+    """lr * gamma ** epoch (PyTorch's ExponentialLR): the rate shrinks by ``gamma`` every epoch.
+
+    Args:
+        optimizer: the nn optimizer whose ``learning_rate`` it sets (lr: its rate now).
+        gamma: the factor per epoch.
+    """
 
     def __init__(self, optimizer, gamma):
         super().__init__(optimizer)
         self.gamma = gamma
 
     def rate(self, epoch):
+        """The learning rate at ``epoch``: ``base_lr * gamma ** epoch``.
+
+        Args:
+            epoch: the number of epochs ended, an int >= 0.
+
+        Returns:
+            A float.
+        """
         return self.base_lr * self.gamma ** epoch
 
 
 class CosineAnnealingLR(_EpochScheduler):
-    """eta_min + (lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (PyTorch's closed form)."""
+    """eta_min + (lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (PyTorch's CosineAnnealingLR, its
+    closed form): half a cosine from lr down to ``eta_min`` over ``T_max`` epochs.
+
+    Args:
+        optimizer: the nn optimizer whose ``learning_rate`` it sets (lr: its rate now).
+        T_max: the epochs of the half cosine (past it, the cosine climbs again, as in PyTorch).
+        eta_min: the smallest rate (default 0.0).
+    """
 
     def __init__(self, optimizer, T_max, eta_min=0.0):      # noqa: N803 (PyTorch's name)
         super().__init__(optimizer)
         self.T_max, self.eta_min = T_max, eta_min
 
     def rate(self, epoch):
+        """The learning rate at ``epoch``: ``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``.
+
+        Args:
+            epoch: the number of epochs ended, an int >= 0.
+
+        Returns:
+            A float.
+        """
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

@@ -8,7 +8,14 @@ import autodiff as ad
 
 def set_random_seed(seed):
     """Make initial weights, dropout masks and shuffling reproducible (one generator, shared with ad.randn);
-    Keras's ``keras.utils.set_random_seed``."""
+    Keras's ``keras.utils.set_random_seed``.
+
+    ``set_seed`` is the same function (its earlier name).
+
+    Args:
+        seed: an int (or anything ``numpy.random.default_rng`` takes): autodiff's one generator
+            restarts from it (``ad.seed``).
+    """
     ad.seed(seed)
 
 
@@ -20,6 +27,18 @@ def to_categorical(y, num_classes=None, dtype="float32"):
 
     A trailing axis of size 1 is dropped first (Keras semantics).  Negative,
     too large or non-integer labels are an error.
+
+    Args:
+        y: integer class labels, an array-like of any shape (whole floats and booleans are accepted).
+        num_classes: the number of classes; None (default): the largest label + 1.
+        dtype: the result's dtype (default ``"float32"``).
+
+    Returns:
+        A NumPy array of shape ``y.shape + (num_classes,)`` (a trailing axis of 1 dropped from ``y``)
+        and ``dtype``: 1 at each label, 0 elsewhere.
+
+    Raises:
+        ValueError: labels that are negative, not whole numbers, not numbers, or not below ``num_classes``.
     """
     y = np.asarray(y)
     if y.ndim and y.shape[-1] == 1 and y.ndim > 1:
@@ -64,13 +83,29 @@ def load_torch_state_dict(model, state_dict, mapping=None, transpose=True):
     ``torch.nn.Sequential`` of Linear, Conv2d and BatchNorm2d lists them in the order nn's Dense,
     Conv2D and BatchNormalization list theirs; BatchNorm's ``num_batches_tracked`` counters are left
     out).  A file does not keep the order: its tensors are ordered by module path (numbers as numbers)
-    and, in a module, weight, bias, running_mean, running_var, which is a Sequential's order.  ``mapping={nn name: PyTorch name}`` pairs them by name instead (every parameter named).
+    and, in a module, weight, bias, running_mean, running_var, which is a Sequential's order.
+    ``mapping={nn name: PyTorch name}`` pairs them by name instead (every parameter named).
 
     The layouts differ: PyTorch's Linear weight is (out, in) where a Dense kernel is (in, out), and its
     Conv2d weight is (out, in, kh, kw) where a Conv2D kernel is (kh, kw, in, out).  ``transpose=True``
     turns the weights of Dense and Conv2D kernels into nn's layout (chosen by the layer, not by the
     shape, so a square Linear is transposed too); ``transpose=False`` takes every tensor as it is.
     Every shape is checked before any weight is written (all or nothing, as ``load_state_dict``).
+
+    Args:
+        model: the nn model or layer to load into, built (its weights exist).
+        state_dict: a dict ``{PyTorch name: torch tensor or array}`` (``torch_model.state_dict()``), or
+            the path of a ``.safetensors`` file.
+        mapping: None (default): pair by order; or a dict ``{nn name: PyTorch name}`` naming every
+            parameter of ``model`` (``model.named_parameters()``'s names).
+        transpose: whether to turn Linear and Conv2d weights into Dense and Conv2D kernels' layout
+            (default True).
+
+    Returns:
+        The list of pairs ``[(nn name, PyTorch name), ...]`` it loaded.
+
+    Raises:
+        ValueError: counts, names or shapes that do not fit, or an unreadable file; nothing is written then.
     """
     from . import layers, safetensorsfile
 

