@@ -166,7 +166,9 @@ class Optimizer:
         """Apply one update to every parameter that has a gradient, in place (PyTorch's ``step()``).
 
         Weight decay first, then the subclass's ``update``; parameters without a gradient are
-        skipped. A schedule is read at the step count before this step, as in Keras.
+        skipped. A schedule is read at the step count before this step, as in Keras. The first
+        step of the process asks glibc to keep freed memory for the next steps
+        (``autodiff.keep_heap_slack``).
 
         Raises:
             RuntimeError: no parameters are attached.
