@@ -1096,6 +1096,80 @@ class Embedding(Layer):
         return set_mask(out, data != 0) if self.mask_zero else out
 
 
+class PositionEmbedding(Layer):
+    """A learned vector per position (keras_hub's PositionEmbedding): the embeddings of positions
+    ``start_index`` to ``start_index + steps - 1``, broadcast to the input's shape.
+
+    Only the input's shape is read, not its values: add the result to the token embeddings,
+    ``layers.Add()([tokens, layers.PositionEmbedding(block_size)(tokens)])``.  Its output carries
+    no mask (as keras_hub's).  Called as ``layer(inputs, start_index=0)``; in a functional model
+    ``start_index`` is recorded with the call and saved with the model.
+
+    Args:
+        sequence_length: how many positions it has embeddings for, the longest sequence it takes
+            (a positive integer).
+        initializer: how ``embeddings`` starts (an initializer's name or object; default
+            ``"glorot_uniform"``, as keras_hub's).
+        input_shape: the input's shape without the batch axis, ``(steps, features)``; given, the
+            layer is built at once.
+        name: the layer's name (default: ``position_embedding``, ``position_embedding_1``, ...).
+        dtype: the dtype of its weight and output (default float32; ``"float64"`` for checks).
+
+    Shapes:
+        input (batch, steps, features) (more leading axes are allowed: the steps are the
+        second-to-last axis); output the input's shape; embeddings (sequence_length, features).
+        ``start_index + steps`` may not exceed ``sequence_length``: a longer input is a
+        ValueError naming both lengths.
+
+    Returns:
+        Called on a Tensor or array, a Tensor of the input's shape in the layer's dtype.
+    """
+
+    def __init__(self, sequence_length, initializer="glorot_uniform", input_shape=None, name=None, dtype=None):
+        if not hasattr(sequence_length, "__index__") or isinstance(sequence_length, bool) or sequence_length <= 0:
+            raise ValueError(f"PositionEmbedding: sequence_length must be a positive integer, got {sequence_length!r}")
+        super().__init__(name, input_shape, dtype)
+        self.sequence_length = int(sequence_length)
+        self.initializer = initializers.get(initializer)
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: takes (batch, steps, features) inputs with a known number of features, "
+                             f"got {(None,) + tuple(input_shape)}")
+        self._check_length(input_shape[-2], 0)
+        super().build(input_shape)
+        self.position_embeddings = self.add_weight("embeddings", (self.sequence_length, input_shape[-1]),
+                                                   self.initializer)
+
+    def _check_length(self, steps, start_index):
+        if steps is not None and start_index + steps > self.sequence_length:
+            needs = (f"an input of {steps} steps from start_index {start_index} needs {start_index + steps} "
+                     "positions, more than" if start_index else f"an input of {steps} steps is longer than")
+            raise ValueError(f"{self.name}: {needs} its sequence_length of {self.sequence_length} positions; make "
+                             "the layer with a larger sequence_length or cut the sequences")
+
+    def __call__(self, inputs, start_index=0, training=None):
+        index = np.asarray(start_index.numpy() if isinstance(start_index, ad.Tensor) else start_index)
+        if index.shape != () or index.dtype.kind not in "iu" or index < 0:
+            raise ValueError(f"{self.name}: start_index must be a non-negative integer, got {start_index!r}")
+        start_index = int(index)
+        if isinstance(inputs, Symbol):
+            return self._record(inputs, {"start_index": start_index} if start_index else None)
+        x = self._as_input(inputs)
+        if not self.built:
+            self.build(x.shape[1:])
+        with ad.name_scope(self.name):
+            return self.forward(x, start_index)
+
+    def forward(self, x, start_index=0):
+        if x.ndim < 3 or x.shape[-1] != self.position_embeddings.shape[-1]:
+            raise ValueError(f"{self.name}: expected inputs (batch, steps, {self.position_embeddings.shape[-1]}), "
+                             f"got shape {tuple(x.shape)}")
+        steps = x.shape[-2]
+        self._check_length(steps, start_index)
+        return ad.broadcast_to(self.position_embeddings[start_index:start_index + steps], x.shape)
+
+
 class Masking(Layer):
     """Mark the time steps whose features all equal ``mask_value`` as padding (inputs (batch, time, features)):
     the output is the input with those steps zeroed, carrying a mask the recurrent layers read."""
