@@ -923,15 +923,20 @@ class LayerNormalization(_Affine):
 # ------------------------------------------------------------ attention
 class MultiHeadAttention(Layer):
     """Keras 3's MultiHeadAttention over (batch, steps, features): ``mha(query, value, key=None,
-    attention_mask=None, return_attention_scores=False, use_causal_mask=False)``.
+    query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
+    return_attention_scores=False, training=None, use_causal_mask=False)``.
 
     Each of ``num_heads`` heads projects query and key to ``key_dim`` and value to ``value_dim``
     (kernels (features, num_heads, dim), biases (num_heads, dim)), attends with
     ``ad.scaled_dot_product_attention`` (scale 1 / sqrt(key_dim)), and the heads' outputs are
     projected back to the query's features, or ``output_shape`` (kernel (num_heads, value_dim,
     out), bias (out,)).  ``attention_mask`` (batch, T, S) is True where a query step may attend;
-    ``use_causal_mask`` lets step t attend to steps up to t; a query with nothing to attend to
-    outputs the bias alone (its weights are 0, as Keras's).  ``dropout`` drops attention weights
+    ``use_causal_mask`` lets step t attend to steps up to t.  As in Keras, the masks the inputs
+    carry (``Embedding(mask_zero=True)``, ``Masking``; or ``query_mask`` (batch, T), ``value_mask``
+    and ``key_mask`` (batch, S) given to the call) are ANDed in: query step t attends to key
+    step s only where both are unmasked, and the output carries the query's mask.  A query with
+    nothing to attend to outputs the bias alone (its weights are 0, as Keras's masked softmax
+    gives).  ``dropout`` drops attention weights
     in training.  In a functional model: ``mha(x, x, use_causal_mask=True)`` (self-attention) or
     ``mha(query, value)``; the layer table's form ``mha([query, value])`` is the same call.
     """
@@ -958,8 +963,8 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.rng = None if seed is None else backend.generator(seed)
 
-    def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores=False,
-                 use_causal_mask=False, training=None):
+    def __call__(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
+                 attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
         if value is None and isinstance(query, (list, tuple)):         # mha([query, value(, key)])
             if len(query) not in (2, 3):
                 raise ValueError(f"{self.name}: takes [query, value] or [query, value, key], got {len(query)} inputs")
@@ -969,15 +974,55 @@ class MultiHeadAttention(Layer):
         inputs = [query, value] + ([] if key is None else [key])
         options = {"use_causal_mask": bool(use_causal_mask)}
         if isinstance(query, Symbol):
-            if attention_mask is not None or return_attention_scores:
-                raise ValueError(f"{self.name}: in a functional model, attention_mask and return_attention_scores "
-                                 "are not recorded; use use_causal_mask=True, or call the layer on arrays")
+            given = [n for n, v in (("query_mask", query_mask), ("value_mask", value_mask), ("key_mask", key_mask),
+                                    ("attention_mask", attention_mask)) if v is not None]
+            if given or return_attention_scores:
+                given = ", ".join(given or ["return_attention_scores"])
+                raise ValueError(f"{self.name}: in a functional model, {given} cannot be recorded; use "
+                                 "use_causal_mask=True, let Embedding(mask_zero=True) or Masking give the masks, "
+                                 "or call the layer on arrays")
             return self._record(inputs, options)
+        # Keras's masks: those the inputs carry (Embedding(mask_zero=True), Masking) unless given here.
+        query_mask = get_mask(query) if query_mask is None else query_mask
+        value_mask = get_mask(value) if value_mask is None else value_mask
+        key_mask = (None if key is None else get_mask(key)) if key_mask is None else key_mask
         inputs = [self._as_input(t) for t in inputs]
+        if any(x.ndim != 3 for x in inputs):
+            raise ValueError(f"{self.name}: query, value and key must be (batch, steps, features), got "
+                             f"{[tuple(t.shape) for t in inputs]}")
         if not self.built:
             self.build([t.shape[1:] for t in inputs])
+        attention_mask = self._attention_mask(inputs, query_mask, value_mask, key_mask, attention_mask)
         with ad.name_scope(self.name), (self.mode(training) if training is not None else contextlib.nullcontext()):
-            return self.forward(inputs, attention_mask, return_attention_scores, use_causal_mask)
+            out = self.forward(inputs, attention_mask, return_attention_scores, use_causal_mask)
+        if query_mask is not None:          # the output's steps are the query's: its mask goes on (Keras's)
+            set_mask(out[0] if return_attention_scores else out, self._mask_array(query_mask))
+        return out
+
+    @staticmethod
+    def _mask_array(mask):
+        return backend.asarray(mask.numpy() if isinstance(mask, ad.Tensor) else mask).astype(bool)
+
+    def _attention_mask(self, inputs, query_mask, value_mask, key_mask, attention_mask):
+        """Keras's ``_compute_attention_mask`` without the causal part (forward adds it): the query's
+        mask (batch, T) as (batch, T, 1), the value's and the key's (batch, S) as (batch, 1, S), and
+        ``attention_mask`` (batch, T, S), all ANDed; None when there is none."""
+        batch, steps, keys = inputs[0].shape[0], inputs[0].shape[1], inputs[1].shape[1]
+        combined = None
+        for what, mask, shape, axis in (("query_mask", query_mask, (batch, steps), -1),
+                                        ("value_mask", value_mask, (batch, keys), -2),
+                                        ("key_mask", key_mask, (batch, keys), -2)):
+            if mask is None:
+                continue
+            mask = self._mask_array(mask)
+            if mask.shape != shape:
+                raise ValueError(f"{self.name}: {what} must have shape (batch, steps) = {shape}, got {mask.shape}")
+            mask = backend.xp(mask).expand_dims(mask, axis)
+            combined = mask if combined is None else combined & mask
+        if attention_mask is not None:
+            attention_mask = self._mask_array(attention_mask)
+            combined = attention_mask if combined is None else attention_mask & combined
+        return combined
 
     def build(self, input_shape):
         shapes = [tuple(s) for s in input_shape]
@@ -1015,17 +1060,12 @@ class MultiHeadAttention(Layer):
     def forward(self, inputs, attention_mask=None, return_attention_scores=False, use_causal_mask=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) == 3 else value
-        for x in inputs:
-            if x.ndim != 3:
-                raise ValueError(f"{self.name}: query, value and key must be (batch, steps, features), got "
-                                 f"{[tuple(t.shape) for t in inputs]}")
         q = self._heads(query, self.query_kernel, self.query_bias)
         k = self._heads(key, self.key_kernel, self.key_bias)
         v = self._heads(value, self.value_kernel, self.value_bias)
         mask = None
         if attention_mask is not None:
-            mask = backend.asarray(attention_mask.numpy() if isinstance(attention_mask, ad.Tensor)
-                                   else attention_mask).astype(bool)
+            mask = self._mask_array(attention_mask)
             mask = mask[:, None] if mask.ndim == 3 else mask          # the same mask for every head
         if use_causal_mask:
             causal = backend.triangle((query.shape[1], key.shape[1]), 0, lower=True)
