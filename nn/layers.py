@@ -462,7 +462,7 @@ class Concatenate(_Merge):
 
 
 class Add(_Merge):
-    """The sum of inputs of one shape (a residual connection)."""
+    """The sum of inputs of one shape (a residual connection); the inputs' masks, ANDed, go on with it."""
 
     def check_shapes(self, shapes):
         if any(s != shapes[0] for s in shapes):
@@ -475,6 +475,9 @@ class Add(_Merge):
         total = xs[0]
         for x in xs[1:]:
             total = total + x
+        masks = [m for m in map(get_mask, xs) if m is not None]
+        if masks:                   # Keras's merge layers AND their inputs' masks (tokens + positions keep padding)
+            set_mask(total, functools.reduce(lambda a, b: a & b, masks))
         return total
 
 

@@ -284,6 +284,27 @@ def test_masked_attention_in_a_functional_model_trains_and_saves(tmp_path):
     np.testing.assert_array_equal(loaded(padded).numpy(), model(padded).numpy())
 
 
+def test_padding_reaches_attention_through_token_plus_position_embeddings():
+    """Add ANDs its inputs' masks (Keras's merge layers), so Embedding(mask_zero=True) + PositionEmbedding
+    keeps the padding: the attention ignores padded keys and its output carries the mask."""
+    ids = nn.Input(shape=(None,), dtype="int32")
+    tokens = layers.Embedding(10, 8, mask_zero=True)(ids)
+    x = layers.Add()([tokens, layers.PositionEmbedding(12)(tokens)])
+    model = nn.Model(ids, layers.MultiHeadAttention(2, 4)(x, x))
+    data = np.array([[4, 2, 7, 0, 0], [3, 3, 3, 3, 1]], np.int32)
+    out = model(data)
+    np.testing.assert_array_equal(layers.get_mask(out), data != 0)
+    longer = np.concatenate([data, np.zeros((2, 4), np.int32)], axis=1)
+    np.testing.assert_allclose(model(longer).numpy()[:, :5][data != 0], out.numpy()[data != 0], rtol=1e-5, atol=1e-6)
+    other = data.copy()
+    other[0, 3:] = [5, 6]                                      # what stood at the padded steps is attended to now
+    assert not np.allclose(model(other).numpy()[0, :3], out.numpy()[0, :3])
+    a = layers.set_mask(ad.tensor(np.ones((1, 3, 2))), np.array([[True, True, False]]))
+    b = ad.tensor(np.ones((1, 3, 2)))
+    np.testing.assert_array_equal(layers.get_mask(layers.Add()([a, b])), [[True, True, False]])
+    assert layers.get_mask(layers.Add()([b, b])) is None
+
+
 # ------------------------------------------------------------------ in functional models
 def test_causal_self_attention_in_a_functional_model_saves_and_loads_its_call(tmp_path):
     x = nn.Input(shape=(6, 8))
