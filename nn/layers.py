@@ -135,6 +135,7 @@ class Layer(Module):
     """
 
     takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
+    supports_masking = False       # Keras's: True passes the input's mask (get_mask) on to the output
     takes_integers = False         # integer inputs are cast to float32 unless the layer takes ids
     dtype = np.dtype(ad.DEFAULT_FLOAT)   # of its weights and its float inputs (Keras's dtype=, e.g. "float64")
 
@@ -188,9 +189,15 @@ class Layer(Module):
             self.build([t.shape[1:] for t in x] if self.takes_several else x.shape[1:])
         if training is None:                   # the common call: no mode to switch
             with ad.name_scope(self.name):
-                return self.forward(x)
-        with ad.name_scope(self.name), self.mode(training):
-            return self.forward(x)
+                out = self.forward(x)
+        else:
+            with ad.name_scope(self.name), self.mode(training):
+                out = self.forward(x)
+        if self.supports_masking:
+            mask = get_mask(x)
+            if mask is not None and get_mask(out) is None:
+                set_mask(out, mask)
+        return out
 
     def _as_input(self, x):
         x = as_tensor(x, self.dtype)
@@ -338,6 +345,8 @@ class Dense(_KernelLayer):
         Called on a Tensor or array, a float32 Tensor of the output's shape.
     """
 
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, name=None):
         if not hasattr(units, "__index__") or isinstance(units, bool) or units <= 0:
@@ -367,6 +376,8 @@ class Dense(_KernelLayer):
 
 
 class Activation(Layer):
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
+
     def __init__(self, activation, name=None, input_shape=None):
         super().__init__(name, input_shape)
         self.activation = activations.get(activation)
@@ -402,6 +413,8 @@ class Dropout(Layer):
         output the input's shape.  Outside training (``model.eval()``, evaluate, predict) the input
         passes unchanged.
     """
+
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
 
     def __init__(self, rate, seed=None, name=None, input_shape=None):
         if not 0 <= rate < 1:
@@ -905,6 +918,8 @@ class LayerNormalization(_Affine):
     """Keras's LayerNormalization: each sample normalised over its last axis (its mean and biased
     variance, ``epsilon`` added), then scaled by ``gamma`` and shifted by ``beta`` (features,).
     The same in training and inference: it keeps no statistics."""
+
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None, dtype=None):
         if axis not in (-1, [-1], (-1,)):

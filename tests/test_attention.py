@@ -305,6 +305,33 @@ def test_padding_reaches_attention_through_token_plus_position_embeddings():
     assert layers.get_mask(layers.Add()([b, b])) is None
 
 
+def test_padding_reaches_every_block_of_a_pre_norm_encoder():
+    """Dense, Activation, Dropout and LayerNormalization pass their input's mask on (Keras's supports_masking),
+    so a stack of pre-norm blocks (LN -> attention -> Add, LN -> MLP -> Add) sees the padding in every block."""
+    ids = nn.Input(shape=(None,), dtype="int32")
+    tokens = layers.Embedding(10, 8, mask_zero=True)(ids)
+    x = layers.Add()([tokens, layers.PositionEmbedding(12)(tokens)])
+    for _ in range(2):
+        h = layers.LayerNormalization()(x)
+        x = layers.Add()([x, layers.MultiHeadAttention(2, 4)(h, h)])
+        h = layers.Dense(16, activation="relu")(layers.LayerNormalization()(x))
+        x = layers.Add()([x, layers.Dropout(0.1)(layers.Activation("tanh")(layers.Dense(8)(h)))])
+    model = nn.Model(ids, x)
+    data = np.array([[4, 2, 7, 0, 0, 0], [3, 3, 3, 3, 1, 9]], np.int32)
+    out = model(data, training=False)
+    np.testing.assert_array_equal(layers.get_mask(out), data != 0)
+    np.testing.assert_array_equal(layers.get_mask(model(data, training=True)), data != 0)   # Dropout at work too
+    longer = np.concatenate([data, np.zeros((2, 3), np.int32)], axis=1)
+    np.testing.assert_allclose(model(longer, training=False).numpy()[:, :6][data != 0], out.numpy()[data != 0],
+                               rtol=1e-5, atol=1e-5)
+    mask = np.array([[True, False, True]])
+    masked = layers.set_mask(ad.tensor(np.ones((1, 3, 4), np.float32)), mask)
+    for layer in (layers.Dense(2), layers.Activation("tanh"), layers.Dropout(0.5), layers.LayerNormalization()):
+        for training in (False, True):
+            np.testing.assert_array_equal(layers.get_mask(layer(masked, training=training)), mask)
+    assert layers.get_mask(layers.Flatten()(masked)) is None    # a layer that may change the steps drops it
+
+
 # ------------------------------------------------------------------ in functional models
 def test_causal_self_attention_in_a_functional_model_saves_and_loads_its_call(tmp_path):
     x = nn.Input(shape=(6, 8))
