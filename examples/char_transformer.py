@@ -3,9 +3,11 @@
     model = build_transformer(vocab_size=27, block_size=16)
     logits = model(ids)                        # ids (batch, block_size) int -> (batch, block_size, vocab_size)
 
-Token and position embeddings, then ``num_layers`` pre-norm blocks (LayerNormalization, causal
-MultiHeadAttention, a residual; LayerNormalization, a GELU MLP four times wider, a residual), a
-final LayerNormalization and a Dense layer giving each position's next-character logits.  Train it
+Token and position embeddings (``layers.Embedding`` plus ``layers.PositionEmbedding``), then
+``num_layers`` pre-norm blocks (LayerNormalization, causal MultiHeadAttention, a residual;
+LayerNormalization, a GELU MLP four times wider, a residual), a final LayerNormalization and a
+Dense layer giving each position's next-character logits.  Every layer is nn's, so ``model.save``
+writes the whole model to a .keras file.  Train it
 with AdamW and sparse categorical cross-entropy from logits (examples/char_model.py --model
 transformer does); ``python examples/char_transformer.py`` trains it on a toy task only attention solves
 (``--plot FILE`` draws where it attends).
@@ -23,48 +25,23 @@ import nn  # noqa: E402
 from nn import layers  # noqa: E402
 
 
-class PositionEmbedding(layers.Layer):
-    """Adds a learned vector per position to a (batch, steps, features) input (keras_hub's
-    PositionEmbedding, added in place): embeddings (sequence_length, features)."""
-
-    def __init__(self, sequence_length, input_shape=None, name=None):
-        super().__init__(name, input_shape)
-        self.sequence_length = sequence_length
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self.embeddings = self.add_weight("embeddings", (self.sequence_length, input_shape[-1]), "glorot_uniform")
-
-    def forward(self, x):
-        steps = x.shape[1]
-        if steps > self.sequence_length:
-            raise ValueError(f"{self.name}: sequences of {steps} steps are longer than its {self.sequence_length} "
-                             "positions (block_size)")
-        return x + self.embeddings[:steps]
-
-
-def gelu_tanh(x):
-    """GELU by its tanh formula (GPT-2's; PyTorch's ``gelu(approximate="tanh")``)."""
-    return nn.activations.gelu(x, approximate=True)
-
-
 def build_transformer(vocab_size, block_size, d_model=64, num_heads=4, num_layers=2, dropout=0.0,
                       approximate_gelu=True):
     """The functional model ids (batch, steps) -> logits (batch, steps, vocab_size), steps <= block_size.
 
-    ``approximate_gelu``: the MLP's GELU by its tanh formula (GPT-2's, and fast: the exact GELU's
-    erf runs element by element in Python here); False for Keras's default exact "gelu"."""
+    ``approximate_gelu``: the MLP's GELU by its tanh formula ("gelu_approximate", GPT-2's, and fast:
+    the exact GELU's erf runs element by element in Python here); False for Keras's default exact "gelu"."""
     if d_model % num_heads:
         raise ValueError(f"build_transformer: d_model={d_model} must divide into num_heads={num_heads}")
     ids = nn.Input(shape=(None,), dtype="int32")          # any length up to block_size
-    x = layers.Embedding(vocab_size, d_model)(ids)
-    x = PositionEmbedding(block_size)(x)
+    tokens = layers.Embedding(vocab_size, d_model)(ids)
+    x = layers.Add()([tokens, layers.PositionEmbedding(block_size)(tokens)])
     for _ in range(num_layers):
         h = layers.LayerNormalization(epsilon=1e-5)(x)
         h = layers.MultiHeadAttention(num_heads, d_model // num_heads, dropout=dropout)(h, h, use_causal_mask=True)
         x = layers.Add()([x, h])
         h = layers.LayerNormalization(epsilon=1e-5)(x)
-        h = layers.Dense(4 * d_model, activation=gelu_tanh if approximate_gelu else "gelu")(h)
+        h = layers.Dense(4 * d_model, activation="gelu_approximate" if approximate_gelu else "gelu")(h)
         h = layers.Dense(d_model)(h)
         if dropout:
             h = layers.Dropout(dropout)(h)
@@ -117,12 +94,12 @@ def torch_transformer(model):
             return self.o(out.transpose(1, 2).reshape(b, t, -1))
 
     seq = [layer for layer in model.layers if not isinstance(layer, layers.Dropout)]   # no dropout in the copy
-    embedding, position, rest = seq[0], seq[1], seq[2:]
+    embedding, position, rest = seq[0], seq[1], seq[3:]                                # seq[2]: their Add
     blocks, gelu = [], "none"
     while len(rest) > 2:                       # LN, attention, Add, LN, Dense, Dense, Add
         ln1, mha, _, ln2, up, down, _ = rest[:7]
         rest = rest[7:]
-        gelu = "tanh" if up.activation is gelu_tanh else "none"
+        gelu = "tanh" if up.activation is nn.activations.gelu_approximate else "none"
         blocks.append(tnn.ModuleDict({"ln1": layer_norm(ln1), "attn": Attention(mha), "ln2": layer_norm(ln2),
                                       "up": linear(up.kernel.numpy(), up.bias.numpy()),
                                       "down": linear(down.kernel.numpy(), down.bias.numpy())}))
@@ -133,7 +110,7 @@ def torch_transformer(model):
             super().__init__()
             self.tok = tnn.Embedding.from_pretrained(torch.from_numpy(embedding.embeddings.numpy().copy()),
                                                      freeze=False)
-            self.pos = tnn.Parameter(torch.from_numpy(position.embeddings.numpy().copy()))
+            self.pos = tnn.Parameter(torch.from_numpy(position.position_embeddings.numpy().copy()))
             self.blocks = tnn.ModuleList(blocks)
             self.ln = layer_norm(final_ln)
             self.head = linear(head.kernel.numpy(), head.bias.numpy())

@@ -197,6 +197,21 @@ def gelu(x, approximate=False):
     return ad.gelu(x, "tanh" if approximate else "none")
 
 
+def gelu_approximate(x):
+    """GELU by its tanh formula, ``gelu(x, approximate=True)``, as a function that has a name.
+
+    keras_hub's name for it (GPT-2's MLP): ``activation="gelu_approximate"`` can be saved with
+    a model, where a lambda cannot.
+
+    Args:
+        x: a Tensor (or array) of any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape and dtype.
+    """
+    return ad.gelu(x, "tanh")
+
+
 def silu(x):
     """x * sigmoid(x), also called swish (``swish`` is this function).
 
@@ -391,6 +406,7 @@ def step(x):
 ACTIVATIONS = {
     "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "step": step,
     "log_softmax": log_softmax, "leaky_relu": leaky_relu, "elu": elu, "selu": selu, "celu": celu, "gelu": gelu,
+    "gelu_approximate": gelu_approximate,       # keras_hub's name; Keras 3 has none for the tanh form
     "silu": silu, "swish": silu, "softplus": softplus, "softsign": softsign, "mish": mish, "relu6": relu6,
     "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_silu, "hard_tanh": hard_tanh,
     "log_sigmoid": log_sigmoid, "exponential": exponential, "tanh_shrink": tanh_shrink, "squareplus": squareplus,

@@ -210,6 +210,7 @@ class Layer(Module):
     """
 
     takes_several = False          # merge layers (Concatenate, Add) take a list of inputs
+    supports_masking = False       # Keras's: True passes the input's mask (get_mask) on to the output
     takes_integers = False         # integer inputs are cast to float32 unless the layer takes ids
     dtype = np.dtype(ad.DEFAULT_FLOAT)   # of its weights and its float inputs (Keras's dtype=, e.g. "float64")
 
@@ -296,9 +297,15 @@ class Layer(Module):
             self.build([t.shape[1:] for t in x] if self.takes_several else x.shape[1:])
         if training is None:                   # the common call: no mode to switch
             with ad.name_scope(self.name):
-                return self.forward(x)
-        with ad.name_scope(self.name), self.mode(training):
-            return self.forward(x)
+                out = self.forward(x)
+        else:
+            with ad.name_scope(self.name), self.mode(training):
+                out = self.forward(x)
+        if self.supports_masking:
+            mask = get_mask(x)
+            if mask is not None and get_mask(out) is None:
+                set_mask(out, mask)
+        return out
 
     def _as_input(self, x):
         x = as_tensor(x, self.dtype)
@@ -464,6 +471,8 @@ class Dense(_KernelLayer):
         Called on a Tensor or array, a float32 Tensor of the output's shape.
     """
 
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", input_shape=None, name=None):
         if not hasattr(units, "__index__") or isinstance(units, bool) or units <= 0:
@@ -513,6 +522,8 @@ class Activation(Layer):
         input any shape (batch, ...); output the input's shape.  No weights.
     """
 
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
+
     def __init__(self, activation, name=None, input_shape=None):
         super().__init__(name, input_shape)
         self.activation = activations.get(activation)
@@ -553,6 +564,8 @@ class Dropout(Layer):
         output the input's shape.  Outside training (``model.eval()``, evaluate, predict) the input
         passes unchanged.
     """
+
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
 
     def __init__(self, rate, seed=None, name=None, input_shape=None):
         if not 0 <= rate < 1:
@@ -633,7 +646,8 @@ class Concatenate(_Merge):
 
 
 class Add(_Merge):
-    """The elementwise sum of a list of inputs of one shape (a residual connection), as Keras's Add.
+    """The elementwise sum of a list of inputs of one shape (a residual connection), as Keras's Add;
+    the inputs' masks, ANDed, go on with it.
 
     Called on a list of two or more Tensors (or Symbols): ``Add()([x, shortcut])``.
 
@@ -663,6 +677,9 @@ class Add(_Merge):
         total = xs[0]
         for x in xs[1:]:
             total = total + x
+        masks = [m for m in map(get_mask, xs) if m is not None]
+        if masks:                   # Keras's merge layers AND their inputs' masks (tokens + positions keep padding)
+            set_mask(total, functools.reduce(lambda a, b: a & b, masks))
         return total
 
 
@@ -1259,6 +1276,8 @@ class LayerNormalization(_Affine):
         beta (features,) (with ``center``).
     """
 
+    supports_masking = True         # a mask (batch, time) goes on with the output, as Keras's
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, input_shape=None, name=None, dtype=None):
         if axis not in (-1, [-1], (-1,)):
             raise ValueError(f"LayerNormalization: nn normalises the last axis (the features); axis must be -1, "
@@ -1277,16 +1296,20 @@ class LayerNormalization(_Affine):
 # ------------------------------------------------------------ attention
 class MultiHeadAttention(Layer):
     """Keras 3's MultiHeadAttention over (batch, steps, features): ``mha(query, value, key=None,
-    attention_mask=None, return_attention_scores=False, use_causal_mask=False)``.
+    query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
+    return_attention_scores=False, training=None, use_causal_mask=False)``.
 
     Each of ``num_heads`` heads projects query and key to ``key_dim`` and value to ``value_dim``
     (kernels (features, num_heads, dim), biases (num_heads, dim)), attends with
     ``ad.scaled_dot_product_attention`` (scale 1 / sqrt(key_dim)), and the heads' outputs are
     projected back to the query's features, or ``output_shape`` (kernel (num_heads, value_dim,
     out), bias (out,)).  ``attention_mask`` (batch, T, S) is True where a query step may attend;
-    ``use_causal_mask`` lets step t attend to steps up to t; a query with nothing to attend to
-    outputs the bias alone (its weights are 0, as Keras's).  ``dropout`` drops attention weights
-    in training.  In a functional model: ``mha(x, x, use_causal_mask=True)`` (self-attention) or
+    ``use_causal_mask`` lets step t attend to steps up to t.  As in Keras, the masks the inputs
+    carry (``Embedding(mask_zero=True)``, ``Masking``; or ``query_mask`` (batch, T), ``value_mask``
+    and ``key_mask`` (batch, S) given to the call) are ANDed in: query step t attends to key
+    step s only where both are unmasked, and the output carries the query's mask.  A query with
+    nothing to attend to outputs the bias alone (its weights are 0, as Keras's masked softmax
+    gives).  ``dropout`` drops attention weights in training.  In a functional model: ``mha(x, x, use_causal_mask=True)`` (self-attention) or
     ``mha(query, value)``; the layer table's form ``mha([query, value])`` is the same call.
 
     Args:
@@ -1307,8 +1330,10 @@ class MultiHeadAttention(Layer):
         - ``query``: (batch, T, query features).
         - ``value``: (batch, S, value features).
         - ``key``: (batch, S, key features); None uses ``value``.
+        - ``query_mask``, ``value_mask``, ``key_mask``: booleans (batch, T) or (batch, S), True at the
+          steps that hold data; None takes the mask the input carries (if any).
         - ``attention_mask``: booleans (batch, T, S), True where query step t may attend to key step s;
-          None lets every step attend to all.
+          None lets every step attend to all.  Every mask given or carried is ANDed in.
         - ``return_attention_scores``: also return the attention weights.
         - ``use_causal_mask``: step t attends to steps up to t alone (with ``attention_mask``: both).
         - ``training``: None follows the layer's mode; True or False sets it for this call.
@@ -1348,8 +1373,8 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.rng = None if seed is None else backend.generator(seed)
 
-    def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores=False,
-                 use_causal_mask=False, training=None):
+    def __call__(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
+                 attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
         if value is None and isinstance(query, (list, tuple)):         # mha([query, value(, key)])
             if len(query) not in (2, 3):
                 raise ValueError(f"{self.name}: takes [query, value] or [query, value, key], got {len(query)} inputs")
@@ -1359,15 +1384,55 @@ class MultiHeadAttention(Layer):
         inputs = [query, value] + ([] if key is None else [key])
         options = {"use_causal_mask": bool(use_causal_mask)}
         if isinstance(query, Symbol):
-            if attention_mask is not None or return_attention_scores:
-                raise ValueError(f"{self.name}: in a functional model, attention_mask and return_attention_scores "
-                                 "are not recorded; use use_causal_mask=True, or call the layer on arrays")
+            given = [n for n, v in (("query_mask", query_mask), ("value_mask", value_mask), ("key_mask", key_mask),
+                                    ("attention_mask", attention_mask)) if v is not None]
+            if given or return_attention_scores:
+                given = ", ".join(given or ["return_attention_scores"])
+                raise ValueError(f"{self.name}: in a functional model, {given} cannot be recorded; use "
+                                 "use_causal_mask=True, let Embedding(mask_zero=True) or Masking give the masks, "
+                                 "or call the layer on arrays")
             return self._record(inputs, options)
+        # Keras's masks: those the inputs carry (Embedding(mask_zero=True), Masking) unless given here.
+        query_mask = get_mask(query) if query_mask is None else query_mask
+        value_mask = get_mask(value) if value_mask is None else value_mask
+        key_mask = (None if key is None else get_mask(key)) if key_mask is None else key_mask
         inputs = [self._as_input(t) for t in inputs]
+        if any(x.ndim != 3 for x in inputs):
+            raise ValueError(f"{self.name}: query, value and key must be (batch, steps, features), got "
+                             f"{[tuple(t.shape) for t in inputs]}")
         if not self.built:
             self.build([t.shape[1:] for t in inputs])
+        attention_mask = self._attention_mask(inputs, query_mask, value_mask, key_mask, attention_mask)
         with ad.name_scope(self.name), (self.mode(training) if training is not None else contextlib.nullcontext()):
-            return self.forward(inputs, attention_mask, return_attention_scores, use_causal_mask)
+            out = self.forward(inputs, attention_mask, return_attention_scores, use_causal_mask)
+        if query_mask is not None:          # the output's steps are the query's: its mask goes on (Keras's)
+            set_mask(out[0] if return_attention_scores else out, self._mask_array(query_mask))
+        return out
+
+    @staticmethod
+    def _mask_array(mask):
+        return backend.asarray(mask.numpy() if isinstance(mask, ad.Tensor) else mask).astype(bool)
+
+    def _attention_mask(self, inputs, query_mask, value_mask, key_mask, attention_mask):
+        """Keras's ``_compute_attention_mask`` without the causal part (forward adds it): the query's
+        mask (batch, T) as (batch, T, 1), the value's and the key's (batch, S) as (batch, 1, S), and
+        ``attention_mask`` (batch, T, S), all ANDed; None when there is none."""
+        batch, steps, keys = inputs[0].shape[0], inputs[0].shape[1], inputs[1].shape[1]
+        combined = None
+        for what, mask, shape, axis in (("query_mask", query_mask, (batch, steps), -1),
+                                        ("value_mask", value_mask, (batch, keys), -2),
+                                        ("key_mask", key_mask, (batch, keys), -2)):
+            if mask is None:
+                continue
+            mask = self._mask_array(mask)
+            if mask.shape != shape:
+                raise ValueError(f"{self.name}: {what} must have shape (batch, steps) = {shape}, got {mask.shape}")
+            mask = backend.xp(mask).expand_dims(mask, axis)
+            combined = mask if combined is None else combined & mask
+        if attention_mask is not None:
+            attention_mask = self._mask_array(attention_mask)
+            combined = attention_mask if combined is None else attention_mask & combined
+        return combined
 
     def build(self, input_shape):
         shapes = [tuple(s) for s in input_shape]
@@ -1405,17 +1470,12 @@ class MultiHeadAttention(Layer):
     def forward(self, inputs, attention_mask=None, return_attention_scores=False, use_causal_mask=False):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) == 3 else value
-        for x in inputs:
-            if x.ndim != 3:
-                raise ValueError(f"{self.name}: query, value and key must be (batch, steps, features), got "
-                                 f"{[tuple(t.shape) for t in inputs]}")
         q = self._heads(query, self.query_kernel, self.query_bias)
         k = self._heads(key, self.key_kernel, self.key_bias)
         v = self._heads(value, self.value_kernel, self.value_bias)
         mask = None
         if attention_mask is not None:
-            mask = backend.asarray(attention_mask.numpy() if isinstance(attention_mask, ad.Tensor)
-                                   else attention_mask).astype(bool)
+            mask = self._mask_array(attention_mask)
             mask = mask[:, None] if mask.ndim == 3 else mask          # the same mask for every head
         if use_causal_mask:
             causal = backend.triangle((query.shape[1], key.shape[1]), 0, lower=True)
@@ -1505,6 +1565,80 @@ class Embedding(Layer):
                              f"got ids from {int(data.min())} to {int(data.max())}")
         out = self.embeddings[data]
         return set_mask(out, data != 0) if self.mask_zero else out
+
+
+class PositionEmbedding(Layer):
+    """A learned vector per position (keras_hub's PositionEmbedding): the embeddings of positions
+    ``start_index`` to ``start_index + steps - 1``, broadcast to the input's shape.
+
+    Only the input's shape is read, not its values: add the result to the token embeddings,
+    ``layers.Add()([tokens, layers.PositionEmbedding(block_size)(tokens)])``.  Its output carries
+    no mask (as keras_hub's).  Called as ``layer(inputs, start_index=0)``; in a functional model
+    ``start_index`` is recorded with the call and saved with the model.
+
+    Args:
+        sequence_length: how many positions it has embeddings for, the longest sequence it takes
+            (a positive integer).
+        initializer: how ``embeddings`` starts (an initializer's name or object; default
+            ``"glorot_uniform"``, as keras_hub's).
+        input_shape: the input's shape without the batch axis, ``(steps, features)``; given, the
+            layer is built at once.
+        name: the layer's name (default: ``position_embedding``, ``position_embedding_1``, ...).
+        dtype: the dtype of its weight and output (default float32; ``"float64"`` for checks).
+
+    Shapes:
+        input (batch, steps, features) (more leading axes are allowed: the steps are the
+        second-to-last axis); output the input's shape; embeddings (sequence_length, features).
+        ``start_index + steps`` may not exceed ``sequence_length``: a longer input is a
+        ValueError naming both lengths.
+
+    Returns:
+        Called on a Tensor or array, a Tensor of the input's shape in the layer's dtype.
+    """
+
+    def __init__(self, sequence_length, initializer="glorot_uniform", input_shape=None, name=None, dtype=None):
+        if not hasattr(sequence_length, "__index__") or isinstance(sequence_length, bool) or sequence_length <= 0:
+            raise ValueError(f"PositionEmbedding: sequence_length must be a positive integer, got {sequence_length!r}")
+        super().__init__(name, input_shape, dtype)
+        self.sequence_length = int(sequence_length)
+        self.initializer = initializers.get(initializer)
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(f"{self.name}: takes (batch, steps, features) inputs with a known number of features, "
+                             f"got {(None,) + tuple(input_shape)}")
+        self._check_length(input_shape[-2], 0)
+        super().build(input_shape)
+        self.position_embeddings = self.add_weight("embeddings", (self.sequence_length, input_shape[-1]),
+                                                   self.initializer)
+
+    def _check_length(self, steps, start_index):
+        if steps is not None and start_index + steps > self.sequence_length:
+            needs = (f"an input of {steps} steps from start_index {start_index} needs {start_index + steps} "
+                     "positions, more than" if start_index else f"an input of {steps} steps is longer than")
+            raise ValueError(f"{self.name}: {needs} its sequence_length of {self.sequence_length} positions; make "
+                             "the layer with a larger sequence_length or cut the sequences")
+
+    def __call__(self, inputs, start_index=0, training=None):
+        index = np.asarray(start_index.numpy() if isinstance(start_index, ad.Tensor) else start_index)
+        if index.shape != () or index.dtype.kind not in "iu" or index < 0:
+            raise ValueError(f"{self.name}: start_index must be a non-negative integer, got {start_index!r}")
+        start_index = int(index)
+        if isinstance(inputs, Symbol):
+            return self._record(inputs, {"start_index": start_index} if start_index else None)
+        x = self._as_input(inputs)
+        if not self.built:
+            self.build(x.shape[1:])
+        with ad.name_scope(self.name):
+            return self.forward(x, start_index)
+
+    def forward(self, x, start_index=0):
+        if x.ndim < 3 or x.shape[-1] != self.position_embeddings.shape[-1]:
+            raise ValueError(f"{self.name}: expected inputs (batch, steps, {self.position_embeddings.shape[-1]}), "
+                             f"got shape {tuple(x.shape)}")
+        steps = x.shape[-2]
+        self._check_length(steps, start_index)
+        return ad.broadcast_to(self.position_embeddings[start_index:start_index + steps], x.shape)
 
 
 class Masking(Layer):

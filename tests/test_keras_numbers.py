@@ -30,6 +30,9 @@ def test_activations_by_their_keras_names_give_kerass_numbers(name):
 
 def test_activation_options_keep_kerass_defaults_and_names():
     np.testing.assert_allclose(activations.gelu(ad.tensor(X), approximate=True).numpy(), REF["gelu_tanh"], **CLOSE)
+    # keras_hub's name for it, which a saved model can hold
+    np.testing.assert_allclose(layers.Activation("gelu_approximate")(X).numpy(), REF["gelu_tanh"], **CLOSE)
+    assert activations.name_of(activations.gelu_approximate) == "gelu_approximate"
     np.testing.assert_allclose(activations.glu(ad.tensor(X[:, :4])).numpy(), REF["glu"], **CLOSE)
     x = ad.tensor([-2.0, 1.0])
     assert activations.leaky_relu(x).tolist() == pytest.approx([-0.4, 1.0])        # Keras's slope, 0.2

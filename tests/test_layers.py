@@ -49,6 +49,9 @@ ROWS = {
     "embedding": Row(lambda: layers.Embedding(5, 3), (4,), 5 * 3, ids=5),
     "embedding_mask_zero": Row(lambda: layers.Embedding(6, 2, mask_zero=True), (3, 2), 6 * 2, ids=6),
     "masking": Row(lambda: layers.Masking(0.5), (4, 3), 0),
+    "position_embedding": Row(lambda: layers.PositionEmbedding(6), (4, 3), 6 * 3),
+    "position_embedding_he_normal_full_length": Row(lambda: layers.PositionEmbedding(2, initializer="he_normal"),
+                                                    (2, 5), 2 * 5),
     "simple_rnn_sequences": Row(lambda: layers.SimpleRNN(3, return_sequences=True), (4, 2), 2 * 3 + 3 * 3 + 3),
     "lstm": Row(lambda: layers.LSTM(3), (4, 2), 4 * (2 * 3 + 3 * 3 + 3)),
     "lstm_backwards_no_bias": Row(lambda: layers.LSTM(2, go_backwards=True, use_bias=False), (3, 2), 4 * (2 * 2 + 2 * 2)),
@@ -321,6 +324,48 @@ def test_masking_zeroes_and_masks_the_steps_equal_to_mask_value():
     out = layers.Masking()(x)
     np.testing.assert_array_equal(layers.get_mask(out), [[True, False, True]])
     np.testing.assert_array_equal(out.numpy(), x)
+
+
+def test_position_embedding_gives_rows_from_start_index_broadcast_over_the_batch():
+    layer = layers.PositionEmbedding(5, input_shape=(3, 2))
+    assert [w.name for w in layer.weights] == ["embeddings"] and layer.position_embeddings.shape == (5, 2)
+    table = np.arange(10, dtype=np.float32).reshape(5, 2)
+    layer.set_weights([table])
+    x = np.random.default_rng(0).standard_normal((4, 3, 2)).astype(np.float32)
+    out = layer(x)
+    assert out.shape == x.shape and out.dtype == np.float32 and layers.get_mask(out) is None
+    np.testing.assert_array_equal(out.numpy(), np.broadcast_to(table[:3], x.shape))     # the values of x unread
+    np.testing.assert_array_equal(layer(np.zeros((1, 2, 2)), start_index=3).numpy(), table[None, 3:5])
+    np.testing.assert_array_equal(layer(x[:, :1], start_index=np.int64(4)).numpy(),
+                                  np.broadcast_to(table[4:], (4, 1, 2)))
+    out.sum().backward()                       # each position's row gets the gradient of the whole batch
+    np.testing.assert_array_equal(layer.position_embeddings.grad.numpy(), [[4, 4]] * 3 + [[0, 0]] * 2)
+    with pytest.raises(ValueError, match="position_embedding.*6 steps is longer than its sequence_length of 5"):
+        layer(np.zeros((1, 6, 2)))
+    with pytest.raises(ValueError, match="3 steps from start_index 3 needs 6 positions, more than its "
+                                         "sequence_length of 5"):
+        layer(x, start_index=3)
+    for bad in (-1, 1.5, True, [1]):
+        with pytest.raises(ValueError, match="start_index must be a non-negative integer"):
+            layer(x, start_index=bad)
+    with pytest.raises(ValueError, match="longer than its sequence_length of 4"):
+        layers.PositionEmbedding(4, input_shape=(7, 2))
+    with pytest.raises(ValueError, match="sequence_length must be a positive integer"):
+        layers.PositionEmbedding(0)
+
+
+def test_position_embedding_start_index_is_recorded_in_a_functional_model_and_saved(tmp_path):
+    ids = nn.Input(shape=(None,), dtype="int32")
+    tokens = layers.Embedding(9, 4)(ids)
+    model = nn.Model(ids, layers.Add()([tokens, layers.PositionEmbedding(8)(tokens, start_index=2)]))
+    data = np.random.default_rng(1).integers(0, 9, (3, 5)).astype(np.int32)
+    table, positions = model.layers[0].embeddings.numpy(), model.layers[1].position_embeddings.numpy()
+    np.testing.assert_allclose(model(data).numpy(), table[data] + positions[2:7], rtol=1e-6)
+    model.save(str(tmp_path / "m.keras"))
+    loaded = models.load_model(str(tmp_path / "m.keras"))
+    np.testing.assert_array_equal(loaded(data).numpy(), model(data).numpy())
+    with pytest.raises(ValueError, match="7 steps from start_index 2 needs 9 positions"):
+        loaded(np.ones((1, 7), np.int32))
 
 
 def test_layer_weights_get_and_set_as_keras():
