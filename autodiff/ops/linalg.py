@@ -107,7 +107,12 @@ class Linear(Function):
             raise ValueError(f"linear: x of shape {x.shape}, weight of shape {weight.shape}"
                              f"{'' if bias is None else f' and bias of shape {bias.shape}'} do not fit: "
                              "expected (..., in), (in, out) and (out,)")
-        out = add_bias_and_relu(backend.xp(x).matmul(x, weight), bias, self.activation)
+        if x.ndim > 2:      # every leading axis is a row: one product (matmul would make one per batch entry)
+            rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+            out = backend.xp(x).matmul(rows, weight).reshape(x.shape[:-1] + (weight.shape[1],))
+        else:
+            out = backend.xp(x).matmul(x, weight)
+        out = add_bias_and_relu(out, bias, self.activation)
         self.saved = relu_mask(self, out)
         return out
 
@@ -120,7 +125,7 @@ class Linear(Function):
         rows = grad.reshape(n_rows, n_out)             # every leading axis is a row (sizes spelled out: any may be 0)
         grads = [None] * len(self.shapes)
         if need[0]:
-            grads[0] = self.unbroadcast(grad @ weight.T, 0)
+            grads[0] = self.unbroadcast((rows @ weight.T).reshape(tuple(grad.shape[:-1]) + (n_in,)), 0)
         if need[1]:
             grads[1] = self.unbroadcast(x.reshape(n_rows, n_in).T @ rows, 1)
         if len(self.shapes) == 3 and need[2]:
