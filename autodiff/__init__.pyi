@@ -600,7 +600,7 @@ def elu(a, alpha=1.0) -> Tensor:
         alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
 
     Returns:
-        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
     """
 
 def erf(a) -> Tensor:
@@ -1687,7 +1687,7 @@ def softplus(a) -> Tensor:
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
     """
 
 def sort(x, axis=-1, kind=None, order=None, stable=None) -> Tensor:

@@ -10,7 +10,7 @@ def softplus(a) -> Tensor:
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
     """
 
 def log_sigmoid(x) -> Tensor:
@@ -46,7 +46,7 @@ def elu(a, alpha=1.0) -> Tensor:
         alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
 
     Returns:
-        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
     """
 
 def selu(x) -> Tensor:

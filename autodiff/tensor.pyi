@@ -86,7 +86,7 @@ class Tensor:
             a: a Tensor, an array or a number.
 
         Returns:
-            A Tensor of ``a``'s shape; a floating input keeps its dtype.
+            A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
         """
 
     def log_sigmoid(self) -> Tensor:
@@ -122,7 +122,7 @@ class Tensor:
             alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
 
         Returns:
-            A Tensor of ``a``'s shape; a floating input keeps its dtype.
+            A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
         """
 
     def selu(self) -> Tensor:

@@ -493,6 +493,14 @@ def test_softmax_cross_entropy_with_constant_targets(data):
     ad.gradgradcheck(lambda l: ad.softmax_cross_entropy(l, targets), [logits])
 
 
+def test_softplus_and_elu_of_integers_are_floats_as_numpys_exp():
+    ids = np.array([-2, 0, 3])
+    softplus, elu = ad.softplus(ad.tensor(ids)), ad.elu(ad.tensor(ids), 0.5)
+    assert softplus.dtype == np.float64 and elu.dtype == np.float64       # not truncated to integers
+    np.testing.assert_allclose(softplus.numpy(), np.logaddexp(0, ids), rtol=1e-15)
+    np.testing.assert_allclose(elu.numpy(), np.where(ids > 0, ids, 0.5 * np.expm1(np.minimum(ids, 0))), rtol=1e-15)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.data())
 def test_layer_norm_matches_its_composition_and_finite_differences(data):

@@ -17,6 +17,11 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def _floating(a):
+    """The dtype of a float result from ``a``: its own when floating, else float64 (NumPy's for exp)."""
+    return a.dtype if a.dtype.kind == "f" else backend.float64
+
+
 @register("softplus")
 class Softplus(Function):
     """``log(1 + exp(a))``, element-wise, exact in both tails (NumPy's ``logaddexp(0, a)``).
@@ -27,13 +32,13 @@ class Softplus(Function):
         a: a Tensor, an array or a number.
 
     Returns:
-        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
     """
 
     retain_inputs = (0,)
 
     def forward(self, a):
-        return backend.xp(a).logaddexp(0, a).astype(a.dtype, copy=False)
+        return backend.xp(a).logaddexp(0, a).astype(_floating(a), copy=False)
 
     def backward(self, grad, a):
         return (grad * F.sigmoid(a),)
@@ -88,7 +93,7 @@ class Elu(Function):
         alpha: the scale of the negative side, which tends to ``-alpha`` (default 1.0).
 
     Returns:
-        A Tensor of ``a``'s shape; a floating input keeps its dtype.
+        A Tensor of ``a``'s shape; a floating input keeps its dtype, integers give float64.
     """
 
     retain_output = True
@@ -101,7 +106,7 @@ class Elu(Function):
         self.saved = (positive, a < 0)
         with backend.errstate(over="ignore"):               # exp of large x is not taken
             negative = self.alpha * backend.xp(a).expm1(backend.xp(a).minimum(a, 0))
-        return backend.where(positive, a, negative.astype(a.dtype, copy=False))
+        return backend.where(positive, a.astype(_floating(a), copy=False), negative.astype(_floating(a), copy=False))
 
     def backward(self, grad, out):
         # alpha * exp(x) = out + alpha left of 0.  At 0 the gradient is alpha and, through the second
