@@ -183,6 +183,12 @@ class Model(Trainer, Layer):
                              "with nn.Input(shape=...), give the first layer input_shape=(...), or pass "
                              "input_signature=(the shape of one sample,)")
         several = isinstance(shapes, list)
+        for shape in (shapes if several else [shapes]):
+            if any(n is None for n in shape):
+                raise ValueError(f"export: an input of shape {(None,) + tuple(shape)} has a free axis besides the "
+                                 "batch (a sequence of any length); ONNX export traces one shape: pass "
+                                 "input_signature=(the shape of one sample, every axis a number), e.g. "
+                                 f"{tuple(16 if n is None else n for n in shape)}")
         examples = [ad.full((2,) + tuple(s), 0.5) for s in (shapes if several else [shapes])]
         names = [s.name for s in self.inputs] if isinstance(self, Functional) else None
 
