@@ -189,6 +189,8 @@ class StepLR(_EpochScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1):
+        if not hasattr(step_size, "__index__") or isinstance(step_size, bool) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive int (epochs between two drops), got {step_size!r}")
         super().__init__(optimizer)
         self.step_size, self.gamma = step_size, gamma
 

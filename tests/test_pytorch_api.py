@@ -90,6 +90,14 @@ def test_a_pytorch_style_loop_with_loader_and_scheduler_learns():
     assert accuracy > 0.95
 
 
+def test_step_lr_refuses_a_step_size_that_is_not_a_positive_int_and_leaves_the_optimizer_alone():
+    opt = optimizers.SGD(mlp().parameters(), lr=0.1)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match=f"StepLR: step_size must be a positive int .*got {bad!r}"):
+            nn.schedules.StepLR(opt, step_size=bad)
+    assert opt.learning_rate == pytest.approx(0.1)
+
+
 # ---- issue 20: PyTorch's tensor names where NumPy has none (aliases of existing ops)
 def test_pow_unsqueeze_view_and_numel_are_the_ops_numpy_names():
     x = ad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
