@@ -257,10 +257,10 @@ def scatter_add(out, index, values):
     if (xp(out) is numpy and is_array(index) and index.dtype.kind in "iu" and out.ndim >= 1
             and out.flags.c_contiguous and index.size
             and numpy.shape(values) == index.shape + out.shape[1:]):
-        rows = index.reshape(-1)
-        if rows.min() < -out.shape[0] or rows.max() >= out.shape[0]:
-            raise IndexError(f"index {int(rows.min() if rows.min() < 0 else rows.max())} is out of bounds for "
-                             f"axis 0 with size {out.shape[0]}")
+        rows = index.reshape(-1).astype(numpy.intp, copy=False)       # wide enough for rows + size
+        outside = (rows < -out.shape[0]) | (rows >= out.shape[0])
+        if outside.any():
+            raise IndexError(f"index {int(rows[outside][0])} is out of bounds for axis 0 with size {out.shape[0]}")
         rows = numpy.where(rows < 0, rows + out.shape[0], rows)
         order = numpy.argsort(rows, kind="stable")          # stable: each row's values in their order
         picked = rows[order]

@@ -157,10 +157,11 @@ def _accumulate(pending, v, g, owned):
         pending[id(v)] = (total + g, True)
         return
     if not (total_owned and backend.is_array(total) and getattr(total.flags, "writeable", True)):
-        if type(g) is not Scattered:
+        if type(g) is Scattered:            # a new buffer from the slice's (a 0-d rule may give a NumPy scalar)
+            g, total = total, g.dense()
+        else:
             pending[id(v)] = (total + g, True)
             return
-        total = total.copy()
     if type(g) is Scattered:
         g.add_into(total)
     else:

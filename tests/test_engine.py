@@ -553,6 +553,13 @@ def test_a_gradient_shared_with_another_input_is_never_written_in_place():
     np.testing.assert_array_equal(upstream, kept)
 
 
+def test_a_slices_gradient_after_a_0d_rules_numpy_scalar():
+    # a rule on a 0-d array may give a NumPy scalar, which no sum can be written into
+    a = leaf(2.0, np.float32)
+    (a * 3.0 + a[None].sum() + a[...] * 2.0).backward()
+    assert a.grad.dtype == np.float32 and a.grad.item() == 6.0
+
+
 def test_gradients_summed_in_place_keep_a_retained_graph_intact():
     rng = np.random.default_rng(1)
     x = leaf(rng.standard_normal((5, 3)))
@@ -579,5 +586,8 @@ def test_scatter_add_by_rows_equals_numpys_add_at(out_shape, index_shape):
     strided = np.zeros((6, 4))[::2]                           # not contiguous: NumPy's add.at, still right
     backend.scatter_add(strided, np.array([0, 0, 2]), np.ones((3, 4)))
     np.testing.assert_array_equal(strided, [[2] * 4, [0] * 4, [1] * 4])
-    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 3"):
-        backend.scatter_add(np.zeros((3, 2)), np.array([1, 3]), np.ones((2, 2)))
+    with pytest.raises(IndexError, match="index 3 is out of bounds for axis 0 with size 3"):
+        backend.scatter_add(np.zeros((3, 2)), np.array([-1, 3]), np.ones((2, 2)))
+    rows = np.zeros((256, 2))                                 # byte ids: row + size must not wrap in uint8
+    backend.scatter_add(rows, np.array([255, 1, 255], np.uint8), np.ones((3, 2)))
+    assert rows[255].tolist() == [2.0, 2.0] and rows[1].tolist() == [1.0, 1.0] and rows.sum() == 6.0

@@ -493,12 +493,20 @@ def test_softmax_cross_entropy_with_constant_targets(data):
     ad.gradgradcheck(lambda l: ad.softmax_cross_entropy(l, targets), [logits])
 
 
-def test_softplus_and_elu_of_integers_are_floats_as_numpys_exp():
-    ids = np.array([-2, 0, 3])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int64])
+def test_softplus_elu_and_tanh_gelu_of_integers_are_float64(dtype):
+    ids = np.array([0, 3, 12] if dtype == np.uint8 else [-12, -2, 0, 3, 12], dtype)
+    exact = ids.astype(np.float64)
     softplus, elu = ad.softplus(ad.tensor(ids)), ad.elu(ad.tensor(ids), 0.5)
-    assert softplus.dtype == np.float64 and elu.dtype == np.float64       # not truncated to integers
-    np.testing.assert_allclose(softplus.numpy(), np.logaddexp(0, ids), rtol=1e-15)
-    np.testing.assert_allclose(elu.numpy(), np.where(ids > 0, ids, 0.5 * np.expm1(np.minimum(ids, 0))), rtol=1e-15)
+    gelu = ad.gelu(ad.tensor(ids), approximate="tanh")
+    # not truncated to integers, nor computed in NumPy's float16 (int8) or overflowing (int8 * int8)
+    assert softplus.dtype == elu.dtype == gelu.dtype == np.float64
+    np.testing.assert_allclose(softplus.numpy(), np.logaddexp(0, exact), rtol=1e-15)
+    np.testing.assert_allclose(elu.numpy(), np.where(exact > 0, exact, 0.5 * np.expm1(np.minimum(exact, 0))),
+                               rtol=1e-15)
+    k = math.sqrt(2 / math.pi)
+    np.testing.assert_allclose(gelu.numpy(), 0.5 * exact * (1 + np.tanh(k * (exact + 0.044715 * exact ** 3))),
+                               rtol=1e-14, atol=1e-300)
 
 
 @settings(max_examples=30, deadline=None)

@@ -38,7 +38,8 @@ class Softplus(Function):
     retain_inputs = (0,)
 
     def forward(self, a):
-        return backend.xp(a).logaddexp(0, a).astype(_floating(a), copy=False)
+        a = a.astype(_floating(a), copy=False)      # integers in float64 first (NumPy's exp of int8 is float16)
+        return backend.xp(a).logaddexp(0, a)
 
     def backward(self, grad, a):
         return (grad * F.sigmoid(a),)
@@ -102,11 +103,12 @@ class Elu(Function):
         super().__init__(alpha=alpha)
 
     def forward(self, a):
+        a = a.astype(_floating(a), copy=False)      # integers in float64 first (NumPy's exp of int8 is float16)
         positive = a > 0
         self.saved = (positive, a < 0)
         with backend.errstate(over="ignore"):               # exp of large x is not taken
             negative = self.alpha * backend.xp(a).expm1(backend.xp(a).minimum(a, 0))
-        return backend.where(positive, a.astype(_floating(a), copy=False), negative.astype(_floating(a), copy=False))
+        return backend.where(positive, a, negative.astype(a.dtype, copy=False))
 
     def backward(self, grad, out):
         # alpha * exp(x) = out + alpha left of 0.  At 0 the gradient is alpha and, through the second
@@ -245,7 +247,8 @@ class GeluTanh(Function):
 
     def forward(self, x):
         xp = backend.xp(x)
-        t = xp.asarray(x * x, dtype=xp.result_type(x, 1.0))    # k (x + c x^3) in one buffer (0-d, integers too)
+        x = xp.asarray(x, dtype=xp.result_type(x, 1.0))      # integers in floats first (int8 * int8 overflows)
+        t = xp.asarray(x * x)                                # k (x + c x^3) in one buffer (0-d too)
         t *= self.K * self.C
         t += self.K
         t *= x
