@@ -26,7 +26,7 @@ import tempfile
 import numpy as np
 
 from .mode import _state, enable_grad
-from .ops import activations, conv, elementwise, linalg, nn as nn_ops, reduce, shape, special
+from .ops import activations, conv, elementwise, linalg, nn as nn_ops, recurrent, reduce, shape, special
 from .registry import OPS
 from .tensor import Tensor
 
@@ -310,6 +310,25 @@ def _layer_norm(g, fn, ins, out):
     return g.node("LayerNormalization", [g.value(x), scale], axis=-fn.ndim, epsilon=float(fn.eps))
 
 
+def _lstm_cell(g, fn, ins, out):
+    """The cell's equations in ONNX's ops: z = x + h @ K, the gates, c' and h', stacked as the op's output."""
+    x, state, kernel = (g.as_dtype(t, out.dtype) for t in ins)
+    units = ins[2].shape[0]
+
+    def rows(name, start, stop, axis):
+        return g.node("Slice", [name, g.ints([start]), g.ints([stop]), g.ints([axis])])
+
+    def row(name, i):                       # state[i] or out[i], the axis dropped
+        return g.node("Squeeze", [rows(name, i, i + 1, 0), g.ints([0])])
+
+    z = g.node("Add", [x, g.node("MatMul", [row(state, 0), kernel])])
+    i, f, c, o = (rows(z, k * units, (k + 1) * units, -1) for k in range(4))
+    i, f, o, c = g.node("Sigmoid", [i]), g.node("Sigmoid", [f]), g.node("Sigmoid", [o]), g.node("Tanh", [c])
+    new_c = g.node("Add", [g.node("Mul", [f, row(state, 1)]), g.node("Mul", [i, c])])
+    new_h = g.node("Mul", [o, g.node("Tanh", [new_c])])
+    return g.node("Concat", [g.node("Unsqueeze", [t, g.ints([0])]) for t in (new_h, new_c, i, f, c, o)], axis=0)
+
+
 def _concatenate(g, fn, ins, out):
     axis = fn.axis % out.ndim
     ins = [t for t in ins if t.size or not g.is_constant(t)]          # empty blocks (a padding of 0)
@@ -426,6 +445,7 @@ EXPORTS = {
     special.Reciprocal: _unary("Reciprocal"), special.Square: _square,
     linalg.MatMul: _matmul, linalg.Linear: _linear,
     nn_ops.Softmax: _softmax("Softmax"), nn_ops.LogSoftmax: _softmax("LogSoftmax"), nn_ops.LayerNorm: _layer_norm,
+    recurrent.LSTMCell: _lstm_cell,
     reduce.Sum: _reduction("ReduceSum"), reduce.Mean: _reduction("ReduceMean"),
     reduce.Max: _reduction("ReduceMax"), reduce.Min: _reduction("ReduceMin"),
     reduce.Prod: _reduction("ReduceProd"), reduce.Std: _std, reduce.LogSumExp: _reduction("ReduceLogSumExp"),

@@ -340,3 +340,20 @@ def test_a_subclassed_model_exports_with_an_input_signature(tmp_path):
     model.export(path, input_signature=(4,), verbose=False)
     x = randn(3, 4)
     close(serve(path).run(None, {"input": x})[0], model.predict(x, verbose=0))
+
+
+def test_lstm_cell_exports_as_its_equations(tmp_path):
+    examples = [randn(4, 12), randn(2, 4, 3), randn(3, 12)]
+    proto = check_function(ad.lstm_cell, examples, tmp_path, others=[[randn(4, 12), randn(2, 4, 3), randn(3, 12)]],
+                           dynamic_batch=False)
+    assert {"MatMul", "Sigmoid", "Tanh", "Concat"} <= set(ops_of(proto))
+
+
+def test_an_lstm_model_exports_at_the_batch_it_was_traced_with(tmp_path):
+    # The recurrent layers' zero initial state is a constant of the traced batch: such a model exports with
+    # dynamic_batch=False (a free batch is for later, as the recurrent layers' whole ONNX story)
+    model = nn.Sequential([nn.Input(shape=(5, 4)), layers.LSTM(3, return_sequences=True)])
+    model.export(str(tmp_path / "lstm.onnx"), format="onnx", verbose=False, dynamic_batch=False)
+    session = serve(tmp_path / "lstm.onnx")
+    x = randn(2, 5, 4)
+    close(session.run(None, {session.get_inputs()[0].name: x})[0], model.predict(x, verbose=0))
