@@ -178,7 +178,7 @@ class Model(Trainer, Layer):
             raise ValueError(f"export: format {format!r} is not available here; nn models export to ONNX "
                              "(format='onnx'), which ONNX Runtime, TensorRT and OpenVINO all read")
         shapes = self._input_shape if input_signature is None else input_signature
-        if not self.built or shapes is None:
+        if shapes is None or input_signature is None and not self.built:     # the trace builds the rest
             raise ValueError("export: the model's input shape is unknown (not built yet, or a subclass): start it "
                              "with nn.Input(shape=...), give the first layer input_shape=(...), or pass "
                              "input_signature=(the shape of one sample,)")

@@ -66,13 +66,18 @@ class Trainer(Module):
     metrics = ()
 
     def build_for(self, x):
-        """Create the parameters for inputs like ``x``, before fit, evaluate or predict runs (here: nothing).
+        """Create the parameters for inputs like ``x``, before fit, evaluate or predict runs.
 
-        Sequential builds its layers for ``x``'s sample shape; a Functional model is built already.
+        A model of your own (a subclass whose layers build on their first call) is called once on
+        ``x``'s first sample, in inference mode and without recording, as Keras builds a subclassed
+        model on its first batch.  Sequential builds its layers for ``x``'s sample shape; a
+        Functional model is built already.
 
         Args:
             x: the input data, a NumPy array with a batch axis.
         """
+        with ad.no_grad(), self.mode(False):
+            self(x[:1])
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         """Set what ``fit`` trains with and what ``fit``/``evaluate`` report, as Keras's ``compile``.

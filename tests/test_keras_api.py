@@ -1004,3 +1004,31 @@ def test_unclear_errors_of_models_say_what_to_do(tmp_path):
     unflattened.compile(loss="categorical_crossentropy")
     with pytest.raises(ValueError, match=r"need a Flatten\(\) layer"):
         unflattened.fit(np.zeros((4, 28, 28)), to_categorical([1, 2, 3, 4], 10), verbose=0)
+
+
+def test_a_subclassed_model_whose_layers_build_on_first_call_fits_evaluates_and_exports(tmp_path):
+    class Net(nn.Model):
+        def __init__(self):
+            super().__init__(name="net")
+            self.hidden, self.out = layers.Dense(8, activation="relu"), layers.Dense(1)
+
+        def forward(self, x):
+            return self.out(self.hidden(x))
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    nn.set_seed(0)
+    model = Net()
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.02), loss="mse")
+    assert model.parameters() == []                      # nothing built before the first batch, as Keras
+    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
+    assert len(model.parameters()) == 4 and history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(history.history["loss"][-1], rel=0.5)
+    model.export(str(tmp_path / "net.onnx"), input_signature=(3,), verbose=False)
+    import onnxruntime                                   # the onnx extra, installed by scripts/test
+    session = onnxruntime.InferenceSession(str(tmp_path / "net.onnx"))
+    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: x})[0], model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="input shape is unknown"):
+        Net().export(str(tmp_path / "unknown.onnx"), verbose=False)
